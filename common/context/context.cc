@@ -1,0 +1,169 @@
+#include "common/context/context.h"
+
+#include <memory>
+#include <utility>
+
+#include "common/context/internal/cancel_node.h"
+
+namespace baton {
+
+using context_internal::CallbackRecord;
+using context_internal::CancelNode;
+using context_internal::DetachedNode;
+using context_internal::Node;
+
+absl::Duration Context::Remaining() const {
+  const absl::Time deadline = Deadline();
+  if (deadline == absl::InfiniteFuture()) return absl::InfiniteDuration();
+  return deadline - clock().Now();
+}
+
+absl::Status Context::Err() const {
+  const CancelNode* node = source();
+  return node != nullptr ? node->err() : absl::OkStatus();
+}
+
+bool Context::IsDone() const {
+  const CancelNode* node = source();
+  return node != nullptr && node->done();
+}
+
+void Context::Wait() const { WaitUntil(absl::InfiniteFuture()); }
+
+bool Context::WaitFor(absl::Duration timeout) const {
+  return WaitUntil(absl::Now() + timeout);
+}
+
+bool Context::WaitUntil(absl::Time deadline) const {
+  const CancelNode* node = source();
+  if (node == nullptr) {
+    absl::SleepFor(deadline - absl::Now());
+    return false;
+  }
+  return node->WaitUntil(deadline);
+}
+
+absl::StatusOr<int> Context::DoneFd() const {
+  const CancelNode* node = source();
+  if (node == nullptr) return -1;
+  return node->DoneFd();
+}
+
+CancelHandle::CancelHandle(std::shared_ptr<CancelNode> node) : node_(std::move(node)) {}
+
+CancelHandle& CancelHandle::operator=(CancelHandle&& other) noexcept {
+  if (this != &other) {
+    Cancel();
+    node_ = std::move(other.node_);
+  }
+  return *this;
+}
+
+void CancelHandle::Cancel() { CancelWithCause(absl::OkStatus()); }
+
+void CancelHandle::CancelWithCause(const absl::Status& cause) {
+  if (node_ == nullptr) return;
+  node_->Cancel(context_internal::CanceledError(), cause);
+  // The node is done for good; dropping it lets the Context be freed with its users.
+  node_.reset();
+}
+
+AfterFuncHandle& AfterFuncHandle::operator=(AfterFuncHandle&& other) noexcept {
+  if (this != &other) {
+    Stop();
+    node_ = std::move(other.node_);
+    record_ = std::move(other.record_);
+  }
+  return *this;
+}
+
+bool AfterFuncHandle::Stop() {
+  if (node_ == nullptr) return false;
+  const bool stopped = node_->RemoveCallback(record_.get());
+  record_.reset();
+  node_.reset();
+  return stopped;
+}
+
+AfterFuncHandle ContextAccess::MakeAfterFunc(std::shared_ptr<CancelNode> node,
+                                             std::unique_ptr<CallbackRecord> record) {
+  AfterFuncHandle handle;
+  handle.node_ = std::move(node);
+  handle.record_ = std::move(record);
+  return handle;
+}
+
+Context Background(Clock& clock) {
+  return ContextAccess::Make(std::make_shared<const Node>(clock));
+}
+
+namespace {
+
+std::shared_ptr<CancelNode> StartCancelNode(const Context& parent, absl::Time deadline,
+                                            absl::Status deadline_cause) {
+  auto node = std::make_shared<CancelNode>(ContextAccess::node(parent), deadline,
+                                           std::move(deadline_cause));
+  node->Start();
+  return node;
+}
+
+template <typename Handle>
+DerivedContext<Handle> Derive(const Context& parent, absl::Time deadline,
+                              absl::Status deadline_cause) {
+  std::shared_ptr<CancelNode> node =
+      StartCancelNode(parent, deadline, std::move(deadline_cause));
+  Context child = ContextAccess::Make(node);
+  return {std::move(child), ContextAccess::MakeHandle<Handle>(std::move(node))};
+}
+
+}  // namespace
+
+DerivedContext<CancelHandle> WithCancel(const Context& parent) {
+  return Derive<CancelHandle>(parent, absl::InfiniteFuture(), absl::OkStatus());
+}
+
+DerivedContext<CancelCauseHandle> WithCancelCause(const Context& parent) {
+  return Derive<CancelCauseHandle>(parent, absl::InfiniteFuture(), absl::OkStatus());
+}
+
+DerivedContext<CancelHandle> WithDeadline(const Context& parent, absl::Time deadline) {
+  return Derive<CancelHandle>(parent, deadline, absl::OkStatus());
+}
+
+DerivedContext<CancelHandle> WithDeadlineCause(const Context& parent, absl::Time deadline,
+                                               absl::Status cause) {
+  return Derive<CancelHandle>(parent, deadline, std::move(cause));
+}
+
+DerivedContext<CancelHandle> WithTimeout(const Context& parent, absl::Duration timeout) {
+  return WithDeadline(parent, parent.clock().Now() + timeout);
+}
+
+DerivedContext<CancelHandle> WithTimeoutCause(const Context& parent,
+                                              absl::Duration timeout, absl::Status cause) {
+  return WithDeadlineCause(parent, parent.clock().Now() + timeout, std::move(cause));
+}
+
+Context WithoutCancel(const Context& parent) {
+  return ContextAccess::Make(
+      std::make_shared<const DetachedNode>(ContextAccess::node(parent)));
+}
+
+AfterFuncHandle AfterFunc(const Context& ctx, absl::AnyInvocable<void() &&> f) {
+  const std::shared_ptr<const Node>& node = ContextAccess::node(ctx);
+  CancelNode* source = node ? node->cancel_source() : nullptr;
+  if (source == nullptr) return AfterFuncHandle();
+  auto record = std::make_unique<CallbackRecord>(std::move(f));
+  // The handle keeps the source alive until it is stopped, so the record stays valid.
+  std::shared_ptr<CancelNode> owner = source->shared_from_this();
+  owner->AddCallback(record.get());
+  return ContextAccess::MakeAfterFunc(std::move(owner), std::move(record));
+}
+
+absl::Status Cause(const Context& ctx) {
+  const std::shared_ptr<const Node>& node = ContextAccess::node(ctx);
+  const CancelNode* source = node ? node->cancel_source() : nullptr;
+  return source != nullptr ? source->cause() : absl::OkStatus();
+}
+
+}  // namespace baton

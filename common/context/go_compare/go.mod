@@ -1,0 +1,3 @@
+module baton/context_compare
+
+go 1.19

@@ -1,0 +1,60 @@
+"""Counts GoogleTest cases in the test.xml files Bazel wrote for the given targets.
+
+Usage: count_test_cases.py TESTLOGS_DIR LABEL...
+Prints failing cases, then one line "N passed, N failed". A target without a test.xml
+(it failed to build, crashed or timed out) counts as one failed case.
+"""
+import os
+import sys
+import xml.etree.ElementTree as ElementTree
+
+
+def label_to_xml(testlogs, label):
+    package, _, name = label.lstrip("/").partition(":")
+    return os.path.join(testlogs, package, name, "test.xml")
+
+
+def count(xml_path):
+    """Returns (passed, failed names) for one test.xml."""
+    root = ElementTree.parse(xml_path).getroot()
+    passed, failed = 0, []
+    cases = list(root.iter("testcase"))
+    for case in cases:
+        if case.get("result") == "suppressed" or case.get("status") == "notrun":
+            continue
+        if case.find("failure") is not None or case.find("error") is not None:
+            failed.append("%s.%s" % (case.get("classname"), case.get("name")))
+        else:
+            passed += 1
+    if not cases:
+        # Not a GoogleTest binary (or it crashed before writing cases): Bazel's own
+        # summary element says whether the target passed.
+        errors = int(root.get("errors", "0")) + int(root.get("failures", "0"))
+        for suite in root.iter("testsuite"):
+            errors += int(suite.get("errors", "0")) + int(suite.get("failures", "0"))
+        if errors:
+            failed.append(os.path.dirname(xml_path))
+        else:
+            passed += 1
+    return passed, failed
+
+
+def main(argv):
+    testlogs, labels = argv[1], argv[2:]
+    passed, failed = 0, []
+    for label in labels:
+        xml_path = label_to_xml(testlogs, label)
+        if not os.path.exists(xml_path):
+            failed.append(label + " (no result: did not build or did not run)")
+            continue
+        p, f = count(xml_path)
+        passed += p
+        failed += ["%s %s" % (label, name) for name in f]
+    for name in failed:
+        print("FAILED: " + name)
+    print("%d passed, %d failed" % (passed, len(failed)))
+    return 1 if failed or not labels else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

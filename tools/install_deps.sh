@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Baton builds, runs and tests with. Idempotent: installs
+# only what is missing. Uses sudo when not root. Touches nothing but apt.
+set -euo pipefail
+
+packages=(
+  bazel-bootstrap bazel-rules-java g++ pkg-config python3
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc grpc-proto
+  libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libsqlite3-dev libpq-dev postgresql libmicrohttpd-dev
+)
+# Extra groups on request: `install_deps.sh go` adds Go for the comparison benchmarks.
+for extra in "$@"; do
+  case "$extra" in
+    go) packages+=(golang-go) ;;
+    *) echo "install_deps.sh: unknown group '$extra'" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+echo "Installing: ${missing[*]}" >&2
+as_root apt-get update -qq
+as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+  "${missing[@]}" >/dev/null

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs every test of the project and ends with one line: "N passed, N failed", counting
+# GoogleTest cases across all test targets. Exits non-zero if any failed.
+#
+#   tools/test.sh                     # all tests
+#   tools/test.sh --config=asan       # extra flags go to `bazel test`
+set -uo pipefail
+cd "$(dirname "$0")/.."
+tools/install_deps.sh || exit 1
+case " $* " in
+  *" --config=tsan "*) bazel/tsan/build_instrumented_abseil.sh || exit 1 ;;
+esac
+
+targets=$(bazel query 'tests(//...)' 2>/dev/null) || { echo "bazel query failed" >&2; exit 1; }
+bazel test --keep_going "$@" //...
+bazel_status=$?
+
+testlogs=$(bazel info "$@" bazel-testlogs 2>/dev/null)
+python3 tools/count_test_cases.py "$testlogs" $targets
+count_status=$?
+[ $bazel_status -eq 0 ] && [ $count_status -eq 0 ]
