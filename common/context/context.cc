@@ -3,12 +3,15 @@
 #include <memory>
 #include <utility>
 
+#include "absl/time/clock.h"
 #include "common/context/internal/cancel_node.h"
+#include "common/context/internal/deadline_node.h"
 
 namespace baton {
 
 using context_internal::CallbackRecord;
 using context_internal::CancelNode;
+using context_internal::DeadlineNode;
 using context_internal::DetachedNode;
 using context_internal::Node;
 
@@ -20,7 +23,8 @@ absl::Duration Context::Remaining() const {
 
 absl::Status Context::Err() const {
   const CancelNode* node = source();
-  return node != nullptr ? node->err() : absl::OkStatus();
+  if (node == nullptr || !node->done()) return absl::OkStatus();
+  return node->err();
 }
 
 bool Context::IsDone() const {
@@ -63,7 +67,7 @@ void CancelHandle::Cancel() { CancelWithCause(absl::OkStatus()); }
 
 void CancelHandle::CancelWithCause(const absl::Status& cause) {
   if (node_ == nullptr) return;
-  node_->Cancel(context_internal::CanceledError(), cause);
+  node_->Cancel(context_internal::DoneReason::kCanceled, cause);
   // The node is done for good; dropping it lets the Context be freed with its users.
   node_.reset();
 }
@@ -99,19 +103,27 @@ Context Background(Clock& clock) {
 
 namespace {
 
+// A CancelNode, or a DeadlineNode when `deadline` is earlier than the parent's (a later
+// one could never fire first, as in Go).
+// `now` is the clock's time when the caller computed `deadline`.
 std::shared_ptr<CancelNode> StartCancelNode(const Context& parent, absl::Time deadline,
-                                            absl::Status deadline_cause) {
-  auto node = std::make_shared<CancelNode>(ContextAccess::node(parent), deadline,
-                                           std::move(deadline_cause));
+                                            absl::Time now, absl::Status deadline_cause) {
+  if (deadline < parent.Deadline()) {
+    auto node = std::make_shared<DeadlineNode>(ContextAccess::node(parent), deadline,
+                                               std::move(deadline_cause));
+    node->Start(now);
+    return node;
+  }
+  auto node = std::make_shared<CancelNode>(ContextAccess::node(parent));
   node->Start();
   return node;
 }
 
 template <typename Handle>
-DerivedContext<Handle> Derive(const Context& parent, absl::Time deadline,
+DerivedContext<Handle> Derive(const Context& parent, absl::Time deadline, absl::Time now,
                               absl::Status deadline_cause) {
   std::shared_ptr<CancelNode> node =
-      StartCancelNode(parent, deadline, std::move(deadline_cause));
+      StartCancelNode(parent, deadline, now, std::move(deadline_cause));
   Context child = ContextAccess::Make(node);
   return {std::move(child), ContextAccess::MakeHandle<Handle>(std::move(node))};
 }
@@ -119,29 +131,34 @@ DerivedContext<Handle> Derive(const Context& parent, absl::Time deadline,
 }  // namespace
 
 DerivedContext<CancelHandle> WithCancel(const Context& parent) {
-  return Derive<CancelHandle>(parent, absl::InfiniteFuture(), absl::OkStatus());
+  return Derive<CancelHandle>(parent, absl::InfiniteFuture(), absl::InfinitePast(),
+                              absl::OkStatus());
 }
 
 DerivedContext<CancelCauseHandle> WithCancelCause(const Context& parent) {
-  return Derive<CancelCauseHandle>(parent, absl::InfiniteFuture(), absl::OkStatus());
+  return Derive<CancelCauseHandle>(parent, absl::InfiniteFuture(), absl::InfinitePast(),
+                                   absl::OkStatus());
 }
 
 DerivedContext<CancelHandle> WithDeadline(const Context& parent, absl::Time deadline) {
-  return Derive<CancelHandle>(parent, deadline, absl::OkStatus());
+  return WithDeadlineCause(parent, deadline, absl::OkStatus());
 }
 
 DerivedContext<CancelHandle> WithDeadlineCause(const Context& parent, absl::Time deadline,
                                                absl::Status cause) {
-  return Derive<CancelHandle>(parent, deadline, std::move(cause));
+  const absl::Time now =
+      deadline < parent.Deadline() ? parent.clock().Now() : absl::InfinitePast();
+  return Derive<CancelHandle>(parent, deadline, now, std::move(cause));
 }
 
 DerivedContext<CancelHandle> WithTimeout(const Context& parent, absl::Duration timeout) {
-  return WithDeadline(parent, parent.clock().Now() + timeout);
+  return WithTimeoutCause(parent, timeout, absl::OkStatus());
 }
 
 DerivedContext<CancelHandle> WithTimeoutCause(const Context& parent,
                                               absl::Duration timeout, absl::Status cause) {
-  return WithDeadlineCause(parent, parent.clock().Now() + timeout, std::move(cause));
+  const absl::Time now = parent.clock().Now();
+  return Derive<CancelHandle>(parent, now + timeout, now, std::move(cause));
 }
 
 Context WithoutCancel(const Context& parent) {

@@ -7,17 +7,17 @@ FakeClock::FakeClock() : FakeClock(absl::FromUnixSeconds(1893456000)) {}
 FakeClock::FakeClock(absl::Time start) : now_(start) {}
 
 absl::Time FakeClock::Now() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return now_;
 }
 
 void FakeClock::Schedule(context_internal::Timer* timer, absl::Time when) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   queue_.Push(timer, when);
 }
 
 void FakeClock::Unschedule(context_internal::Timer* timer) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   queue_.Remove(timer);
 }
 
@@ -27,13 +27,13 @@ void FakeClock::Advance(absl::Duration delta) {
 }
 
 void FakeClock::SetTime(absl::Time time) {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   if (time > now_) now_ = time;
-  queue_.FireDue(now_, mu_);
+  queue_.FireDue(now_, lock);
 }
 
 size_t FakeClock::PendingTimers() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return queue_.size();
 }
 

@@ -16,9 +16,8 @@
 #define BATON_COMMON_CONTEXT_FAKE_CLOCK_H_
 
 #include <cstddef>
+#include <mutex>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/context/clock.h"
 #include "common/context/internal/timer_queue.h"
@@ -44,9 +43,9 @@ class FakeClock final : public Clock {
   size_t PendingTimers() const;
 
  private:
-  mutable absl::Mutex mu_;
-  absl::Time now_ ABSL_GUARDED_BY(mu_);
-  context_internal::TimerQueue queue_ ABSL_GUARDED_BY(mu_);
+  mutable std::mutex mu_;
+  absl::Time now_;                     // Guarded by mu_.
+  context_internal::TimerQueue queue_;  // Guarded by mu_.
 };
 
 }  // namespace baton

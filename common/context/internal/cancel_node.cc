@@ -4,122 +4,135 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdint>
 #include <utility>
 
-#include "absl/container/inlined_vector.h"
+#include "absl/time/clock.h"
 
 namespace baton::context_internal {
 
-const absl::Status& CanceledError() {
-  static const absl::Status& error = *std::make_unique<absl::Status>(
-                                         absl::CancelledError("context canceled"))
-                                         .release();
-  return error;
-}
-
-const absl::Status& DeadlineExceededError() {
-  static const absl::Status& error =
+const absl::Status& ErrorFor(DoneReason reason) {
+  // Built once and never destroyed, so Contexts stay usable during static destruction.
+  static const absl::Status& canceled =
+      *std::make_unique<absl::Status>(absl::CancelledError("context canceled")).release();
+  static const absl::Status& deadline_exceeded =
       *std::make_unique<absl::Status>(
            absl::DeadlineExceededError("context deadline exceeded"))
            .release();
-  return error;
+  static const absl::Status ok;
+  switch (reason) {
+    case DoneReason::kCanceled:
+      return canceled;
+    case DoneReason::kDeadlineExceeded:
+      return deadline_exceeded;
+    case DoneReason::kLive:
+      break;
+  }
+  return ok;
 }
 
 namespace {
 
 void SignalFd(int fd) {
   const uint64_t one = 1;
-  // An eventfd write of 1 cannot fail short of counter overflow, which one write
-  // per node cannot reach.
+  // An eventfd write of 1 cannot fail short of counter overflow, which one write per
+  // node cannot reach.
   [[maybe_unused]] ssize_t written = write(fd, &one, sizeof(one));
 }
 
 }  // namespace
 
-CancelNode::CancelNode(std::shared_ptr<const Node> parent, absl::Time deadline,
-                       absl::Status deadline_cause)
-    : Node(std::move(parent)),
-      parent_source_(cancel_source_),
-      has_timer_(deadline < deadline_),
-      deadline_cause_(std::move(deadline_cause)) {
+CancelNode::CancelNode(std::shared_ptr<const Node> parent)
+    : Node(std::move(parent)), parent_source_(cancel_source_) {
   cancel_source_ = this;
-  if (has_timer_) deadline_ = deadline;
 }
 
 CancelNode::~CancelNode() {
-  if (has_timer_) clock().Unschedule(this);
   if (!left_parent_) LeaveParent();
-  // Children and AfterFunc handles hold this node alive, so none is left here.
-  absl::MutexLock lock(&mu_);
+  // Children and AfterFunc handles hold this node alive, so none is left here, and no
+  // other thread can reach done_fd_.
   if (done_fd_ >= 0) close(done_fd_);
 }
 
 void CancelNode::Start() {
   if (parent_source_ != nullptr) {
-    absl::Status parent_err, parent_cause;
+    DoneReason parent_reason = DoneReason::kLive;
+    absl::Status parent_cause;
     {
-      absl::MutexLock lock(&parent_source_->mu_);
-      if (parent_source_->done_.load(std::memory_order_relaxed)) {
-        parent_err = parent_source_->err_;
-        parent_cause = parent_source_->cause_;
-      } else {
+      std::lock_guard<std::mutex> lock(parent_source_->mu_);
+      parent_reason = parent_source_->reason_.load(std::memory_order_relaxed);
+      if (parent_reason == DoneReason::kLive) {
         next_sibling_ = parent_source_->first_child_;
         if (next_sibling_ != nullptr) next_sibling_->prev_sibling_ = this;
         parent_source_->first_child_ = this;
         in_parent_list_ = true;
+      } else {
+        parent_cause = parent_source_->cause_;
       }
     }
-    if (!parent_err.ok()) {
-      Cancel(parent_err, parent_cause);
-      return;
-    }
+    if (parent_reason != DoneReason::kLive) Cancel(parent_reason, parent_cause);
   }
-  if (!has_timer_) return;
-  if (clock().Now() >= deadline_) {
-    Cancel(DeadlineExceededError(), deadline_cause_);
-    return;
-  }
-  clock().Schedule(this, deadline_);
-  // The parent may have cancelled this node between registration and scheduling; its
-  // Cancel() then found nothing to unschedule.
-  if (done()) clock().Unschedule(this);
 }
 
-bool CancelNode::Cancel(const absl::Status& err, const absl::Status& cause) {
-  absl::InlinedVector<std::shared_ptr<CancelNode>, 4> children;
+bool CancelNode::CancelImpl(DoneReason reason, const absl::Status& cause,
+                            bool detached_by_parent) {
+  // Cancelling twice is common (the parent, then the handle): answer without the lock.
+  if (done()) return false;
+  CancelNode* detached_children = nullptr;
+  bool has_callbacks = false;
   {
-    absl::MutexLock lock(&mu_);
-    if (done_.load(std::memory_order_relaxed)) return false;
-    err_ = err;
-    cause_ = cause.ok() ? err : cause;
-    done_.store(true, std::memory_order_release);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (reason_.load(std::memory_order_relaxed) != DoneReason::kLive) return false;
+    if (!cause.ok() && cause != ErrorFor(reason)) cause_ = cause;
+    reason_.store(reason, std::memory_order_release);
+    // Detach all children into a singly linked chain, each kept alive by its own
+    // kept_by_parent_, so they can be cancelled after mu_ is released.
+    CancelNode** tail = &detached_children;
     for (CancelNode* child = first_child_; child != nullptr;) {
       CancelNode* next = child->next_sibling_;
       child->in_parent_list_ = false;
       child->prev_sibling_ = child->next_sibling_ = nullptr;
       // A child whose last reference is gone is in its destructor, waiting for mu_
       // to leave this list; it needs no cancelling.
-      if (std::shared_ptr<CancelNode> alive = child->weak_from_this().lock()) {
-        children.push_back(std::move(alive));
+      child->kept_by_parent_ = child->weak_from_this().lock();
+      if (child->kept_by_parent_ != nullptr) {
+        *tail = child;
+        tail = &child->next_sibling_;
       }
       child = next;
     }
     first_child_ = nullptr;
+    // Callbacks registered from now on run at once, in AddCallback.
+    has_callbacks = first_callback_ != nullptr;
     if (done_fd_ >= 0) SignalFd(done_fd_);
+    if (changed_ != nullptr) changed_->notify_all();
   }
-  LeaveParent();
-  if (has_timer_) clock().Unschedule(this);
-  for (const std::shared_ptr<CancelNode>& child : children) child->Cancel(err_, cause_);
-  children.clear();
-  RunCallbacks();
+  if (detached_by_parent) {
+    left_parent_ = true;
+  } else {
+    LeaveParent();
+  }
+  OnCancel();
+  CancelDetachedChildren(detached_children, reason);
+  if (has_callbacks) RunCallbacks();
   return true;
+}
+
+void CancelNode::CancelDetachedChildren(CancelNode* first, DoneReason reason) {
+  // Only this thread touches the detached chain's links: the children are out of the
+  // list, so neither they nor new children reach them under mu_ any more.
+  for (CancelNode* child = first; child != nullptr;) {
+    CancelNode* next = child->next_sibling_;
+    child->next_sibling_ = nullptr;
+    std::shared_ptr<CancelNode> keep = std::move(child->kept_by_parent_);
+    child->CancelImpl(reason, cause_, /*detached_by_parent=*/true);
+    child = next;
+  }
 }
 
 void CancelNode::LeaveParent() {
   left_parent_ = true;
   if (parent_source_ == nullptr) return;
-  absl::MutexLock lock(&parent_source_->mu_);
+  std::lock_guard<std::mutex> lock(parent_source_->mu_);
   if (!in_parent_list_) return;
   if (prev_sibling_ != nullptr) {
     prev_sibling_->next_sibling_ = next_sibling_;
@@ -132,20 +145,34 @@ void CancelNode::LeaveParent() {
 }
 
 absl::Status CancelNode::err() const {
-  return done() ? err_ : absl::OkStatus();
+  return ErrorFor(reason_.load(std::memory_order_acquire));
 }
 
 absl::Status CancelNode::cause() const {
-  return done() ? cause_ : absl::OkStatus();
+  const DoneReason reason = reason_.load(std::memory_order_acquire);
+  if (reason == DoneReason::kLive || cause_.ok()) return ErrorFor(reason);
+  return cause_;
+}
+
+template <typename Predicate>
+void CancelNode::WaitLocked(std::unique_lock<std::mutex>& lock, absl::Time deadline,
+                            Predicate done_waiting) const {
+  if (changed_ == nullptr) changed_ = std::make_unique<std::condition_variable>();
+  if (deadline == absl::InfiniteFuture()) {
+    changed_->wait(lock, done_waiting);
+  } else {
+    changed_->wait_until(lock, absl::ToChronoTime(deadline), done_waiting);
+  }
 }
 
 bool CancelNode::WaitUntil(absl::Time deadline) const {
-  absl::MutexLock lock(&mu_);
-  return mu_.AwaitWithDeadline(absl::Condition(this, &CancelNode::done), deadline);
+  std::unique_lock<std::mutex> lock(mu_);
+  WaitLocked(lock, deadline, [this] { return done(); });
+  return done();
 }
 
 absl::StatusOr<int> CancelNode::DoneFd() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (done_fd_ < 0) {
     const int fd = eventfd(done() ? 1 : 0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (fd < 0) return absl::ErrnoToStatus(errno, "eventfd for Context::DoneFd");
@@ -156,7 +183,7 @@ absl::StatusOr<int> CancelNode::DoneFd() const {
 
 void CancelNode::AddCallback(CallbackRecord* record) {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (!done()) {
       record->prev_ = last_callback_;
       record->next_ = nullptr;
@@ -173,12 +200,8 @@ void CancelNode::AddCallback(CallbackRecord* record) {
   std::move(record->fn_)();
 }
 
-bool CancelNode::NotRunning(const CallbackRecord* record) const {
-  return running_callback_ != record;
-}
-
 bool CancelNode::RemoveCallback(CallbackRecord* record) {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   if (record->linked_) {
     if (record->prev_ != nullptr) {
       record->prev_->next_ = record->next_;
@@ -194,14 +217,8 @@ bool CancelNode::RemoveCallback(CallbackRecord* record) {
     return true;
   }
   if (running_callback_ == record && running_thread_ != std::this_thread::get_id()) {
-    struct Waiting {
-      const CancelNode* node;
-      const CallbackRecord* record;
-      static bool Done(Waiting* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-        return w->node->NotRunning(w->record);
-      }
-    } waiting{this, record};
-    mu_.Await(absl::Condition(&Waiting::Done, &waiting));
+    WaitLocked(lock, absl::InfiniteFuture(),
+               [this, record] { return running_callback_ != record; });
   }
   return false;
 }
@@ -210,7 +227,9 @@ void CancelNode::RunCallbacks() {
   for (;;) {
     absl::AnyInvocable<void() &&> fn;
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
+      // The previous callback has returned: wake a Stop() waiting for it.
+      if (changed_ != nullptr) changed_->notify_all();
       CallbackRecord* record = first_callback_;
       if (record == nullptr) {
         running_callback_ = nullptr;
@@ -232,7 +251,7 @@ void CancelNode::RunCallbacks() {
 }
 
 size_t CancelNode::ChildCount() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   size_t count = 0;
   for (const CancelNode* child = first_child_; child != nullptr;
        child = child->next_sibling_) {
@@ -240,9 +259,5 @@ size_t CancelNode::ChildCount() const {
   }
   return count;
 }
-
-std::shared_ptr<Timer> CancelNode::Retain() { return weak_from_this().lock(); }
-
-void CancelNode::Fire() { Cancel(DeadlineExceededError(), deadline_cause_); }
 
 }  // namespace baton::context_internal

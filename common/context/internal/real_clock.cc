@@ -16,38 +16,47 @@ namespace context_internal {
 
 RealClock::~RealClock() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
-    wake_ = true;
   }
+  wake_up_.notify_one();
   if (thread_.joinable()) thread_.join();
 }
 
 void RealClock::Schedule(Timer* timer, absl::Time when) {
-  absl::MutexLock lock(&mu_);
-  queue_.Push(timer, when);
-  if (!started_) {
-    started_ = true;
-    thread_ = std::thread([this] { Run(); });
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.Push(timer, when);
+    if (!started_) {
+      started_ = true;
+      thread_ = std::thread([this] { Run(); });
+    }
+    if (when < sleeping_until_) {
+      sleeping_until_ = when;
+      wake = wake_ = true;
+    }
   }
-  if (when < sleeping_until_) {
-    sleeping_until_ = when;
-    wake_ = true;
-  }
+  if (wake) wake_up_.notify_one();
 }
 
 void RealClock::Unschedule(Timer* timer) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   queue_.Remove(timer);
 }
 
 void RealClock::Run() {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
     sleeping_until_ = queue_.Earliest();
-    mu_.AwaitWithDeadline(absl::Condition(&wake_), sleeping_until_);
+    const auto woken = [this] { return wake_ || stop_; };
+    if (sleeping_until_ == absl::InfiniteFuture()) {
+      wake_up_.wait(lock, woken);
+    } else {
+      wake_up_.wait_until(lock, absl::ToChronoTime(sleeping_until_), woken);
+    }
     wake_ = false;
-    queue_.FireDue(absl::Now(), mu_);
+    queue_.FireDue(absl::Now(), lock);
   }
 }
 

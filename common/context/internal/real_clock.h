@@ -4,14 +4,15 @@
 // the one it sleeps toward does not wake it, and unscheduling never does: after a
 // cancelled deadline it wakes once, finds nothing due and sleeps again. So creating and
 // cancelling deadline Contexts costs a heap insert and removal under one lock, with no
-// system call in the common case.
+// system call in the common case. (std::mutex for the reason given in cancel_node.h.)
 #ifndef BATON_COMMON_CONTEXT_INTERNAL_REAL_CLOCK_H_
 #define BATON_COMMON_CONTEXT_INTERNAL_REAL_CLOCK_H_
 
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "common/context/clock.h"
 #include "common/context/internal/timer_queue.h"
 
@@ -29,13 +30,15 @@ class RealClock final : public Clock {
  private:
   void Run();
 
-  absl::Mutex mu_;
-  TimerQueue queue_ ABSL_GUARDED_BY(mu_);
+  std::mutex mu_;
+  std::condition_variable wake_up_;
+  // All guarded by mu_.
+  TimerQueue queue_;
   // The time the thread will next wake at; a Schedule() earlier than this wakes it.
-  absl::Time sleeping_until_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
-  bool wake_ ABSL_GUARDED_BY(mu_) = false;
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time sleeping_until_ = absl::InfiniteFuture();
+  bool wake_ = false;
+  bool stop_ = false;
+  bool started_ = false;
   std::thread thread_;
 };
 

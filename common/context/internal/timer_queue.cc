@@ -66,14 +66,14 @@ Timer* TimerQueue::PopDue(absl::Time now) {
   return due;
 }
 
-void TimerQueue::FireDue(absl::Time now, absl::Mutex& held) {
+void TimerQueue::FireDue(absl::Time now, std::unique_lock<std::mutex>& held) {
   while (Timer* due = PopDue(now)) {
     std::shared_ptr<Timer> owner = due->Retain();
     if (owner == nullptr) continue;  // Being destroyed; nothing left to fire into.
-    held.Unlock();
+    held.unlock();
     owner->Fire();
     owner.reset();  // May destroy the owner, which unschedules under `held`.
-    held.Lock();
+    held.lock();
   }
 }
 

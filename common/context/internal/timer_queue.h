@@ -9,9 +9,9 @@
 #define BATON_COMMON_CONTEXT_INTERNAL_TIMER_QUEUE_H_
 
 #include <cstddef>
+#include <mutex>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/context/internal/timer.h"
 
@@ -33,10 +33,10 @@ class TimerQueue {
 
   size_t size() const { return heap_.size(); }
 
-  // Fires every timer due at `now`, earliest first. `held` is the owner's lock: it
-  // must be held on entry and is released around each Fire() so that a timer's owner
+  // Fires every timer due at `now`, earliest first. `held` is the owner's lock, held
+  // on entry and on return, and released around each Fire() so that a timer's owner
   // may unschedule, schedule or be destroyed from inside it.
-  void FireDue(absl::Time now, absl::Mutex& held) ABSL_EXCLUSIVE_LOCKS_REQUIRED(held);
+  void FireDue(absl::Time now, std::unique_lock<std::mutex>& held);
 
  private:
   void Place(size_t index, Timer* timer);
