@@ -13,7 +13,10 @@ using context_internal::CallbackRecord;
 using context_internal::CancelNode;
 using context_internal::DeadlineNode;
 using context_internal::DetachedNode;
+using context_internal::MakeInArena;
 using context_internal::Node;
+using context_internal::NodeRef;
+using context_internal::RootNode;
 
 absl::Duration Context::Remaining() const {
   const absl::Time deadline = Deadline();
@@ -53,7 +56,15 @@ absl::StatusOr<int> Context::DoneFd() const {
   return node->DoneFd();
 }
 
-CancelHandle::CancelHandle(std::shared_ptr<CancelNode> node) : node_(std::move(node)) {}
+// Out of line: the handles' members need the complete node types.
+CancelHandle::CancelHandle() = default;
+CancelHandle::CancelHandle(NodeRef<CancelNode> node) : node_(std::move(node)) {}
+CancelHandle::CancelHandle(CancelHandle&&) noexcept = default;
+CancelHandle::~CancelHandle() { Cancel(); }
+CancelCauseHandle::CancelCauseHandle() = default;
+AfterFuncHandle::AfterFuncHandle() = default;
+AfterFuncHandle::AfterFuncHandle(AfterFuncHandle&&) noexcept = default;
+AfterFuncHandle::~AfterFuncHandle() { Stop(); }
 
 CancelHandle& CancelHandle::operator=(CancelHandle&& other) noexcept {
   if (this != &other) {
@@ -69,7 +80,7 @@ void CancelHandle::CancelWithCause(const absl::Status& cause) {
   if (node_ == nullptr) return;
   node_->Cancel(context_internal::DoneReason::kCanceled, cause);
   // The node is done for good; dropping it lets the Context be freed with its users.
-  node_.reset();
+  node_ = nullptr;
 }
 
 AfterFuncHandle& AfterFuncHandle::operator=(AfterFuncHandle&& other) noexcept {
@@ -85,11 +96,11 @@ bool AfterFuncHandle::Stop() {
   if (node_ == nullptr) return false;
   const bool stopped = node_->RemoveCallback(record_.get());
   record_.reset();
-  node_.reset();
+  node_ = nullptr;
   return stopped;
 }
 
-AfterFuncHandle ContextAccess::MakeAfterFunc(std::shared_ptr<CancelNode> node,
+AfterFuncHandle ContextAccess::MakeAfterFunc(NodeRef<CancelNode> node,
                                              std::unique_ptr<CallbackRecord> record) {
   AfterFuncHandle handle;
   handle.node_ = std::move(node);
@@ -98,7 +109,7 @@ AfterFuncHandle ContextAccess::MakeAfterFunc(std::shared_ptr<CancelNode> node,
 }
 
 Context Background(Clock& clock) {
-  return ContextAccess::Make(std::make_shared<const Node>(clock));
+  return ContextAccess::Make(NodeRef<const Node>::Adopt(MakeInArena<RootNode>(clock)));
 }
 
 namespace {
@@ -106,25 +117,27 @@ namespace {
 // A CancelNode, or a DeadlineNode when `deadline` is earlier than the parent's (a later
 // one could never fire first, as in Go).
 // `now` is the clock's time when the caller computed `deadline`.
-std::shared_ptr<CancelNode> StartCancelNode(const Context& parent, absl::Time deadline,
-                                            absl::Time now, absl::Status deadline_cause) {
+NodeRef<CancelNode> StartCancelNode(const Context& parent, absl::Time deadline,
+                                    absl::Time now, absl::Status deadline_cause) {
   if (deadline < parent.Deadline()) {
-    auto node = std::make_shared<DeadlineNode>(ContextAccess::node(parent), deadline,
-                                               std::move(deadline_cause));
+    DeadlineNode* node = MakeInArena<DeadlineNode>(ContextAccess::node(parent), deadline,
+                                                   std::move(deadline_cause));
+    NodeRef<CancelNode> ref = NodeRef<CancelNode>::Adopt(node);
     node->Start(now);
-    return node;
+    return ref;
   }
-  auto node = std::make_shared<CancelNode>(ContextAccess::node(parent));
-  node->Start();
-  return node;
+  NodeRef<CancelNode> ref =
+      NodeRef<CancelNode>::Adopt(MakeInArena<CancelNode>(ContextAccess::node(parent)));
+  ref->Start();
+  return ref;
 }
 
 template <typename Handle>
 DerivedContext<Handle> Derive(const Context& parent, absl::Time deadline, absl::Time now,
                               absl::Status deadline_cause) {
-  std::shared_ptr<CancelNode> node =
+  NodeRef<CancelNode> node =
       StartCancelNode(parent, deadline, now, std::move(deadline_cause));
-  Context child = ContextAccess::Make(node);
+  Context child = ContextAccess::Make(NodeRef<const Node>::Share(node.get()));
   return {std::move(child), ContextAccess::MakeHandle<Handle>(std::move(node))};
 }
 
@@ -163,22 +176,23 @@ DerivedContext<CancelHandle> WithTimeoutCause(const Context& parent,
 
 Context WithoutCancel(const Context& parent) {
   return ContextAccess::Make(
-      std::make_shared<const DetachedNode>(ContextAccess::node(parent)));
+      NodeRef<const Node>::Adopt(MakeInArena<DetachedNode>(ContextAccess::node(parent))));
 }
 
 AfterFuncHandle AfterFunc(const Context& ctx, absl::AnyInvocable<void() &&> f) {
-  const std::shared_ptr<const Node>& node = ContextAccess::node(ctx);
+  const NodeRef<const Node>& node = ContextAccess::node(ctx);
   CancelNode* source = node ? node->cancel_source() : nullptr;
   if (source == nullptr) return AfterFuncHandle();
   auto record = std::make_unique<CallbackRecord>(std::move(f));
   // The handle keeps the source alive until it is stopped, so the record stays valid.
-  std::shared_ptr<CancelNode> owner = source->shared_from_this();
+  // (`ctx` holds the source alive now, so a plain reference is safe to add.)
+  NodeRef<CancelNode> owner = NodeRef<CancelNode>::Share(source);
   owner->AddCallback(record.get());
   return ContextAccess::MakeAfterFunc(std::move(owner), std::move(record));
 }
 
 absl::Status Cause(const Context& ctx) {
-  const std::shared_ptr<const Node>& node = ContextAccess::node(ctx);
+  const NodeRef<const Node>& node = ContextAccess::node(ctx);
   const CancelNode* source = node ? node->cancel_source() : nullptr;
   return source != nullptr ? source->cause() : absl::OkStatus();
 }

@@ -48,6 +48,7 @@
 #include "common/context/context_key.h"
 #include "common/context/internal/callback_record.h"
 #include "common/context/internal/node.h"
+#include "common/context/internal/node_ref.h"
 
 namespace baton {
 
@@ -96,7 +97,7 @@ class Context {
 
  private:
   friend class ContextAccess;
-  explicit Context(std::shared_ptr<const context_internal::Node> node)
+  explicit Context(context_internal::NodeRef<const context_internal::Node> node)
       : node_(std::move(node)) {}
 
   context_internal::CancelNode* source() const {
@@ -104,35 +105,35 @@ class Context {
   }
 
   // Null means Background() on the real clock, so the most common root costs nothing.
-  std::shared_ptr<const context_internal::Node> node_;
+  context_internal::NodeRef<const context_internal::Node> node_;
 };
 
 // Owns the right (and the duty) to cancel one Context. Cancels when destroyed.
 // Move-only; a moved-from handle does nothing.
 class CancelHandle {
  public:
-  CancelHandle() = default;
-  CancelHandle(CancelHandle&&) noexcept = default;
+  CancelHandle();
+  CancelHandle(CancelHandle&&) noexcept;
   CancelHandle& operator=(CancelHandle&& other) noexcept;
-  ~CancelHandle() { Cancel(); }
+  ~CancelHandle();
 
   // Cancels the Context with CANCELLED (cause: the same). No-op after the first.
   void Cancel();
   void operator()() { Cancel(); }
 
  protected:
-  explicit CancelHandle(std::shared_ptr<context_internal::CancelNode> node);
+  explicit CancelHandle(context_internal::NodeRef<context_internal::CancelNode> node);
   void CancelWithCause(const absl::Status& cause);
 
  private:
   friend class ContextAccess;
-  std::shared_ptr<context_internal::CancelNode> node_;
+  context_internal::NodeRef<context_internal::CancelNode> node_;
 };
 
 // A CancelHandle that can also record why (WithCancelCause).
 class CancelCauseHandle : public CancelHandle {
  public:
-  CancelCauseHandle() = default;
+  CancelCauseHandle();
   using CancelHandle::Cancel;
   // Cancels with CANCELLED, recording `cause` for Cause(ctx); an OK cause records
   // CANCELLED itself.
@@ -153,10 +154,10 @@ struct DerivedContext {
 // Stops an AfterFunc registration; stops it when destroyed. Move-only.
 class AfterFuncHandle {
  public:
-  AfterFuncHandle() = default;
-  AfterFuncHandle(AfterFuncHandle&&) noexcept = default;
+  AfterFuncHandle();
+  AfterFuncHandle(AfterFuncHandle&&) noexcept;
   AfterFuncHandle& operator=(AfterFuncHandle&& other) noexcept;
-  ~AfterFuncHandle() { Stop(); }
+  ~AfterFuncHandle();
 
   // Returns true if this call stopped f from running; false if f has already run, is
   // running, or was stopped before. If f is running on another thread, waits for it to
@@ -166,7 +167,7 @@ class AfterFuncHandle {
 
  private:
   friend class ContextAccess;
-  std::shared_ptr<context_internal::CancelNode> node_;
+  context_internal::NodeRef<context_internal::CancelNode> node_;
   std::unique_ptr<context_internal::CallbackRecord> record_;
 };
 
@@ -214,18 +215,20 @@ absl::Status Cause(const Context& ctx);
 
 class ContextAccess {
  public:
-  static const std::shared_ptr<const context_internal::Node>& node(const Context& ctx) {
+  static const context_internal::NodeRef<const context_internal::Node>& node(
+      const Context& ctx) {
     return ctx.node_;
   }
-  static Context Make(std::shared_ptr<const context_internal::Node> node) {
+  static Context Make(context_internal::NodeRef<const context_internal::Node> node) {
     return Context(std::move(node));
   }
   template <typename Handle>
-  static Handle MakeHandle(std::shared_ptr<context_internal::CancelNode> node) {
+  static Handle MakeHandle(context_internal::NodeRef<context_internal::CancelNode> node) {
     return Handle(std::move(node));
   }
-  static AfterFuncHandle MakeAfterFunc(std::shared_ptr<context_internal::CancelNode> node,
-                                       std::unique_ptr<context_internal::CallbackRecord> r);
+  static AfterFuncHandle MakeAfterFunc(
+      context_internal::NodeRef<context_internal::CancelNode> node,
+      std::unique_ptr<context_internal::CallbackRecord> record);
 };
 
 template <typename T>
@@ -244,8 +247,11 @@ template <typename T, typename U>
 Context WithValue(const Context& parent, const ContextKey<T>& key, U&& value) {
   static_assert(std::is_constructible_v<T, U&&>,
                 "the value must be convertible to the key's type");
-  return ContextAccess::Make(std::make_shared<const context_internal::ValueNode<T>>(
-      ContextAccess::node(parent), &key, std::forward<U>(value)));
+  using Node = context_internal::ValueNode<T>;
+  return ContextAccess::Make(
+      context_internal::NodeRef<const context_internal::Node>::Adopt(
+          context_internal::MakeInArena<Node>(ContextAccess::node(parent), &key,
+                                              std::forward<U>(value))));
 }
 
 }  // namespace baton

@@ -41,7 +41,7 @@ void SignalFd(int fd) {
 
 }  // namespace
 
-CancelNode::CancelNode(std::shared_ptr<const Node> parent)
+CancelNode::CancelNode(NodeRef<const Node> parent)
     : Node(std::move(parent)), parent_source_(cancel_source_) {
   cancel_source_ = this;
 }
@@ -58,7 +58,7 @@ void CancelNode::Start() {
     DoneReason parent_reason = DoneReason::kLive;
     absl::Status parent_cause;
     {
-      std::lock_guard<std::mutex> lock(parent_source_->mu_);
+      std::lock_guard<NodeMutex> lock(parent_source_->mu_);
       parent_reason = parent_source_->reason_.load(std::memory_order_relaxed);
       if (parent_reason == DoneReason::kLive) {
         next_sibling_ = parent_source_->first_child_;
@@ -80,7 +80,7 @@ bool CancelNode::CancelImpl(DoneReason reason, const absl::Status& cause,
   CancelNode* detached_children = nullptr;
   bool has_callbacks = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<NodeMutex> lock(mu_);
     if (reason_.load(std::memory_order_relaxed) != DoneReason::kLive) return false;
     if (!cause.ok() && cause != ErrorFor(reason)) cause_ = cause;
     reason_.store(reason, std::memory_order_release);
@@ -93,8 +93,8 @@ bool CancelNode::CancelImpl(DoneReason reason, const absl::Status& cause,
       child->prev_sibling_ = child->next_sibling_ = nullptr;
       // A child whose last reference is gone is in its destructor, waiting for mu_
       // to leave this list; it needs no cancelling.
-      child->kept_by_parent_ = child->weak_from_this().lock();
-      if (child->kept_by_parent_ != nullptr) {
+      if (child->TryRef()) {
+        child->kept_by_parent_ = NodeRef<CancelNode>::Adopt(child);
         *tail = child;
         tail = &child->next_sibling_;
       }
@@ -123,7 +123,7 @@ void CancelNode::CancelDetachedChildren(CancelNode* first, DoneReason reason) {
   for (CancelNode* child = first; child != nullptr;) {
     CancelNode* next = child->next_sibling_;
     child->next_sibling_ = nullptr;
-    std::shared_ptr<CancelNode> keep = std::move(child->kept_by_parent_);
+    NodeRef<CancelNode> keep = std::move(child->kept_by_parent_);
     child->CancelImpl(reason, cause_, /*detached_by_parent=*/true);
     child = next;
   }
@@ -132,7 +132,7 @@ void CancelNode::CancelDetachedChildren(CancelNode* first, DoneReason reason) {
 void CancelNode::LeaveParent() {
   left_parent_ = true;
   if (parent_source_ == nullptr) return;
-  std::lock_guard<std::mutex> lock(parent_source_->mu_);
+  std::lock_guard<NodeMutex> lock(parent_source_->mu_);
   if (!in_parent_list_) return;
   if (prev_sibling_ != nullptr) {
     prev_sibling_->next_sibling_ = next_sibling_;
@@ -155,9 +155,9 @@ absl::Status CancelNode::cause() const {
 }
 
 template <typename Predicate>
-void CancelNode::WaitLocked(std::unique_lock<std::mutex>& lock, absl::Time deadline,
+void CancelNode::WaitLocked(std::unique_lock<NodeMutex>& lock, absl::Time deadline,
                             Predicate done_waiting) const {
-  if (changed_ == nullptr) changed_ = std::make_unique<std::condition_variable>();
+  if (changed_ == nullptr) changed_ = std::make_unique<std::condition_variable_any>();
   if (deadline == absl::InfiniteFuture()) {
     changed_->wait(lock, done_waiting);
   } else {
@@ -166,13 +166,13 @@ void CancelNode::WaitLocked(std::unique_lock<std::mutex>& lock, absl::Time deadl
 }
 
 bool CancelNode::WaitUntil(absl::Time deadline) const {
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<NodeMutex> lock(mu_);
   WaitLocked(lock, deadline, [this] { return done(); });
   return done();
 }
 
 absl::StatusOr<int> CancelNode::DoneFd() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<NodeMutex> lock(mu_);
   if (done_fd_ < 0) {
     const int fd = eventfd(done() ? 1 : 0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (fd < 0) return absl::ErrnoToStatus(errno, "eventfd for Context::DoneFd");
@@ -183,7 +183,7 @@ absl::StatusOr<int> CancelNode::DoneFd() const {
 
 void CancelNode::AddCallback(CallbackRecord* record) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<NodeMutex> lock(mu_);
     if (!done()) {
       record->prev_ = last_callback_;
       record->next_ = nullptr;
@@ -201,7 +201,7 @@ void CancelNode::AddCallback(CallbackRecord* record) {
 }
 
 bool CancelNode::RemoveCallback(CallbackRecord* record) {
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<NodeMutex> lock(mu_);
   if (record->linked_) {
     if (record->prev_ != nullptr) {
       record->prev_->next_ = record->next_;
@@ -227,7 +227,7 @@ void CancelNode::RunCallbacks() {
   for (;;) {
     absl::AnyInvocable<void() &&> fn;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      std::lock_guard<NodeMutex> lock(mu_);
       // The previous callback has returned: wake a Stop() waiting for it.
       if (changed_ != nullptr) changed_->notify_all();
       CallbackRecord* record = first_callback_;
@@ -251,7 +251,7 @@ void CancelNode::RunCallbacks() {
 }
 
 size_t CancelNode::ChildCount() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<NodeMutex> lock(mu_);
   size_t count = 0;
   for (const CancelNode* child = first_child_; child != nullptr;
        child = child->next_sibling_) {

@@ -14,10 +14,7 @@
 //
 // Locks: a node's mu_ guards its own state and its children's sibling links. No two
 // locks (this node's, its parent's, the clock's) are ever held at once.
-//
-// mu_ is a std::mutex, not an absl::Mutex: Debian builds Abseil without NDEBUG, so
-// every absl::Mutex lock runs deadlock detection (measured here: 44 ns per lock/unlock
-// against 5 ns for std::mutex), and this lock is taken on every derive and cancel.
+// mu_ is a NodeMutex (node_mutex.h says why).
 #ifndef BATON_COMMON_CONTEXT_INTERNAL_CANCEL_NODE_H_
 #define BATON_COMMON_CONTEXT_INTERNAL_CANCEL_NODE_H_
 
@@ -34,6 +31,7 @@
 #include "absl/time/time.h"
 #include "common/context/internal/callback_record.h"
 #include "common/context/internal/node.h"
+#include "common/context/internal/node_mutex.h"
 
 namespace baton::context_internal {
 
@@ -42,13 +40,13 @@ namespace baton::context_internal {
 enum class DoneReason : uint8_t { kLive, kCanceled, kDeadlineExceeded };
 const absl::Status& ErrorFor(DoneReason reason);
 
-class CancelNode : public Node, public std::enable_shared_from_this<CancelNode> {
+class CancelNode : public Node {
  public:
-  explicit CancelNode(std::shared_ptr<const Node> parent);
+  explicit CancelNode(NodeRef<const Node> parent);
   ~CancelNode() override;
 
   // Joins the parent's child list, or cancels at once if the parent is done. Call
-  // once, right after construction through make_shared.
+  // once, right after construction.
   void Start();
 
   // Cancels for `reason`, recording `cause` (OK means "the error itself"). Returns
@@ -80,6 +78,7 @@ class CancelNode : public Node, public std::enable_shared_from_this<CancelNode> 
   size_t ChildCount() const;
 
  protected:
+  void Destroy() const override { DestroyInArena(this); }
   // Called once by Cancel(), with no lock held. A DeadlineNode stops its timer here.
   virtual void OnCancel() {}
 
@@ -91,16 +90,16 @@ class CancelNode : public Node, public std::enable_shared_from_this<CancelNode> 
   void RunCallbacks();
   // Blocks on mu_ until `done_waiting()`.
   template <typename Predicate>
-  void WaitLocked(std::unique_lock<std::mutex>& lock, absl::Time deadline,
+  void WaitLocked(std::unique_lock<NodeMutex>& lock, absl::Time deadline,
                   Predicate done_waiting) const;
 
   // The nearest cancellable ancestor when this node was made; null if none.
   CancelNode* const parent_source_;
 
-  mutable std::mutex mu_;
+  mutable NodeMutex mu_;
   // Signalled on done and after each callback. Made by the first waiter: most nodes
   // are never waited on. Guarded by mu_.
-  mutable std::unique_ptr<std::condition_variable> changed_;
+  mutable std::unique_ptr<std::condition_variable_any> changed_;
   // kLive until done; written once, under mu_. All Err() reads.
   std::atomic<DoneReason> reason_{DoneReason::kLive};
   // Written once, under mu_, before reason_ is published; read-only after. OK means
@@ -115,7 +114,7 @@ class CancelNode : public Node, public std::enable_shared_from_this<CancelNode> 
   bool in_parent_list_ = false;
   // Set by the parent while it cancels its children: keeps this node alive from the
   // moment the parent detaches it until the parent has cancelled it.
-  std::shared_ptr<CancelNode> kept_by_parent_;
+  NodeRef<CancelNode> kept_by_parent_;
   // Set by the one successful Cancel(); read by the destructor, which runs after every
   // other use of the node.
   bool left_parent_ = false;

@@ -4,7 +4,7 @@
 
 namespace baton::context_internal {
 
-DeadlineNode::DeadlineNode(std::shared_ptr<const Node> parent, absl::Time deadline,
+DeadlineNode::DeadlineNode(NodeRef<const Node> parent, absl::Time deadline,
                            absl::Status cause)
     : CancelNode(std::move(parent)), cause_(std::move(cause)) {
   deadline_ = deadline;
@@ -25,12 +25,6 @@ void DeadlineNode::Start(absl::Time now) {
   // The parent may have cancelled this node between registration and scheduling;
   // OnCancel() then found nothing to unschedule.
   if (done()) clock().Unschedule(this);
-}
-
-std::shared_ptr<Timer> DeadlineNode::Retain() {
-  std::shared_ptr<CancelNode> self = weak_from_this().lock();
-  if (self == nullptr) return nullptr;
-  return std::shared_ptr<Timer>(self, this);
 }
 
 void DeadlineNode::Fire() { Cancel(DoneReason::kDeadlineExceeded, cause_); }

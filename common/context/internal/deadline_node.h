@@ -7,8 +7,6 @@
 #ifndef BATON_COMMON_CONTEXT_INTERNAL_DEADLINE_NODE_H_
 #define BATON_COMMON_CONTEXT_INTERNAL_DEADLINE_NODE_H_
 
-#include <memory>
-
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/context/internal/cancel_node.h"
@@ -20,8 +18,7 @@ class DeadlineNode final : public CancelNode, public Timer {
  public:
   // `deadline` must be earlier than the parent's. `cause` is recorded when this
   // node's own deadline fires (OK: the error itself).
-  DeadlineNode(std::shared_ptr<const Node> parent, absl::Time deadline,
-               absl::Status cause);
+  DeadlineNode(NodeRef<const Node> parent, absl::Time deadline, absl::Status cause);
   ~DeadlineNode() override;
 
   // CancelNode::Start(), then schedules the deadline or, if it is not after `now`,
@@ -29,10 +26,12 @@ class DeadlineNode final : public CancelNode, public Timer {
   void Start(absl::Time now);
 
   // Timer.
-  std::shared_ptr<Timer> Retain() override;
+  bool TryRetain() override { return TryRef(); }
+  void Release() override { Unref(); }
   void Fire() override;
 
  private:
+  void Destroy() const override { DestroyInArena(this); }
   void OnCancel() override;
 
   const absl::Status cause_;

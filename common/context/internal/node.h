@@ -3,17 +3,23 @@
 // Internal to common/context; users see only Context. Every node copies from its parent
 // the facts a query needs — the clock, the nearest cancellable ancestor, the nearest
 // value, the deadline — so Err() and Deadline() are O(1) and Value() walks only the
-// value links. A node owns its parent, so a Context keeps its whole ancestry alive.
-// Nodes are immutable after construction; a CancelNode's cancellation state is
-// internally synchronized.
+// value links. A node owns a reference to its parent, so a Context keeps its whole
+// ancestry alive. Nodes are immutable after construction; a CancelNode's cancellation
+// state is internally synchronized.
+//
+// Nodes are reference counted in place (NodeRef) and live in NodeArena memory; each
+// final node type destroys itself through DestroyInArena when its last reference goes.
 #ifndef BATON_COMMON_CONTEXT_INTERNAL_NODE_H_
 #define BATON_COMMON_CONTEXT_INTERNAL_NODE_H_
 
-#include <memory>
+#include <atomic>
+#include <cstdint>
 #include <utility>
 
 #include "absl/time/time.h"
 #include "common/context/clock.h"
+#include "common/context/internal/node_arena.h"
+#include "common/context/internal/node_ref.h"
 
 namespace baton::context_internal {
 
@@ -25,8 +31,7 @@ class Node {
   // A root: no parent, never done, no values, no deadline.
   explicit Node(Clock& clock) : clock_(&clock) {}
   // A child of `parent`, inheriting everything (null parent means Background()).
-  explicit Node(std::shared_ptr<const Node> parent);
-  virtual ~Node() = default;
+  explicit Node(NodeRef<const Node> parent);
 
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
@@ -38,7 +43,19 @@ class Node {
   const ValueNodeBase* values() const { return values_; }
   absl::Time deadline() const { return deadline_; }
 
+  // Reference counting, for NodeRef.
+  void Ref() const { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void Unref() const {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) Destroy();
+  }
+  // Adds a reference unless the count already reached zero (the node is dying).
+  bool TryRef() const;
+
  protected:
+  virtual ~Node() = default;
+  // Ends this node's life and frees its memory: DestroyInArena(this) in each final type.
+  virtual void Destroy() const = 0;
+
   // Derived constructors override what their kind changes.
   Clock* clock_ = &Clock::Real();
   CancelNode* cancel_source_ = nullptr;
@@ -46,13 +63,23 @@ class Node {
   absl::Time deadline_ = absl::InfiniteFuture();
 
  private:
-  std::shared_ptr<const Node> parent_;
+  mutable std::atomic<int32_t> refs_{1};
+  NodeRef<const Node> parent_;
+};
+
+// A root on a clock other than the real one: Background(clock).
+class RootNode final : public Node {
+ public:
+  explicit RootNode(Clock& clock) : Node(clock) {}
+
+ private:
+  void Destroy() const override { DestroyInArena(this); }
 };
 
 // The untyped part of a WithValue link; the key's address is its identity.
 class ValueNodeBase : public Node {
  public:
-  ValueNodeBase(std::shared_ptr<const Node> parent, const void* key)
+  ValueNodeBase(NodeRef<const Node> parent, const void* key)
       : Node(std::move(parent)), key_(key), next_(values_) {
     values_ = this;
   }
@@ -69,12 +96,14 @@ template <typename T>
 class ValueNode final : public ValueNodeBase {
  public:
   template <typename U>
-  ValueNode(std::shared_ptr<const Node> parent, const void* key, U&& value)
+  ValueNode(NodeRef<const Node> parent, const void* key, U&& value)
       : ValueNodeBase(std::move(parent), key), value_(std::forward<U>(value)) {}
 
   const T& value() const { return value_; }
 
  private:
+  void Destroy() const override { DestroyInArena(this); }
+
   const T value_;
 };
 
@@ -82,10 +111,13 @@ class ValueNode final : public ValueNodeBase {
 // deadline.
 class DetachedNode final : public Node {
  public:
-  explicit DetachedNode(std::shared_ptr<const Node> parent) : Node(std::move(parent)) {
+  explicit DetachedNode(NodeRef<const Node> parent) : Node(std::move(parent)) {
     cancel_source_ = nullptr;
     deadline_ = absl::InfiniteFuture();
   }
+
+ private:
+  void Destroy() const override { DestroyInArena(this); }
 };
 
 }  // namespace baton::context_internal

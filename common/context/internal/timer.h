@@ -1,13 +1,12 @@
 // Timer: the one thing a Clock needs from a deadline Context.
 //
 // Internal to common/context. A Timer lives inside the object that owns it; the owner
-// must Unschedule it before destruction. Retain() lets a clock hold the owner alive
+// must Unschedule it before destruction. TryRetain() lets a clock hold the owner alive
 // while firing, so a timer never fires into an object being destroyed.
 #ifndef BATON_COMMON_CONTEXT_INTERNAL_TIMER_H_
 #define BATON_COMMON_CONTEXT_INTERNAL_TIMER_H_
 
 #include <cstddef>
-#include <memory>
 
 #include "absl/time/time.h"
 
@@ -19,11 +18,14 @@ class Timer {
   Timer(const Timer&) = delete;
   Timer& operator=(const Timer&) = delete;
 
-  // A strong reference to the timer's owner, or null while the owner is being
-  // destroyed. Called with the clock's lock held: must not block or take locks.
-  virtual std::shared_ptr<Timer> Retain() = 0;
+  // Takes a reference to the timer's owner; false if the owner is being destroyed.
+  // Called with the clock's lock held: must not block or take locks.
+  virtual bool TryRetain() = 0;
+  // Drops the reference TryRetain() took (may destroy the owner).
+  virtual void Release() = 0;
 
-  // Called once when the time comes, with no clock lock held.
+  // Called once when the time comes, between TryRetain() and Release(), with no clock
+  // lock held.
   virtual void Fire() = 0;
 
  protected:

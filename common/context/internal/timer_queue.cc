@@ -1,6 +1,5 @@
 #include "common/context/internal/timer_queue.h"
 
-#include <memory>
 #include <utility>
 
 namespace baton::context_internal {
@@ -68,11 +67,10 @@ Timer* TimerQueue::PopDue(absl::Time now) {
 
 void TimerQueue::FireDue(absl::Time now, std::unique_lock<std::mutex>& held) {
   while (Timer* due = PopDue(now)) {
-    std::shared_ptr<Timer> owner = due->Retain();
-    if (owner == nullptr) continue;  // Being destroyed; nothing left to fire into.
+    if (!due->TryRetain()) continue;  // Being destroyed; nothing left to fire into.
     held.unlock();
-    owner->Fire();
-    owner.reset();  // May destroy the owner, which unschedules under `held`.
+    due->Fire();
+    due->Release();  // May destroy the owner, which unschedules under `held`.
     held.lock();
   }
 }

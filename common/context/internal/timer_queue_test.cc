@@ -13,7 +13,8 @@ namespace {
 class TestTimer final : public Timer {
  public:
   explicit TestTimer(int id) : id(id) {}
-  std::shared_ptr<Timer> Retain() override { return nullptr; }
+  bool TryRetain() override { return false; }
+  void Release() override {}
   void Fire() override {}
   const int id;
 };
