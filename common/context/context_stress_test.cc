@@ -1,10 +1,10 @@
 // Many threads deriving, cancelling, waiting and registering at once. Meant to be run
 // under --config=tsan and --config=asan as well as plain.
 #include <atomic>
+#include <latch>
 #include <thread>
 #include <vector>
 
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/context/context.h"
 #include "common/context/introspection.h"
@@ -22,10 +22,10 @@ TEST(ContextStress, ConcurrentDeriveCancelAndWait) {
     auto [root, cancel_root] = WithCancel(Background());
     std::atomic<int> callbacks{0};
     std::vector<std::thread> threads;
-    absl::Notification go;
+    std::latch go(1);
     for (int t = 0; t < kThreads; ++t) {
       threads.emplace_back([&, t, root = root] {
-        go.WaitForNotification();
+        go.wait();
         for (int i = 0; i < kRounds; ++i) {
           Context valued = WithValue(root, kWorker, t);
           auto [child, cancel] = WithTimeout(valued, absl::Microseconds(50 + i % 200));
@@ -38,7 +38,7 @@ TEST(ContextStress, ConcurrentDeriveCancelAndWait) {
         }
       });
     }
-    go.Notify();
+    go.count_down();
     // Cancel the root while the workers are busy.
     absl::SleepFor(absl::Microseconds(200 * (round % 5)));
     cancel_root();
@@ -62,15 +62,15 @@ TEST(ContextStress, CancelRacesWithChildDestruction) {
 TEST(ContextStress, StopWaitsForARunningCallback) {
   for (int round = 0; round < 100; ++round) {
     auto [ctx, cancel] = WithCancel(Background());
-    absl::Notification started;
+    std::latch started(1);
     std::atomic<bool> finished{false};
     AfterFuncHandle handle = AfterFunc(ctx, [&] {
-      started.Notify();
+      started.count_down();
       absl::SleepFor(absl::Microseconds(200));
       finished = true;
     });
     std::thread canceller([&cancel = cancel] { cancel(); });
-    started.WaitForNotification();
+    started.wait();
     EXPECT_FALSE(handle.Stop());
     // Stop() returned, so the callback has finished: its state may be destroyed now.
     EXPECT_TRUE(finished.load());
