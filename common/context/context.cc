@@ -116,29 +116,30 @@ namespace {
 
 // A CancelNode, or a DeadlineNode when `deadline` is earlier than the parent's (a later
 // one could never fire first, as in Go).
-// `now` is the clock's time when the caller computed `deadline`.
-NodeRef<CancelNode> StartCancelNode(const Context& parent, absl::Time deadline,
-                                    absl::Time now, absl::Status deadline_cause) {
+// `now` is the clock's time when the caller computed `deadline`. The node comes back
+// with two references — the Context's and the handle's — both taken before anything
+// else can see it.
+CancelNode* StartCancelNode(const Context& parent, absl::Time deadline, absl::Time now,
+                            absl::Status deadline_cause) {
   if (deadline < parent.Deadline()) {
     DeadlineNode* node = MakeInArena<DeadlineNode>(ContextAccess::node(parent), deadline,
                                                    std::move(deadline_cause));
-    NodeRef<CancelNode> ref = NodeRef<CancelNode>::Adopt(node);
+    node->RefUnpublished();
     node->Start(now);
-    return ref;
+    return node;
   }
-  NodeRef<CancelNode> ref =
-      NodeRef<CancelNode>::Adopt(MakeInArena<CancelNode>(ContextAccess::node(parent)));
-  ref->Start();
-  return ref;
+  CancelNode* node = MakeInArena<CancelNode>(ContextAccess::node(parent));
+  node->RefUnpublished();
+  node->Start();
+  return node;
 }
 
 template <typename Handle>
 DerivedContext<Handle> Derive(const Context& parent, absl::Time deadline, absl::Time now,
                               absl::Status deadline_cause) {
-  NodeRef<CancelNode> node =
-      StartCancelNode(parent, deadline, now, std::move(deadline_cause));
-  Context child = ContextAccess::Make(NodeRef<const Node>::Share(node.get()));
-  return {std::move(child), ContextAccess::MakeHandle<Handle>(std::move(node))};
+  CancelNode* node = StartCancelNode(parent, deadline, now, std::move(deadline_cause));
+  return {ContextAccess::Make(NodeRef<const Node>::Adopt(node)),
+          ContextAccess::MakeHandle<Handle>(NodeRef<CancelNode>::Adopt(node))};
 }
 
 }  // namespace

@@ -50,6 +50,11 @@ class Node {
   }
   // Adds a reference unless the count already reached zero (the node is dying).
   bool TryRef() const;
+  // Adds a reference without an atomic read-modify-write: only while no other thread
+  // can reach this node yet (before it is published to a parent or a clock).
+  void RefUnpublished() const {
+    refs_.store(refs_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
 
  protected:
   virtual ~Node() = default;
