@@ -5,12 +5,6 @@
 namespace baton::context_internal {
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kUseCache = false;
-#else
-constexpr bool kUseCache = true;
-#endif
-
 struct FreeBlock {
   FreeBlock* next;
 };
@@ -47,7 +41,7 @@ size_t ClassOf(size_t size) { return (size - 1) / NodeArena::kClassSize; }
 
 void* NodeArena::Allocate(size_t size) {
   const size_t c = ClassOf(size);
-  if (!kUseCache || c >= kClasses) return ::operator new(size);
+  if (!NodeArena::kCaches || c >= kClasses) return ::operator new(size);
   if (FreeBlock* block = cache.head[c]) {
     cache.head[c] = block->next;
     --cache.count[c];
@@ -59,7 +53,7 @@ void* NodeArena::Allocate(size_t size) {
 
 void NodeArena::Free(void* block, size_t size) {
   const size_t c = ClassOf(size);
-  if (!kUseCache || c >= kClasses) {
+  if (!NodeArena::kCaches || c >= kClasses) {
     ::operator delete(block);
     return;
   }

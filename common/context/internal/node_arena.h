@@ -20,6 +20,11 @@ namespace baton::context_internal {
 
 class NodeArena {
  public:
+#if defined(__SANITIZE_ADDRESS__)
+  static constexpr bool kCaches = false;
+#else
+  static constexpr bool kCaches = true;
+#endif
   static constexpr size_t kClassSize = 64;
   static constexpr size_t kClasses = 8;  // Blocks up to 512 bytes are cached.
   static constexpr int kCachedPerClass = 256;
