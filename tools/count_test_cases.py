@@ -1,8 +1,8 @@
 """Counts GoogleTest cases in the test.xml files Bazel wrote for the given targets.
 
 Usage: count_test_cases.py TESTLOGS_DIR LABEL...
-Prints failing cases, then one line "N passed, N failed". A target without a test.xml
-(it failed to build, crashed or timed out) counts as one failed case.
+Prints failing cases, then one line "N passed, N failed[, N skipped]". A target without
+a test.xml (it failed to build, crashed or timed out) counts as one failed case.
 """
 import os
 import sys
@@ -15,14 +15,16 @@ def label_to_xml(testlogs, label):
 
 
 def count(xml_path):
-    """Returns (passed, failed names) for one test.xml."""
+    """Returns (passed, failed names, skipped) for one test.xml."""
     root = ElementTree.parse(xml_path).getroot()
-    passed, failed = 0, []
+    passed, failed, skipped = 0, [], 0
     cases = list(root.iter("testcase"))
     for case in cases:
         if case.get("result") == "suppressed" or case.get("status") == "notrun":
             continue
-        if case.find("failure") is not None or case.find("error") is not None:
+        if case.get("result") == "skipped" or case.find("skipped") is not None:
+            skipped += 1
+        elif case.find("failure") is not None or case.find("error") is not None:
             failed.append("%s.%s" % (case.get("classname"), case.get("name")))
         else:
             passed += 1
@@ -36,23 +38,27 @@ def count(xml_path):
             failed.append(os.path.dirname(xml_path))
         else:
             passed += 1
-    return passed, failed
+    return passed, failed, skipped
 
 
 def main(argv):
     testlogs, labels = argv[1], argv[2:]
-    passed, failed = 0, []
+    passed, failed, skipped = 0, [], 0
     for label in labels:
         xml_path = label_to_xml(testlogs, label)
         if not os.path.exists(xml_path):
             failed.append(label + " (no result: did not build or did not run)")
             continue
-        p, f = count(xml_path)
+        p, f, k = count(xml_path)
         passed += p
+        skipped += k
         failed += ["%s %s" % (label, name) for name in f]
     for name in failed:
         print("FAILED: " + name)
-    print("%d passed, %d failed" % (passed, len(failed)))
+    line = "%d passed, %d failed" % (passed, len(failed))
+    if skipped:
+        line += ", %d skipped" % skipped
+    print(line)
     return 1 if failed or not labels else 0
 
 
