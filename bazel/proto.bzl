@@ -20,6 +20,7 @@ def cc_grpc_proto_library(
         grpc = True,
         import_root = "proto",
         system_srcs = [],
+        testonly = False,
         visibility = None):
     """Generates and compiles C++ for `srcs` (in this package) and `system_srcs`.
 
@@ -31,6 +32,7 @@ def cc_grpc_proto_library(
       import_root: workspace-relative directory that proto imports are relative to.
       system_srcs: protos to compile from a system import path, given relative to it
         (e.g. "grpc/health/v1/health.proto"); their outputs land in this package.
+      testonly: for protos only tests may use.
       visibility: of the generated targets.
     """
     package = native.package_name()
@@ -41,6 +43,7 @@ def cc_grpc_proto_library(
     native.filegroup(
         name = name + "_files",
         srcs = srcs + [d + "_files" for d in deps],
+        testonly = testonly,
         visibility = visibility,
     )
 
@@ -71,6 +74,7 @@ def cc_grpc_proto_library(
         srcs = [name + "_files"],
         outs = outs,
         cmd = cmd,
+        testonly = testonly,
         message = "protoc " + package,
     )
 
@@ -80,6 +84,7 @@ def cc_grpc_proto_library(
         hdrs = [o for o in outs if o.endswith(".h")],
         strip_include_prefix = "/" + import_root,
         copts = ["-Wno-unused-parameter", "-Wno-error"],
+        testonly = testonly,
         deps = deps + [
             "@system_libs//:grpc",
             "@system_libs//:protobuf",

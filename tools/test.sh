@@ -8,7 +8,11 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 tools/install_deps.sh || exit 1
 case " $* " in
-  *" --config=tsan "*) bazel/tsan/build_instrumented_abseil.sh || exit 1 ;;
+  *" --config=tsan "*)
+    bazel/tsan/build_instrumented_abseil.sh || exit 1
+    as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+    as_root install -D -m 644 bazel/tsan/suppressions.txt /opt/baton/absl-tsan/suppressions.txt
+    ;;
 esac
 
 targets=$(bazel query 'tests(//...)' 2>/dev/null) || { echo "bazel query failed" >&2; exit 1; }

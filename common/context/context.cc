@@ -78,9 +78,8 @@ void CancelHandle::Cancel() { CancelWithCause(absl::OkStatus()); }
 
 void CancelHandle::CancelWithCause(const absl::Status& cause) {
   if (node_ == nullptr) return;
+  // The reference is kept until the handle goes, so that Cancel may race with Cancel.
   node_->Cancel(context_internal::DoneReason::kCanceled, cause);
-  // The node is done for good; dropping it lets the Context be freed with its users.
-  node_ = nullptr;
 }
 
 AfterFuncHandle& AfterFuncHandle::operator=(AfterFuncHandle&& other) noexcept {

@@ -109,7 +109,9 @@ class Context {
 };
 
 // Owns the right (and the duty) to cancel one Context. Cancels when destroyed.
-// Move-only; a moved-from handle does nothing.
+// Move-only; a moved-from handle does nothing. Cancel() may be called from several
+// threads at once (e.g. a transport's cancel notification racing the handler's own
+// cancel); moving and destroying the handle need one owner.
 class CancelHandle {
  public:
   CancelHandle();

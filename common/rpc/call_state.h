@@ -1,0 +1,58 @@
+// CallState: the mutable record of one incoming RPC that its outbound calls write to.
+//
+// Stored in the request's Context (kCallState) by the server side of the adapter. The
+// client side reads the service's policy from it and appends each downstream hop's
+// budget trail, which the server side returns in its own trailing metadata:
+//   x-baton-budget-trail: gateway=998,orders=993,inventory=987
+// (each hop's remaining budget in ms when the call arrived there, caller first).
+//
+// Thread safety: the trail is guarded; fan-out calls append concurrently.
+#ifndef BATON_COMMON_RPC_CALL_STATE_H_
+#define BATON_COMMON_RPC_CALL_STATE_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/context/context.h"
+#include "common/rpc/policy.h"
+
+namespace baton::rpc {
+
+class CallState {
+ public:
+  // `policy` must outlive the call.
+  CallState(const AdapterPolicy* policy, absl::Duration budget_at_arrival);
+
+  const AdapterPolicy& policy() const { return *policy_; }
+  absl::Duration budget_at_arrival() const { return budget_at_arrival_; }
+
+  // Appends a downstream hop's trail (already "name=ms[,name=ms...]").
+  void AppendDownstreamTrail(std::string_view trail);
+  // This hop's entry followed by every downstream trail.
+  std::string Trail() const;
+
+ private:
+  const AdapterPolicy* const policy_;
+  const absl::Duration budget_at_arrival_;
+  mutable absl::Mutex mu_;
+  std::string downstream_ ABSL_GUARDED_BY(mu_);
+};
+
+inline constexpr ContextKey<std::shared_ptr<CallState>> kCallState("baton.call_state");
+
+// The call state of the RPC `ctx` belongs to, or null outside one.
+inline CallState* CallStateOf(const Context& ctx) {
+  const std::shared_ptr<CallState>* state = ctx.Value(kCallState);
+  return state != nullptr ? state->get() : nullptr;
+}
+
+// Longest trail kept; longer trails (a runaway fan-out) are cut with "...".
+inline constexpr size_t kMaxBudgetTrail = 2048;
+
+}  // namespace baton::rpc
+
+#endif  // BATON_COMMON_RPC_CALL_STATE_H_

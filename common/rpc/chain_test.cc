@@ -1,0 +1,446 @@
+// The adapter across real gRPC hops on loopback: A -> B -> C, each a server with its
+// own adapter, C doing cancellable work.
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/synchronization/notification.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "common/rpc/client_call.h"
+#include "common/rpc/metadata_table.h"
+#include "common/rpc/testing/hop_server.h"
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+
+namespace baton::rpc {
+namespace {
+
+using baton::testing::v1::HopRequest;
+using baton::testing::v1::HopResponse;
+using baton::testing::v1::HopService;
+using ::testing::HasSubstr;
+using testing::HopServer;
+using testing::TestAdapterOptions;
+
+struct Result {
+  grpc::Status status;
+  HopResponse response;
+  std::string trail;
+  absl::Duration elapsed;
+};
+
+class Caller {
+ public:
+  explicit Caller(const std::string& address)
+      : stub_(HopService::NewStub(
+            grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))) {}
+
+  Result Call(const HopRequest& request, absl::Duration deadline,
+              const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+    grpc::ClientContext context;
+    if (deadline != absl::InfiniteDuration()) {
+      context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+    }
+    for (const auto& [name, value] : headers) context.AddMetadata(name, value);
+    Result result;
+    const absl::Time start = absl::Now();
+    result.status = stub_->Hop(&context, request, &result.response);
+    result.elapsed = absl::Now() - start;
+    auto it = context.GetServerTrailingMetadata().find(kBudgetTrailHeader);
+    if (it != context.GetServerTrailingMetadata().end()) {
+      result.trail = std::string(it->second.data(), it->second.size());
+    }
+    return result;
+  }
+
+  HopService::Stub& stub() { return *stub_; }
+
+ private:
+  std::unique_ptr<HopService::Stub> stub_;
+};
+
+HopRequest Work(int work_ms, int call_timeout_ms = 0) {
+  HopRequest request;
+  request.set_work_ms(work_ms);
+  request.set_call_timeout_ms(call_timeout_ms);
+  return request;
+}
+
+// A -> B -> C, each with `configure` applied to its options.
+class ChainTest : public ::testing::Test {
+ protected:
+  void Build(const std::function<void(HopServer::Options&)>& configure = nullptr) {
+    HopServer::Options c{"C", "", TestAdapterOptions("C"), {}};
+    // C takes credentials in if they arrive, so the test can see whether they did.
+    c.adapter.policy.metadata.allowlist = {"authorization", "x-api-key"};
+    c.adapter.policy.metadata.forward_credentials = true;
+    if (configure) configure(c);
+    c_ = std::make_unique<HopServer>(std::move(c));
+    HopServer::Options b{"B", c_->address(), TestAdapterOptions("B"), {}};
+    b.adapter.policy.metadata.allowlist = {"authorization", "x-api-key"};
+    if (configure) configure(b);
+    b_ = std::make_unique<HopServer>(std::move(b));
+    HopServer::Options a{"A", b_->address(), TestAdapterOptions("A"), {}};
+    a.adapter.policy.metadata.allowlist = {"authorization", "x-api-key"};
+    if (configure) configure(a);
+    a_ = std::make_unique<HopServer>(std::move(a));
+    caller_ = std::make_unique<Caller>(a_->address());
+  }
+
+  std::unique_ptr<HopServer> c_, b_, a_;
+  std::unique_ptr<Caller> caller_;
+};
+
+std::vector<std::pair<std::string, int64_t>> ParseTrail(const std::string& trail) {
+  std::vector<std::pair<std::string, int64_t>> hops;
+  for (absl::string_view entry : absl::StrSplit(trail, ',')) {
+    std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(entry, '=');
+    int64_t ms = -1;
+    EXPECT_TRUE(absl::SimpleAtoi(kv.second, &ms)) << trail;
+    hops.emplace_back(std::string(kv.first), ms);
+  }
+  return hops;
+}
+
+TEST_F(ChainTest, BudgetsDecreaseAlongTheHopsAndComeBackAsATrail) {
+  Build();
+  Result result = caller_->Call(Work(0), absl::Seconds(2));
+  ASSERT_TRUE(result.status.ok()) << result.status.error_message();
+  ASSERT_EQ(result.response.hops_size(), 3);
+  const auto& hops = result.response.hops();
+  EXPECT_LE(hops[0].remaining_ms(), 2000);
+  EXPECT_LT(hops[1].remaining_ms(), hops[0].remaining_ms());
+  EXPECT_LT(hops[2].remaining_ms(), hops[1].remaining_ms());
+
+  auto trail = ParseTrail(result.trail);
+  ASSERT_EQ(trail.size(), 3u) << result.trail;
+  EXPECT_EQ(trail[0].first, "A");
+  EXPECT_EQ(trail[1].first, "B");
+  EXPECT_EQ(trail[2].first, "C");
+  EXPECT_LE(trail[0].second, 2000);
+  EXPECT_LT(trail[1].second, trail[0].second);
+  EXPECT_LT(trail[2].second, trail[1].second);
+}
+
+TEST_F(ChainTest, DeadlineDuringLastHopsWorkEndsEveryHopNearTheDeadline) {
+  Build();
+  Result result = caller_->Call(Work(5000), absl::Milliseconds(200));
+  EXPECT_EQ(result.status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_GE(result.elapsed, absl::Milliseconds(150));
+  EXPECT_LT(result.elapsed, absl::Seconds(2));  // Not C's five seconds of work.
+  std::optional<HopServer::WorkRecord> work = c_->WaitForWorkEnded(1, absl::Seconds(5));
+  ASSERT_TRUE(work.has_value());
+  EXPECT_FALSE(work->completed);
+  EXPECT_EQ(work->context_cause.code(), absl::StatusCode::kDeadlineExceeded);
+  // C stopped when its (propagated, slightly shorter) deadline passed, not later.
+  EXPECT_LT(work->ended - work->started, absl::Milliseconds(400));
+}
+
+TEST_F(ChainTest, CallerCancelReachesTheLastHop) {
+  Build();
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  HopRequest request = Work(20000);
+  HopResponse response;
+  absl::Notification done;
+  grpc::Status status;
+  caller_->stub().async()->Hop(&context, &request, &response, [&](grpc::Status s) {
+    status = std::move(s);
+    done.Notify();
+  });
+  ASSERT_TRUE(c_->WaitForWorkStarted(1, absl::Seconds(10)));
+  const absl::Time cancelled_at = absl::Now();
+  context.TryCancel();
+  std::optional<HopServer::WorkRecord> work = c_->WaitForWorkEnded(1, absl::Seconds(10));
+  ASSERT_TRUE(work.has_value());
+  EXPECT_FALSE(work->completed);
+  EXPECT_EQ(work->context_cause.code(), absl::StatusCode::kCancelled);
+  EXPECT_THAT(std::string(work->context_cause.message()), HasSubstr("cancelled by caller"));
+  // Generous bound: the point is that C stops long before its 20 s of work.
+  EXPECT_LT(work->ended - cancelled_at, absl::Seconds(2));
+  done.WaitForNotification();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
+}
+
+TEST_F(ChainTest, RequestIdAndTraceTravelSpansChangePerHop) {
+  Build();
+  Result result = caller_->Call(
+      Work(0), absl::Seconds(5),
+      {{"x-request-id", "req-123"},
+       {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+       {"baggage", "user=alice"},
+       {"x-baton-tenant", "acme"},
+       {"x-baton-criticality", "SHEDDABLE_PLUS"}});
+  ASSERT_TRUE(result.status.ok()) << result.status.error_message();
+  const auto& hops = result.response.hops();
+  ASSERT_EQ(hops.size(), 3);
+  for (const auto& hop : hops) {
+    EXPECT_EQ(hop.request_id(), "req-123");
+    EXPECT_EQ(hop.trace_id(), "4bf92f3577b34da6a3ce929d0e0e4736");
+    EXPECT_EQ(hop.tenant(), "acme");
+    EXPECT_EQ(hop.criticality(), "SHEDDABLE_PLUS");
+  }
+  EXPECT_EQ(hops[0].parent_span_id(), "00f067aa0ba902b7");
+  EXPECT_EQ(hops[1].parent_span_id(), hops[0].span_id());
+  EXPECT_EQ(hops[2].parent_span_id(), hops[1].span_id());
+  EXPECT_NE(hops[0].span_id(), hops[1].span_id());
+  EXPECT_NE(hops[1].span_id(), hops[2].span_id());
+}
+
+TEST_F(ChainTest, NoTraceArrivingStartsOneThatEveryHopShares) {
+  Build();
+  Result result = caller_->Call(Work(0), absl::Seconds(5));
+  ASSERT_TRUE(result.status.ok());
+  const auto& hops = result.response.hops();
+  EXPECT_EQ(hops[0].parent_span_id(), "");
+  EXPECT_EQ(hops[0].request_id().size(), 36u);  // Generated.
+  EXPECT_EQ(hops[1].trace_id(), hops[0].trace_id());
+  EXPECT_EQ(hops[2].request_id(), hops[0].request_id());
+}
+
+TEST_F(ChainTest, CredentialsAreNotForwarded) {
+  Build();
+  Result result = caller_->Call(
+      Work(0), absl::Seconds(5),
+      {{"authorization", "Bearer secret"}, {"x-api-key", "key-1"}});
+  ASSERT_TRUE(result.status.ok());
+  for (const auto& hop : result.response.hops()) {
+    EXPECT_FALSE(hop.saw_credentials()) << hop.service();
+  }
+}
+
+TEST_F(ChainTest, MalformedHeadersAreDroppedNotForwarded) {
+  Build();
+  Result result = caller_->Call(Work(0), absl::Seconds(5),
+                                {{"traceparent", "00-not-hex-01"},
+                                 {"x-request-id", std::string(500, 'x')},
+                                 {"x-baton-criticality", "URGENT"}});
+  ASSERT_TRUE(result.status.ok());
+  const auto& hops = result.response.hops();
+  EXPECT_THAT(hops[0].rejected_headers(),
+              ::testing::UnorderedElementsAre("traceparent", "x-request-id",
+                                              "x-baton-criticality"));
+  EXPECT_TRUE(hops[1].rejected_headers().empty());  // Nothing bad travelled on.
+  EXPECT_EQ(hops[1].request_id(), hops[0].request_id());
+}
+
+TEST_F(ChainTest, PerCallTimeoutIsNamedInTheStatus) {
+  Build();
+  Result result = caller_->Call(Work(5000, /*call_timeout_ms=*/100), absl::Seconds(10));
+  EXPECT_EQ(result.status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  // Every hop puts the same 100 ms on its outbound call; A's starts first, so it is
+  // the one that runs out, and the status says so rather than "Deadline Exceeded".
+  EXPECT_THAT(result.status.error_message(),
+              HasSubstr("the per-call timeout of 100ms for next.Hop expired at A"));
+}
+
+TEST_F(ChainTest, ServiceCapIsNamedInTheStatus) {
+  Build([](HopServer::Options& options) {
+    if (options.name == "A") options.adapter.policy.deadlines.max_deadline = absl::Milliseconds(200);
+  });
+  // The caller allows 10 s, but A caps every call at 200 ms: A answers, naming its cap.
+  Result result = caller_->Call(Work(5000), absl::Seconds(10));
+  ASSERT_EQ(result.status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_THAT(result.status.error_message(), HasSubstr("A's deadline cap of 200ms"));
+  EXPECT_LT(result.elapsed, absl::Seconds(2));
+}
+
+TEST_F(ChainTest, CallWithoutDeadlineGetsTheDefaultAndOneAboveTheCapIsCut) {
+  Build([](HopServer::Options& options) {
+    options.adapter.policy.deadlines.default_deadline = absl::Seconds(3);
+    options.adapter.policy.deadlines.max_deadline = absl::Seconds(5);
+  });
+  Result none = caller_->Call(Work(0), absl::InfiniteDuration());
+  ASSERT_TRUE(none.status.ok());
+  EXPECT_LE(none.response.hops(0).remaining_ms(), 3000);
+  EXPECT_GT(none.response.hops(0).remaining_ms(), 2000);
+  Result long_one = caller_->Call(Work(0), absl::Seconds(60));
+  ASSERT_TRUE(long_one.status.ok());
+  EXPECT_LE(long_one.response.hops(0).remaining_ms(), 5000);
+}
+
+TEST_F(ChainTest, EnvoyExpectedTimeoutOnlyShortens) {
+  Build();
+  Result shorter = caller_->Call(Work(0), absl::Seconds(10),
+                                 {{"x-envoy-expected-rq-timeout-ms", "500"}});
+  ASSERT_TRUE(shorter.status.ok());
+  EXPECT_LE(shorter.response.hops(0).remaining_ms(), 500);
+  Result longer = caller_->Call(Work(0), absl::Seconds(1),
+                                {{"x-envoy-expected-rq-timeout-ms", "60000"}});
+  ASSERT_TRUE(longer.status.ok());
+  // gRPC's grpc-timeout encoding rounds the caller's 1 s up by up to 10 ms.
+  EXPECT_LE(longer.response.hops(0).remaining_ms(), 1010);
+}
+
+class SingleHopTest : public ::testing::Test {
+ protected:
+  void Build(const std::function<void(HopServer::Options&)>& configure) {
+    HopServer::Options options{"C", "", TestAdapterOptions("C"), {}};
+    configure(options);
+    server_ = std::make_unique<HopServer>(std::move(options));
+    caller_ = std::make_unique<Caller>(server_->address());
+  }
+  std::unique_ptr<HopServer> server_;
+  std::unique_ptr<Caller> caller_;
+};
+
+TEST_F(SingleHopTest, TooLittleBudgetOnArrivalNeverReachesTheHandler) {
+  Build([](HopServer::Options& options) {
+    options.method.min_budget = absl::Seconds(1);
+  });
+  Result result = caller_->Call(Work(0), absl::Milliseconds(300));
+  EXPECT_EQ(result.status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_THAT(result.status.error_message(), HasSubstr("below the 1000ms Hop needs"));
+  EXPECT_EQ(server_->handler_runs(), 0);
+  EXPECT_EQ(server_->adapter().stats().below_min_budget.load(), 1u);
+  Result enough = caller_->Call(Work(0), absl::Seconds(3));
+  EXPECT_TRUE(enough.status.ok());
+  EXPECT_EQ(server_->handler_runs(), 1);
+}
+
+TEST_F(SingleHopTest, ObserveModeRunsWhatEnforceWouldReject) {
+  Build([](HopServer::Options& options) {
+    options.method.min_budget = absl::Seconds(1);
+    options.adapter.policy.deadlines.enforcement = Enforcement::kObserve;
+  });
+  Result result = caller_->Call(Work(0), absl::Milliseconds(300));
+  EXPECT_TRUE(result.status.ok());
+  EXPECT_EQ(server_->handler_runs(), 1);
+  EXPECT_EQ(server_->adapter().stats().observed_rejections.load(), 1u);
+  EXPECT_EQ(server_->adapter().stats().below_min_budget.load(), 0u);
+}
+
+TEST_F(SingleHopTest, FullQueueAnswersResourceExhausted) {
+  Build([](HopServer::Options& options) {
+    options.adapter.pool.threads = 1;
+    options.adapter.pool.queue_bound = 1;
+    options.adapter.pool.shed_threshold = 1;
+  });
+  // Occupy the one worker, then fill the one queue slot.
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<HopResponse>> responses;
+  std::vector<std::unique_ptr<absl::Notification>> done;
+  HopRequest busy = Work(20000);
+  for (int i = 0; i < 2; ++i) {
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    contexts.back()->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    responses.push_back(std::make_unique<HopResponse>());
+    done.push_back(std::make_unique<absl::Notification>());
+    absl::Notification* finished = done.back().get();
+    caller_->stub().async()->Hop(contexts.back().get(), &busy, responses.back().get(),
+                                 [finished](grpc::Status) { finished->Notify(); });
+    if (i == 0) {
+      ASSERT_TRUE(server_->WaitForWorkStarted(1, absl::Seconds(10)));
+    }
+  }
+  // The second call is queued once the pool reports it; poll briefly for that.
+  for (int i = 0; i < 200 && server_->adapter().pool().queued() < 1; ++i) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  Result refused = caller_->Call(Work(0), absl::Seconds(5));
+  EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(refused.status.error_message(), HasSubstr("queue is full"));
+  EXPECT_EQ(server_->adapter().stats().queue_full.load(), 1u);
+  for (auto& context : contexts) context->TryCancel();
+  for (auto& finished : done) finished->WaitForNotification();
+}
+
+TEST_F(SingleHopTest, SheddableRequestsAreShedBeforeCriticalOnes) {
+  Build([](HopServer::Options& options) {
+    options.adapter.pool.threads = 1;
+    options.adapter.pool.queue_bound = 10;
+    options.adapter.pool.shed_threshold = 0;  // Any queueing counts as overload.
+  });
+  grpc::ClientContext busy_context;
+  busy_context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  HopRequest busy = Work(20000);
+  HopResponse busy_response;
+  absl::Notification busy_done;
+  caller_->stub().async()->Hop(&busy_context, &busy, &busy_response,
+                               [&](grpc::Status) { busy_done.Notify(); });
+  // The first call is admitted while the queue is empty... and shed_threshold 0 sheds
+  // sheddable calls from the start; the busy call is CRITICAL by default.
+  ASSERT_TRUE(server_->WaitForWorkStarted(1, absl::Seconds(10)));
+  Result shed = caller_->Call(Work(0), absl::Seconds(5),
+                              {{"x-baton-criticality", "SHEDDABLE"}});
+  EXPECT_EQ(shed.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(shed.status.error_message(), HasSubstr("SHEDDABLE requests are shed"));
+  EXPECT_EQ(server_->adapter().stats().shed.load(), 1u);
+  busy_context.TryCancel();
+  busy_done.WaitForNotification();
+  Result critical = caller_->Call(Work(0), absl::Seconds(5));
+  EXPECT_TRUE(critical.status.ok());
+}
+
+TEST_F(SingleHopTest, CallThatExpiresWhileQueuedIsNeverRun) {
+  Build([](HopServer::Options& options) { options.adapter.pool.threads = 1; });
+  grpc::ClientContext busy_context;
+  busy_context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  HopRequest busy = Work(500);
+  HopResponse busy_response;
+  absl::Notification busy_done;
+  caller_->stub().async()->Hop(&busy_context, &busy, &busy_response,
+                               [&](grpc::Status) { busy_done.Notify(); });
+  ASSERT_TRUE(server_->WaitForWorkStarted(1, absl::Seconds(10)));
+  Result expired = caller_->Call(Work(0), absl::Milliseconds(100));
+  EXPECT_EQ(expired.status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  busy_done.WaitForNotification();
+  // Give the worker a moment to reach (and drop) the expired call.
+  for (int i = 0; i < 200 && server_->adapter().pool().expired_in_queue() < 1; ++i) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_EQ(server_->adapter().pool().expired_in_queue(), 1u);
+  EXPECT_EQ(server_->handler_runs(), 1);  // Only the busy call ran.
+}
+
+TEST_F(SingleHopTest, FanOutFirstFailureCancelsTheOthers) {
+  Build([](HopServer::Options&) {});
+  auto stub = HopService::NewStub(
+      grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
+  HopRequest slow = Work(20000);
+  HopRequest failing = Work(-1);
+  HopResponse responses[3];
+  std::vector<FanOutCall> calls;
+  for (int i = 0; i < 3; ++i) {
+    const HopRequest* request = i == 1 ? &failing : &slow;
+    calls.push_back({CallOptions{"C.Hop", absl::InfiniteDuration()},
+                     [&stub, request, response = &responses[i]](grpc::ClientContext* call,
+                                                                Done done) {
+                       stub->async()->Hop(call, request, response, std::move(done));
+                     }});
+  }
+  // Let the slow ones start before the failing one answers.
+  auto [ctx, cancel] = WithTimeout(Background(), absl::Seconds(30));
+  const absl::Time start = absl::Now();
+  absl::Status status = FanOut(ctx, std::move(calls));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("work_ms is negative"));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));  // Siblings did not run 20 s.
+}
+
+TEST(ClientCall, DoneContextIsNotSent) {
+  auto [ctx, cancel] = WithCancelCause(Background());
+  cancel(absl::AbortedError("request abandoned"));
+  bool started = false;
+  absl::Status status = Call(ctx, {}, [&](grpc::ClientContext*, Done) { started = true; });
+  EXPECT_FALSE(started);
+  EXPECT_EQ(status, absl::AbortedError("request abandoned"));
+}
+
+TEST(ClientCall, TooLittleBudgetIsNotSent) {
+  auto [ctx, cancel] = WithTimeout(Background(), absl::Microseconds(500));
+  bool started = false;
+  absl::Status status = Call(ctx, {.target = "x.Y"},
+                             [&](grpc::ClientContext*, Done) { started = true; });
+  EXPECT_FALSE(started);
+  EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded);
+}
+
+}  // namespace
+}  // namespace baton::rpc

@@ -1,0 +1,124 @@
+// ServerAdapter: turns each incoming unary RPC into a Context and runs its handler.
+//
+// A service implements its generated `CallbackService` and forwards every method to
+// the adapter; the handler is plain blocking code that sees a Context, never a
+// grpc::ServerContext:
+//
+//   grpc::ServerUnaryReactor* GetProduct(grpc::CallbackServerContext* call,
+//                                        const GetProductRequest* request,
+//                                        Product* response) override {
+//     return adapter_.Unary(call, request, response, "GetProduct",
+//                           [this](const Context& ctx, const GetProductRequest& req,
+//                                  Product& resp) { return GetProduct(ctx, req, resp); });
+//   }
+//
+// For each call, on arrival (on a gRPC thread, never blocking):
+//   Deadline   the call's gRPC deadline; none → the policy's default; above the
+//              maximum → the maximum; an Envoy x-envoy-expected-rq-timeout-ms can only
+//              shorten it. The Context's deadline cause names which budget it is.
+//   Cancel     gRPC's OnCancel (caller cancelled, connection lost) cancels the Context
+//              at once with the cause "cancelled by caller".
+//   Metadata   the metadata table (metadata_table.h) → RequestMetadata value.
+//   Admission  already expired, or less budget than the method's min_budget →
+//              DEADLINE_EXCEEDED without running the handler (kObserve: logged only).
+//   Queue      the worker pool (worker_pool.h): full → RESOURCE_EXHAUSTED; over the
+//              shed threshold → SHEDDABLE requests get RESOURCE_EXHAUSTED first; done
+//              while queued → dropped with the Context's cause, handler never run.
+// When the handler returns, its status is the call's status, the budget trail goes
+// into trailing metadata (x-baton-budget-trail) and one RequestLog line is written.
+//
+// Thread safety: all methods may be called from any thread. The adapter must outlive
+// the grpc::Server that calls into it (shut the server down first).
+#ifndef BATON_COMMON_RPC_SERVER_ADAPTER_H_
+#define BATON_COMMON_RPC_SERVER_ADAPTER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <string_view>
+#include <utility>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "common/context/context.h"
+#include "common/rpc/policy.h"
+#include "common/rpc/request_log.h"
+#include "common/rpc/worker_pool.h"
+#include "grpcpp/server_context.h"
+#include "grpcpp/support/server_callback.h"
+
+namespace baton::rpc {
+
+// Counters of what admission did; read them for metrics and tests.
+struct ServerStats {
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> expired_on_arrival{0};
+  std::atomic<uint64_t> below_min_budget{0};
+  std::atomic<uint64_t> shed{0};
+  std::atomic<uint64_t> queue_full{0};
+  // Would have been rejected, in kObserve mode.
+  std::atomic<uint64_t> observed_rejections{0};
+  // Handlers still running when their deadline passed.
+  std::atomic<uint64_t> work_after_deadline{0};
+};
+
+class ServerAdapter {
+ public:
+  struct Options {
+    AdapterPolicy policy;
+    WorkerPool::Options pool;
+    // Receives one RequestLog per call; null logs nothing.
+    RequestLogSink log_sink = LogToStderr;
+  };
+
+  using Body = absl::AnyInvocable<absl::Status(const Context&) &&>;
+
+  explicit ServerAdapter(Options options);
+  ~ServerAdapter();
+  ServerAdapter(const ServerAdapter&) = delete;
+  ServerAdapter& operator=(const ServerAdapter&) = delete;
+
+  // Handles one unary call; returns the reactor the generated method must return.
+  // `method` is the short method name, for logs and messages; it must outlive the call
+  // (a string literal).
+  grpc::ServerUnaryReactor* StartUnary(grpc::CallbackServerContext* call,
+                                       std::string_view method,
+                                       const MethodOptions& options, Body body);
+
+  // StartUnary with a typed handler: absl::Status(const Context&, const Request&,
+  // Response&). The request and response stay valid until the handler returns.
+  template <typename Request, typename Response, typename Handler>
+  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* call,
+                                  const Request* request, Response* response,
+                                  std::string_view method, Handler&& handler,
+                                  const MethodOptions& options = {}) {
+    return StartUnary(call, method, options,
+                      [request, response, handler = std::forward<Handler>(handler)](
+                          const Context& ctx) mutable {
+                        return handler(ctx, *request, *response);
+                      });
+  }
+
+  // Cancels the Context of every request in flight and of every request that arrives
+  // from now on, with `cause` (the end of a drain).
+  void CancelInFlight(const absl::Status& cause);
+
+  int64_t in_flight() const { return in_flight_.load(); }
+  const ServerStats& stats() const { return stats_; }
+  const WorkerPool& pool() const { return pool_; }
+  const AdapterPolicy& policy() const { return options_.policy; }
+
+ private:
+  friend class UnaryCall;
+
+  const Options options_;
+  // Every request's Context derives from this one.
+  DerivedContext<CancelCauseHandle> root_;
+  ServerStats stats_;
+  std::atomic<int64_t> in_flight_{0};
+  // Last member: destroyed (its queue drained, its workers joined) first.
+  WorkerPool pool_;
+};
+
+}  // namespace baton::rpc
+
+#endif  // BATON_COMMON_RPC_SERVER_ADAPTER_H_

@@ -1,0 +1,95 @@
+#include "common/rpc/trace_context.h"
+
+#include <set>
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace baton::rpc {
+namespace {
+
+constexpr char kValid[] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+TEST(Traceparent, RoundTrips) {
+  std::optional<TraceContext> trace = ParseTraceparent(kValid);
+  ASSERT_TRUE(trace.has_value());
+  EXPECT_EQ(trace->TraceIdHex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(trace->SpanIdHex(), "00f067aa0ba902b7");
+  EXPECT_TRUE(trace->sampled);
+  EXPECT_EQ(FormatTraceparent(*trace), kValid);
+}
+
+TEST(Traceparent, RejectsMalformed) {
+  for (const char* bad : {
+           "",
+           "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",       // short
+           "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",    // uppercase
+           "00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01",    // bad hex
+           "00-00000000000000000000000000000000-00f067aa0ba902b7-01",    // zero trace
+           "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",    // zero span
+           "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",    // version ff
+           "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x",  // v00 extra
+           "00_4bf92f3577b34da6a3ce929d0e0e4736_00f067aa0ba902b7_01",    // separators
+           "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x",   // v01 bad tail
+       }) {
+    EXPECT_FALSE(ParseTraceparent(bad).has_value()) << bad;
+  }
+}
+
+TEST(Traceparent, FutureVersionReadsFirstFields) {
+  EXPECT_TRUE(
+      ParseTraceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-future")
+          .has_value());
+}
+
+TEST(Traceparent, OversizedIsRejected) {
+  EXPECT_FALSE(ParseTraceparent(std::string(kValid) + std::string(100000, 'a')).has_value());
+}
+
+TEST(B3, SingleHeaderForms) {
+  std::optional<TraceContext> full =
+      ParseB3Single("80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1-05e3ac9a4f6e3b90");
+  ASSERT_TRUE(full.has_value());
+  EXPECT_EQ(full->SpanIdHex(), "e457b5a2e4d86bd1");
+  std::optional<TraceContext> short_id = ParseB3Single("64fe8b2a57d3eff7-e457b5a2e4d86bd1-0");
+  ASSERT_TRUE(short_id.has_value());
+  EXPECT_EQ(short_id->TraceIdHex(), "000000000000000064fe8b2a57d3eff7");
+  EXPECT_FALSE(short_id->sampled);
+  for (const char* bad : {"1", "0", "d", "xyz", "80f198ee56343ba8-zz57b5a2e4d86bd1",
+                          "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-7",
+                          "a-b-c-d-e"}) {
+    EXPECT_FALSE(ParseB3Single(bad).has_value()) << bad;
+  }
+}
+
+TEST(B3, MultiHeader) {
+  std::optional<TraceContext> trace =
+      ParseB3Multi("463ac35c9f6413ad48485a3953bb6124", "a2fb4a1d1a96d312", "1", "");
+  ASSERT_TRUE(trace.has_value());
+  EXPECT_TRUE(trace->sampled);
+  EXPECT_FALSE(ParseB3Multi("463ac35c9f6413ad48485a3953bb6124", "", "1", "").has_value());
+  EXPECT_FALSE(
+      ParseB3Multi("463ac35c9f6413ad48485a3953bb6124", "a2fb4a1d1a96d312", "maybe", "")
+          .has_value());
+}
+
+TEST(Ids, NewChildKeepsTraceAndChangesSpan) {
+  TraceContext root = TraceContext::NewRoot();
+  TraceContext child = root.NewChild();
+  EXPECT_EQ(child.trace_id, root.trace_id);
+  EXPECT_NE(child.span_id, root.span_id);
+}
+
+TEST(Ids, RequestIdsAreUuidsAndDistinct) {
+  std::set<std::string> ids;
+  for (int i = 0; i < 1000; ++i) {
+    std::string id = NewRequestId();
+    ASSERT_EQ(id.size(), 36u);
+    EXPECT_EQ(id[14], '4');
+    ids.insert(id);
+  }
+  EXPECT_EQ(ids.size(), 1000u);
+}
+
+}  // namespace
+}  // namespace baton::rpc

@@ -1,0 +1,142 @@
+#include "common/rpc/worker_pool.h"
+
+#include <atomic>
+#include <latch>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+
+namespace baton::rpc {
+namespace {
+
+// An item that records what happened to it; Run() may block until released.
+class Item final : public QueuedWork {
+ public:
+  explicit Item(Context ctx, absl::Notification* release = nullptr)
+      : ctx_(std::move(ctx)), release_(release) {}
+  const Context& context() const override { return ctx_; }
+  void Run() override {
+    started.Notify();
+    if (release_ != nullptr) release_->WaitForNotification();
+    ran = true;
+    finished.Notify();
+  }
+  void Drop(absl::Status why) override {
+    dropped = std::move(why);
+    finished.Notify();
+  }
+
+  absl::Notification started;
+  absl::Notification finished;
+  bool ran = false;
+  absl::Status dropped;
+
+ private:
+  Context ctx_;
+  absl::Notification* release_;
+};
+
+WorkerPool::Options OneWorker(size_t bound, size_t shed) {
+  WorkerPool::Options options;
+  options.threads = 1;
+  options.queue_bound = bound;
+  options.shed_threshold = shed;
+  return options;
+}
+
+TEST(WorkerPool, RunsSubmittedWork) {
+  WorkerPool pool(WorkerPool::Options{});
+  std::vector<std::unique_ptr<Item>> items;
+  for (int i = 0; i < 50; ++i) {
+    items.push_back(std::make_unique<Item>(Background()));
+    EXPECT_EQ(pool.Submit(items.back().get(), Criticality::kCritical),
+              WorkerPool::Admission::kQueued);
+  }
+  for (auto& item : items) {
+    item->finished.WaitForNotification();
+    EXPECT_TRUE(item->ran);
+  }
+}
+
+TEST(WorkerPool, FullQueueRefusesAndShedsSheddableFirst) {
+  WorkerPool pool(OneWorker(/*bound=*/3, /*shed=*/1));
+  absl::Notification release;
+  Item busy(Background(), &release);
+  ASSERT_EQ(pool.Submit(&busy, Criticality::kCritical), WorkerPool::Admission::kQueued);
+  busy.started.WaitForNotification();  // The only worker is now busy.
+
+  Item first(Background());
+  EXPECT_EQ(pool.Submit(&first, Criticality::kSheddable), WorkerPool::Admission::kQueued);
+  Item sheddable(Background());
+  EXPECT_EQ(pool.Submit(&sheddable, Criticality::kSheddablePlus),
+            WorkerPool::Admission::kShed);
+  Item critical(Background());
+  EXPECT_EQ(pool.Submit(&critical, Criticality::kCritical), WorkerPool::Admission::kQueued);
+  Item critical_plus(Background());
+  EXPECT_EQ(pool.Submit(&critical_plus, Criticality::kCriticalPlus),
+            WorkerPool::Admission::kQueued);
+  Item over(Background());
+  EXPECT_EQ(pool.Submit(&over, Criticality::kCriticalPlus),
+            WorkerPool::Admission::kQueueFull);
+  release.Notify();
+  for (Item* item : {&busy, &first, &critical, &critical_plus}) {
+    item->finished.WaitForNotification();
+    EXPECT_TRUE(item->ran);
+  }
+}
+
+TEST(WorkerPool, WorkWhoseContextEndedWhileQueuedIsDroppedNotRun) {
+  WorkerPool pool(OneWorker(8, 8));
+  absl::Notification release;
+  Item busy(Background(), &release);
+  ASSERT_EQ(pool.Submit(&busy, Criticality::kCritical), WorkerPool::Admission::kQueued);
+  busy.started.WaitForNotification();
+
+  auto [short_deadline, cancel_deadline] = WithTimeout(Background(), absl::Milliseconds(5));
+  Item expired(short_deadline);
+  auto [cancelled_ctx, cancel] = WithCancelCause(Background());
+  Item cancelled(cancelled_ctx);
+  ASSERT_EQ(pool.Submit(&expired, Criticality::kCritical), WorkerPool::Admission::kQueued);
+  ASSERT_EQ(pool.Submit(&cancelled, Criticality::kCritical),
+            WorkerPool::Admission::kQueued);
+  cancel(absl::CancelledError("cancelled by caller"));
+  ASSERT_TRUE(short_deadline.WaitFor(absl::Seconds(10)));
+  release.Notify();
+
+  expired.finished.WaitForNotification();
+  cancelled.finished.WaitForNotification();
+  EXPECT_FALSE(expired.ran);
+  EXPECT_EQ(expired.dropped.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_FALSE(cancelled.ran);
+  EXPECT_EQ(cancelled.dropped, absl::CancelledError("cancelled by caller"));
+  EXPECT_EQ(pool.expired_in_queue(), 2u);
+}
+
+TEST(WorkerPool, DestructionDropsWhatIsQueued) {
+  absl::Notification release;
+  Item busy(Background(), &release);
+  Item queued(Background());
+  std::thread releaser;
+  {
+    WorkerPool pool(OneWorker(8, 8));
+    ASSERT_EQ(pool.Submit(&busy, Criticality::kCritical), WorkerPool::Admission::kQueued);
+    busy.started.WaitForNotification();
+    ASSERT_EQ(pool.Submit(&queued, Criticality::kCritical),
+              WorkerPool::Admission::kQueued);
+    releaser = std::thread([&] {
+      absl::SleepFor(absl::Milliseconds(20));
+      release.Notify();
+    });
+  }  // Drops `queued`, then waits for `busy`, which the releaser lets finish.
+  releaser.join();
+  EXPECT_TRUE(busy.ran);
+  EXPECT_FALSE(queued.ran);
+  EXPECT_EQ(queued.dropped.code(), absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace baton::rpc
