@@ -278,6 +278,32 @@ TEST_F(ChainTest, EnvoyExpectedTimeoutOnlyShortens) {
   EXPECT_LE(longer.response.hops(0).remaining_ms(), 1010);
 }
 
+TEST_F(ChainTest, MalformedOrAbsurdTimeoutHeadersAreIgnored) {
+  Build();
+  for (const char* bad : {"-5", "0", "abc", "12ms", "99999999999999999999999", "", " 10"}) {
+    Result result = caller_->Call(Work(0), absl::Seconds(2),
+                                  {{"x-envoy-expected-rq-timeout-ms", bad},
+                                   {"x-baton-budget-us", bad}});
+    ASSERT_TRUE(result.status.ok()) << bad << ": " << result.status.error_message();
+    // The caller's own deadline (rounded up by at most 10 ms by grpc-timeout) rules.
+    EXPECT_GT(result.response.hops(0).remaining_ms(), 1500) << bad;
+    EXPECT_LE(result.response.hops(0).remaining_ms(), 2010) << bad;
+  }
+  // A huge but well-formed value cannot extend the deadline either.
+  Result huge = caller_->Call(Work(0), absl::Seconds(2),
+                              {{"x-baton-budget-us", "9000000000000000000"}});
+  ASSERT_TRUE(huge.status.ok());
+  EXPECT_LE(huge.response.hops(0).remaining_ms(), 2010);
+}
+
+TEST_F(ChainTest, ExactBudgetHeaderShortensTheDeadline) {
+  Build();
+  Result result = caller_->Call(Work(0), absl::Seconds(10), {{"x-baton-budget-us", "700000"}});
+  ASSERT_TRUE(result.status.ok());
+  EXPECT_LE(result.response.hops(0).remaining_ms(), 700);
+  EXPECT_GT(result.response.hops(0).remaining_ms(), 500);
+}
+
 class SingleHopTest : public ::testing::Test {
  protected:
   void Build(const std::function<void(HopServer::Options&)>& configure) {

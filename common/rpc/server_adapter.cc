@@ -131,6 +131,10 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
                      call_state_);
 
     if (!Admit(options)) return;
+    if (options.run_inline) {
+      Run();
+      return;
+    }
     switch (adapter_->pool_.Submit(this, criticality_)) {
       case WorkerPool::Admission::kQueued:
         return;

@@ -24,6 +24,8 @@
 //   Queue      the worker pool (worker_pool.h): full → RESOURCE_EXHAUSTED; over the
 //              shed threshold → SHEDDABLE requests get RESOURCE_EXHAUSTED first; done
 //              while queued → dropped with the Context's cause, handler never run.
+//              (MethodOptions::run_inline skips the queue for handlers that never
+//              block.)
 // When the handler returns, its status is the call's status, the budget trail goes
 // into trailing metadata (x-baton-budget-trail) and one RequestLog line is written.
 //

@@ -1,0 +1,262 @@
+// Adapter overhead: unary QPS of a server whose trivial handler runs through the
+// ServerAdapter (Context, metadata table, admission, worker pool, trail, log record)
+// against a bare gRPC callback server running the same handler, with the same client
+// in the same run. Rounds alternate so that machine noise hits both alike.
+//
+// Both servers live in a child process pinned to CPU 0; the client is pinned to CPU 1.
+// The server's core is the bottleneck, so QPS measures what each server spends per
+// request — which is what the adapter adds.
+//
+//   bazel run -c opt //common/rpc:adapter_benchmark -- [--seconds=3] [--rounds=5]
+//       [--concurrency=64] [--workers=2] [--log] [--inline]
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "baton/testing/v1/hop.grpc.pb.h"
+#include "common/rpc/server_adapter.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+
+namespace baton::rpc {
+namespace {
+
+using baton::testing::v1::HopRequest;
+using baton::testing::v1::HopResponse;
+using baton::testing::v1::HopService;
+
+void Trivial(HopResponse& response) { response.add_hops()->set_service("leaf"); }
+
+class BareService final : public HopService::CallbackService {
+  grpc::ServerUnaryReactor* Hop(grpc::CallbackServerContext* call, const HopRequest*,
+                                HopResponse* response) override {
+    Trivial(*response);
+    grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+};
+
+class AdaptedService final : public HopService::CallbackService {
+ public:
+  AdaptedService(ServerAdapter* adapter, bool run_inline) : adapter_(adapter) {
+    options_.run_inline = run_inline;
+  }
+  grpc::ServerUnaryReactor* Hop(grpc::CallbackServerContext* call, const HopRequest* request,
+                                HopResponse* response) override {
+    return adapter_->Unary(call, request, response, "Hop",
+                           [](const Context&, const HopRequest&, HopResponse& resp) {
+                             Trivial(resp);
+                             return absl::OkStatus();
+                           },
+                           options_);
+  }
+
+ private:
+  ServerAdapter* adapter_;
+  MethodOptions options_;
+};
+
+struct Server {
+  std::unique_ptr<grpc::Server> server;
+  std::string address;
+};
+
+Server Start(grpc::Service* service) {
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(service);
+  Server out;
+  out.server = builder.BuildAndStart();
+  out.address = "127.0.0.1:" + std::to_string(port);
+  return out;
+}
+
+// Closed loop: `concurrency` calls always outstanding, each completion starts the next.
+class Load {
+ public:
+  Load(const std::string& address, int concurrency, absl::Duration duration)
+      : stub_(HopService::NewStub(
+            grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))),
+        concurrency_(concurrency),
+        end_(absl::Now() + duration) {}
+
+  double Run() {
+    const absl::Time start = absl::Now();
+    for (int i = 0; i < concurrency_; ++i) StartOne();
+    all_done_.WaitForNotification();
+    return completed_.load() / absl::ToDoubleSeconds(absl::Now() - start);
+  }
+
+ private:
+  struct Slot {
+    grpc::ClientContext context;
+    HopRequest request;
+    HopResponse response;
+  };
+
+  void StartOne() {
+    auto slot = std::make_shared<Slot>();
+    slot->context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    stub_->async()->Hop(&slot->context, &slot->request, &slot->response,
+                        [this, slot](grpc::Status status) {
+                          if (status.ok()) completed_.fetch_add(1);
+                          if (absl::Now() < end_) {
+                            StartOne();
+                          } else if (outstanding_done_.fetch_add(1) + 1 == concurrency_) {
+                            all_done_.Notify();
+                          }
+                        });
+  }
+
+  std::unique_ptr<HopService::Stub> stub_;
+  const int concurrency_;
+  const absl::Time end_;
+  std::atomic<int64_t> completed_{0};
+  std::atomic<int> outstanding_done_{0};
+  absl::Notification all_done_;
+};
+
+int64_t FlagValue(int argc, char** argv, const char* name, int64_t fallback) {
+  const std::string prefix = std::string("--") + name + "=";
+  for (int i = 1; i < argc; ++i) {
+    int64_t value = 0;
+    if (absl::StartsWith(argv[i], prefix) &&
+        absl::SimpleAtoi(argv[i] + prefix.size(), &value)) {
+      return value;
+    }
+  }
+  return fallback;
+}
+
+bool HasFlag(int argc, char** argv, const char* name) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == std::string("--") + name) return true;
+  }
+  return false;
+}
+
+double Median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
+void PinTo(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  sched_setaffinity(0, sizeof(set), &set);
+}
+
+// The server process: starts both servers, writes "bare_port adapter_port\n" to
+// `report_fd`, and serves until killed.
+int Serve(int argc, char** argv, int report_fd) {
+  PinTo(0);
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  const bool log = HasFlag(argc, argv, "log");
+  BareService bare;
+  ServerAdapter::Options options;
+  options.policy.service_name = "bench";
+  options.pool.threads = static_cast<int>(FlagValue(argc, argv, "workers", 8));
+  options.pool.queue_bound = 4096;
+  options.pool.shed_threshold = 4096;
+  if (log) {
+    // The full cost of building and serializing the line, without the terminal's.
+    options.log_sink = [](const RequestLog& line) {
+      static std::atomic<size_t> sink{0};
+      sink.fetch_add(ToJson(line).size(), std::memory_order_relaxed);
+    };
+  } else {
+    options.log_sink = nullptr;
+  }
+  ServerAdapter adapter(options);
+  AdaptedService adapted(&adapter, HasFlag(argc, argv, "inline"));
+  Server bare_server = Start(&bare);
+  Server adapted_server = Start(&adapted);
+  const std::string ports = bare_server.address + " " + adapted_server.address + "\n";
+  [[maybe_unused]] ssize_t written = write(report_fd, ports.data(), ports.size());
+  close(report_fd);
+  bare_server.server->Wait();
+  return 0;
+}
+
+int Main(int argc, char** argv) {
+  const absl::Duration seconds = absl::Seconds(FlagValue(argc, argv, "seconds", 3));
+  const int rounds = static_cast<int>(FlagValue(argc, argv, "rounds", 5));
+  const int concurrency = static_cast<int>(FlagValue(argc, argv, "concurrency", 64));
+  const bool log = HasFlag(argc, argv, "log");
+
+  int pipe_fds[2];
+  if (pipe(pipe_fds) != 0) return 1;
+  const pid_t child = fork();
+  if (child == 0) {
+    close(pipe_fds[0]);
+    _exit(Serve(argc, argv, pipe_fds[1]));
+  }
+  close(pipe_fds[1]);
+  PinTo(1);
+  char buffer[256] = {};
+  size_t got = 0;
+  while (got < sizeof(buffer) - 1) {
+    const ssize_t n = read(pipe_fds[0], buffer + got, sizeof(buffer) - 1 - got);
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  close(pipe_fds[0]);
+  Server bare_server, adapted_server;
+  {
+    std::string text(buffer, got);
+    const size_t space = text.find(' ');
+    const size_t newline = text.find('\n');
+    if (space == std::string::npos || newline == std::string::npos) {
+      std::fprintf(stderr, "server process did not start\n");
+      kill(child, SIGKILL);
+      return 1;
+    }
+    bare_server.address = text.substr(0, space);
+    adapted_server.address = text.substr(space + 1, newline - space - 1);
+  }
+
+  // Warm both up.
+  Load(bare_server.address, concurrency, absl::Milliseconds(500)).Run();
+  Load(adapted_server.address, concurrency, absl::Milliseconds(500)).Run();
+
+  std::vector<double> bare_qps, adapted_qps, ratios;
+  for (int round = 0; round < rounds; ++round) {
+    const double b = Load(bare_server.address, concurrency, seconds).Run();
+    const double a = Load(adapted_server.address, concurrency, seconds).Run();
+    bare_qps.push_back(b);
+    adapted_qps.push_back(a);
+    ratios.push_back(a / b);
+    std::printf("round %d: bare %.0f qps, adapter %.0f qps, ratio %.3f\n", round + 1, b, a,
+                a / b);
+  }
+  std::printf("median: bare %.0f qps, adapter %.0f qps, ratio %.3f (concurrency %d%s%s)\n",
+              Median(bare_qps), Median(adapted_qps), Median(ratios), concurrency,
+              log ? ", request log on" : "",
+              HasFlag(argc, argv, "inline") ? ", handler inline" : ", worker pool");
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  return 0;
+}
+
+}  // namespace
+}  // namespace baton::rpc
+
+int main(int argc, char** argv) { return baton::rpc::Main(argc, argv); }
