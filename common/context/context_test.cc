@@ -303,6 +303,18 @@ TEST(AfterFunc, RunsOnceAfterCancel) {
   EXPECT_FALSE(handle.Stop());
 }
 
+TEST(AfterFunc, StoppedAndRunCallbacksLeaveTheContext) {
+  auto [ctx, cancel] = WithCancel(Background());
+  for (int i = 0; i < 100; ++i) {
+    AfterFuncHandle handle = AfterFunc(ctx, [] {});
+    EXPECT_EQ(PendingCallbacks(ctx), 1u);
+  }
+  EXPECT_EQ(PendingCallbacks(ctx), 0u);
+  AfterFuncHandle kept = AfterFunc(ctx, [] {});
+  cancel();
+  EXPECT_EQ(PendingCallbacks(ctx), 0u);
+}
+
 TEST(AfterFunc, StopPreventsTheRun) {
   auto [ctx, cancel] = WithCancel(Background());
   int runs = 0;

@@ -10,4 +10,10 @@ size_t RegisteredChildren(const Context& ctx) {
   return source != nullptr ? source->ChildCount() : 0;
 }
 
+size_t PendingCallbacks(const Context& ctx) {
+  const auto& node = ContextAccess::node(ctx);
+  const context_internal::CancelNode* source = node ? node->cancel_source() : nullptr;
+  return source != nullptr ? source->CallbackCount() : 0;
+}
+
 }  // namespace baton

@@ -14,6 +14,10 @@ namespace baton {
 // on a long-lived Context this number must not grow with the requests it has served.
 size_t RegisteredChildren(const Context& ctx);
 
+// How many AfterFunc callbacks wait on `ctx`'s nearest cancellable ancestor. Each
+// leaves when it runs or is stopped, so this too must not grow on a long-lived Context.
+size_t PendingCallbacks(const Context& ctx);
+
 }  // namespace baton
 
 #endif  // BATON_COMMON_CONTEXT_INTROSPECTION_H_

@@ -10,6 +10,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/context/introspection.h"
 #include "common/rpc/client_call.h"
 #include "common/rpc/metadata_table.h"
 #include "common/rpc/testing/hop_server.h"
@@ -137,7 +138,10 @@ TEST_F(ChainTest, DeadlineDuringLastHopsWorkEndsEveryHopNearTheDeadline) {
   std::optional<HopServer::WorkRecord> work = c_->WaitForWorkEnded(1, absl::Seconds(5));
   ASSERT_TRUE(work.has_value());
   EXPECT_FALSE(work->completed);
-  EXPECT_EQ(work->context_cause.code(), absl::StatusCode::kDeadlineExceeded);
+  // Whether C's own timer fired or B's cancel at B's deadline arrived first, C's
+  // Context names the deadline as the cause.
+  EXPECT_EQ(work->context_cause.code(), absl::StatusCode::kDeadlineExceeded)
+      << work->context_cause;
   // C stopped when its (propagated, slightly shorter) deadline passed, not later.
   EXPECT_LT(work->ended - work->started, absl::Milliseconds(400));
 }
@@ -238,6 +242,39 @@ TEST_F(ChainTest, PerCallTimeoutIsNamedInTheStatus) {
   // the one that runs out, and the status says so rather than "Deadline Exceeded".
   EXPECT_THAT(result.status.error_message(),
               HasSubstr("the per-call timeout of 100ms for next.Hop expired at A"));
+}
+
+TEST_F(ChainTest, UnavailableAtTheDeadlineIsReportedAsTheDeadline) {
+  Build();
+  HopRequest request = Work(5000);
+  request.set_on_stop_code(static_cast<int>(grpc::StatusCode::UNAVAILABLE));
+  Result result = caller_->Call(request, absl::Milliseconds(300));
+  // C answered UNAVAILABLE when its (propagated) deadline passed; B and A know that was
+  // the caller's budget running out, and say so.
+  EXPECT_EQ(result.status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+}
+
+TEST_F(ChainTest, FailuresWithBudgetLeftAreKeptAsTheyAre) {
+  Build();
+  // C fails at once (INVALID_ARGUMENT) with plenty of budget left: every hop passes
+  // the callee's status on unchanged.
+  Result result = caller_->Call(Work(-1), absl::Seconds(5));
+  EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(result.status.error_message(), HasSubstr("work_ms is negative"));
+}
+
+TEST_F(ChainTest, OffModeNeitherRejectsNorPropagatesDeadlines) {
+  Build([](HopServer::Options& options) {
+    options.adapter.policy.deadlines.enforcement = Enforcement::kOff;
+    options.adapter.policy.deadlines.default_deadline = absl::Seconds(7);
+  });
+  Result result = caller_->Call(Work(0), absl::Seconds(2));
+  ASSERT_TRUE(result.status.ok()) << result.status.error_message();
+  const auto& hops = result.response.hops();
+  EXPECT_LE(hops[0].remaining_ms(), 2010);
+  // B and C got no deadline from their caller, so they run on their default.
+  EXPECT_GT(hops[1].remaining_ms(), 5000);
+  EXPECT_GT(hops[2].remaining_ms(), 5000);
 }
 
 TEST_F(ChainTest, ServiceCapIsNamedInTheStatus) {
@@ -448,6 +485,44 @@ TEST_F(SingleHopTest, FanOutFirstFailureCancelsTheOthers) {
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(status.message()), HasSubstr("work_ms is negative"));
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));  // Siblings did not run 20 s.
+}
+
+TEST_F(SingleHopTest, CallsOnALongLivedContextLeaveNothingBehind) {
+  Build([](HopServer::Options&) {});
+  auto stub = HopService::NewStub(
+      grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
+  auto [long_lived, cancel] = WithTimeout(Background(), absl::Seconds(60));
+  HopRequest request = Work(0);
+  for (int i = 0; i < 100; ++i) {
+    HopResponse response;
+    absl::Status status = Call(long_lived, {.target = "C.Hop", .timeout = absl::Seconds(5)},
+                               [&](grpc::ClientContext* call, Done done) {
+                                 stub->async()->Hop(call, &request, &response, std::move(done));
+                               });
+    ASSERT_TRUE(status.ok()) << status;
+  }
+  EXPECT_EQ(RegisteredChildren(long_lived), 0u);
+  EXPECT_EQ(PendingCallbacks(long_lived), 0u);
+}
+
+TEST_F(SingleHopTest, FanOutThatRunsOutOfTimeNamesTheBudget) {
+  Build([](HopServer::Options&) {});
+  auto stub = HopService::NewStub(
+      grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
+  HopRequest slow = Work(20000);
+  HopResponse responses[3];
+  std::vector<FanOutCall> calls;
+  for (int i = 0; i < 3; ++i) {
+    calls.push_back({CallOptions{"C.Hop", absl::InfiniteDuration()},
+                     [&stub, &slow, response = &responses[i]](grpc::ClientContext* call,
+                                                             Done done) {
+                       stub->async()->Hop(call, &slow, response, std::move(done));
+                     }});
+  }
+  auto [ctx, cancel] = WithTimeoutCause(Background(), absl::Milliseconds(200),
+                                        absl::DeadlineExceededError("the page's 200ms budget"));
+  absl::Status status = FanOut(ctx, std::move(calls));
+  EXPECT_EQ(status, absl::DeadlineExceededError("the page's 200ms budget"));
 }
 
 TEST(ClientCall, DoneContextIsNotSent) {

@@ -41,6 +41,14 @@ struct PendingCall::Impl {
   // The deadline sent to the callee (ctx's minus the slack); InfiniteFuture if none.
   absl::Time outbound_deadline = absl::InfiniteFuture();
   bool settled = false;  // Touched only by the thread that owns the PendingCall.
+  // Set in Classify (before `completing`).
+  absl::Time completed_at;
+  bool ended_by_context = false;
+  // The Context whose deadline the outbound deadline came from, to settle against:
+  // the per-call timeout's, or the caller's (null when there is no deadline).
+  const Context* deadline_context = nullptr;
+  // The caller's Context, kept apart from a per-call timeout child.
+  Context caller;
   absl::Duration slack = absl::ZeroDuration();
   grpc::Status grpc_status;  // Written before `completing`.
 
@@ -77,27 +85,37 @@ struct PendingCall::Impl {
 
   absl::Status Classify(const grpc::Status& status) {
     grpc_status = status;
+    completed_at = absl::Now();
     if (status.ok()) return absl::OkStatus();
-    if (ctx.IsDone() && EndedByContext(status.error_code())) return Cause(ctx);
+    if (!EndedByContext(status.error_code())) return FromGrpcStatus(status);
+    if (ctx.IsDone()) {
+      ended_by_context = true;
+      return Cause(ctx);
+    }
+    // Ended at or after the deadline we sent: our budget, settled in Wait().
+    ended_by_context = completed_at >= outbound_deadline;
     return FromGrpcStatus(status);
   }
 
-  // Run by Wait(), on the caller's thread. When the callee ran out of the deadline we
-  // sent it (ours minus the slack), our own Context is at most `slack` from its
+  // Run by Wait(), on the caller's thread. When the call ended after the deadline we
+  // sent (ours minus the slack) — DEADLINE_EXCEEDED, or the UNAVAILABLE / CANCELLED a
+  // proxy answers when it gives up — our own Context is at most `slack` from its
   // deadline: wait for it, so the status names which budget ran out and where.
   void Settle() {
-    if (grpc_status.ok() || !EndedByContext(grpc_status.error_code())) return;
-    if (!ctx.IsDone()) {
-      if (grpc_status.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) return;
-      if (absl::Now() < outbound_deadline) return;  // The callee's own budget, not ours.
-      if (!ctx.WaitUntil(ctx.Deadline() + absl::Milliseconds(50))) {
+    // Only what our Context (or the deadline sent with the call) ended; a failure
+    // with budget left is the callee's, whatever happens to our Context later.
+    if (!ended_by_context) return;
+    if (deadline_context != nullptr && !deadline_context->IsDone()) {
+      if (!deadline_context->WaitUntil(deadline_context->Deadline() +
+                                       absl::Milliseconds(50))) {
         result = absl::DeadlineExceededError(absl::StrFormat(
             "%s did not answer within the budget %s gave it: %s", target, service,
             grpc_status.error_message()));
         return;
       }
+      result = Cause(*deadline_context);
+      return;
     }
-    // Our Context ended the call (perhaps after the callback classified it): say why.
     result = Cause(ctx);
   }
 };
@@ -137,9 +155,20 @@ std::unique_ptr<PendingCall> PendingCall::Start(const Context& ctx,
   }
 
   const DeadlinePolicy& deadlines = policy.deadlines;
-  const absl::Time deadline = impl->ctx.Deadline();
+  impl->caller = ctx;
+  // min(the caller's deadline - slack, now + per-call timeout): the slack keeps the
+  // callee's answer inside the caller's budget; a per-call timeout is ours to spend.
+  absl::Time deadline = absl::InfiniteFuture();
+  if (deadlines.enforcement != Enforcement::kOff && ctx.Deadline() != absl::InfiniteFuture()) {
+    deadline = ctx.Deadline() - deadlines.propagation_slack;
+    impl->deadline_context = &impl->caller;
+  }
+  if (options.timeout != absl::InfiniteDuration() && impl->ctx.Deadline() < deadline) {
+    deadline = impl->ctx.Deadline();
+    impl->deadline_context = &impl->ctx;
+  }
   if (deadline != absl::InfiniteFuture() && deadlines.enforcement != Enforcement::kOff) {
-    const absl::Time outbound = deadline - deadlines.propagation_slack;
+    const absl::Time outbound = deadline;
     const absl::Duration budget = outbound - absl::Now();
     if (budget < deadlines.min_outbound_budget &&
         deadlines.enforcement == Enforcement::kEnforce) {
@@ -154,7 +183,9 @@ std::unique_ptr<PendingCall> PendingCall::Start(const Context& ctx,
                              std::to_string(absl::ToInt64Microseconds(budget)));
     impl->outbound_deadline = outbound;
   } else if (options.timeout != absl::InfiniteDuration()) {
-    impl->client.set_deadline(absl::ToChronoTime(deadline));
+    impl->client.set_deadline(absl::ToChronoTime(impl->ctx.Deadline()));
+    impl->outbound_deadline = impl->ctx.Deadline();
+    impl->deadline_context = &impl->ctx;
   }
 
   if (const RequestMetadata* metadata = MetadataOf(ctx)) {
@@ -190,6 +221,12 @@ absl::Status PendingCall::Wait() {
   if (!impl_->settled) {
     impl_->Settle();
     impl_->settled = true;
+    // The completion callback is done with them; gRPC may keep it (and so Impl) a
+    // little longer, but the request's Context must not keep a per-call child.
+    impl_->timeout = CancelHandle();
+    impl_->deadline_context = nullptr;
+    impl_->ctx = Context();
+    impl_->caller = Context();
   }
   return impl_->result;
 }
@@ -211,29 +248,37 @@ absl::Status Call(const Context& ctx, const CallOptions& options, Starter starte
 
 absl::Status FanOut(const Context& ctx, std::vector<FanOutCall> calls) {
   auto [group, cancel] = WithCancelCause(ctx);
+  // Completions arrive on gRPC's threads; this thread settles each one (Wait) before
+  // it decides, so the first failure is reported — and passed to the siblings as the
+  // cause — with its final status, naming the budget that ran out if one did.
   absl::Mutex mu;
-  int first_failure = -1;  // Index of the call that failed first.
+  std::vector<size_t> completed;
   std::vector<std::unique_ptr<PendingCall>> pending;
   pending.reserve(calls.size());
   for (size_t i = 0; i < calls.size(); ++i) {
     pending.push_back(PendingCall::Start(group, calls[i].options, std::move(calls[i].start)));
-    // Runs before the call counts as done, so before Wait() below returns.
-    pending.back()->OnComplete(
-        [&mu, &first_failure, &cancel = cancel, i](const absl::Status& s) {
-          if (s.ok()) return;
-          {
-            absl::MutexLock lock(&mu);
-            if (first_failure >= 0) return;
-            first_failure = static_cast<int>(i);
-          }
-          cancel.Cancel(s);
-        });
+    pending.back()->OnComplete([&mu, &completed, i](const absl::Status&) {
+      absl::MutexLock lock(&mu);
+      completed.push_back(i);
+    });
   }
-  std::vector<absl::Status> results;
-  results.reserve(pending.size());
-  for (const std::unique_ptr<PendingCall>& call : pending) results.push_back(call->Wait());
-  absl::MutexLock lock(&mu);
-  return first_failure >= 0 ? results[first_failure] : absl::OkStatus();
+  absl::Status first_failure;
+  for (size_t settled = 0; settled < pending.size(); ++settled) {
+    size_t index = 0;
+    {
+      absl::MutexLock lock(&mu);
+      mu.Await(absl::Condition(
+          +[](std::vector<size_t>* list) { return !list->empty(); }, &completed));
+      index = completed.front();
+      completed.erase(completed.begin());
+    }
+    absl::Status status = pending[index]->Wait();
+    if (!status.ok() && first_failure.ok()) {
+      first_failure = status;
+      cancel.Cancel(status);
+    }
+  }
+  return first_failure;
 }
 
 }  // namespace baton::rpc

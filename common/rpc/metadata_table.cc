@@ -158,6 +158,12 @@ RequestMetadata ParseIncoming(const HeaderLookup& lookup, const MetadataPolicy& 
         return ValidMemberList(v, kMaxTracestate, kMaxTracestateMembers);
       },
       out.tracestate, out.rejected);
+  // W3C: tracestate belongs to the traceparent it came with; without a valid one it
+  // would be attached to a trace it knows nothing of.
+  if (!out.had_traceparent && !out.tracestate.empty()) {
+    out.tracestate.clear();
+    out.rejected.emplace_back("tracestate");
+  }
   TakeIf(
       lookup, "baggage",
       [](std::string_view v) { return ValidMemberList(v, kMaxBaggage, kMaxBaggageMembers); },

@@ -5,7 +5,7 @@
 // |---------------------------------|-----------------------------------|-----------------|----------------------|
 // | x-request-id                    | request_id (1–128 of [A-Za-z0-9._:/+=-]) | replaced by a new UUID | same value      |
 // | traceparent                     | trace + parent (W3C, strict)      | ignored         | same trace, this hop's span |
-// | tracestate                      | forwarded (≤ 512 bytes, ≤ 32 members) | dropped     | same value           |
+// | tracestate                      | forwarded with a valid traceparent (≤ 512 bytes, ≤ 32 members) | dropped | same value |
 // | baggage                         | forwarded (≤ 8192 bytes, ≤ 180 members) | dropped   | same value           |
 // | b3 / x-b3-traceid, -spanid, -sampled, -flags | trace (if no traceparent) | ignored | b3 + x-b3-*, this hop's span |
 // | x-ot-span-context               | forwarded (base64, ≤ 1024 bytes)  | dropped         | same value           |

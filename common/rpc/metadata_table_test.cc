@@ -90,6 +90,15 @@ TEST(MetadataTable, MalformedValuesAreDroppedAndNamed) {
   }
 }
 
+TEST(MetadataTable, TracestateNeedsAValidTraceparent) {
+  RequestMetadata alone = Parse({{"tracestate", "congo=t61rcWkgMzE"}});
+  EXPECT_THAT(alone.tracestate, IsEmpty());
+  EXPECT_THAT(alone.rejected, Contains("tracestate"));
+  RequestMetadata with_bad_parent =
+      Parse({{"traceparent", "garbage"}, {"tracestate", "congo=t61rcWkgMzE"}});
+  EXPECT_THAT(with_bad_parent.tracestate, IsEmpty());
+}
+
 TEST(MetadataTable, BadBase64Shapes) {
   for (const char* bad : {"abc", "ab=c", "a===", "====", "ab cd==="}) {
     EXPECT_THAT(Parse({{"x-ot-span-context", bad}}).ot_span_context, IsEmpty()) << bad;

@@ -35,6 +35,16 @@ std::optional<int64_t> ParsePositive(std::string_view text) {
   return value;
 }
 
+// How far a caller's real deadline may lie before the one we computed: grpc-timeout
+// is rounded up (exact ms below 1 s, then 10 ms, 100 ms, 1 s steps), plus transit.
+absl::Duration DeadlineUncertainty(absl::Duration budget) {
+  absl::Duration step = absl::Milliseconds(1);
+  if (budget >= absl::Seconds(1)) step = absl::Milliseconds(10);
+  if (budget >= absl::Seconds(10)) step = absl::Milliseconds(100);
+  if (budget >= absl::Seconds(100)) step = absl::Seconds(1);
+  return step + absl::Milliseconds(1);
+}
+
 struct ArrivalDeadline {
   absl::Time deadline;
   const char* source;  // For RequestLog::deadline_source.
@@ -58,6 +68,7 @@ ArrivalDeadline ComputeDeadline(const grpc::CallbackServerContext& call,
     std::optional<int64_t> us = ParsePositive(*exact);
     if (us.has_value() && now + absl::Microseconds(*us) < out.deadline) {
       out.deadline = now + absl::Microseconds(*us);
+      out.source = "caller";  // A Baton caller's exact budget.
     }
   }
   if (std::optional<std::string_view> envoy =
@@ -114,6 +125,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
     const ArrivalDeadline arrival =
         ComputeDeadline(*call_, policy.deadlines, policy.service_name, start_);
     deadline_source_ = arrival.source;
+    deadline_cause_ = arrival.cause;
     const auto& headers = call_->client_metadata();
     RequestMetadata metadata = ParseIncoming(
         [&headers](std::string_view name) { return FindHeader(headers, name); },
@@ -167,12 +179,17 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
   void Drop(absl::Status why) override { Finish(std::move(why), "expired_in_queue"); }
 
   void OnCancel() override {
-    // At the deadline gRPC cancels too; the Context's own timer reports that as
-    // DEADLINE_EXCEEDED with its cause, so only an early cancel is the caller's doing.
-    if (absl::Now() < ctx_.Deadline()) {
-      cancel_.Cancel(absl::CancelledError(absl::StrFormat(
-          "cancelled by caller (at %s)", adapter_->options_.policy.service_name)));
+    const absl::Duration left = ctx_.Deadline() - absl::Now();
+    if (left <= absl::ZeroDuration()) return;  // Our own timer reports the deadline.
+    // A caller's stack cancels at its deadline, which can lie a little before ours
+    // (grpc-timeout rounds up; the request took time to arrive): that cancel is the
+    // deadline, and the Context stops now with the deadline as its cause.
+    if (left <= DeadlineUncertainty(budget_at_arrival_)) {
+      cancel_.Cancel(deadline_cause_);
+      return;
     }
+    cancel_.Cancel(absl::CancelledError(absl::StrFormat(
+        "cancelled by caller (at %s)", adapter_->options_.policy.service_name)));
   }
 
   void OnDone() override {
@@ -254,6 +271,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
   ServerAdapter::Body body_;
   const absl::Time start_;
   const char* deadline_source_ = "caller";
+  absl::Status deadline_cause_;
   absl::Duration budget_at_arrival_;
   Criticality criticality_ = Criticality::kCritical;
   std::string admission_ = "run";

@@ -1,5 +1,6 @@
 // Conversions between absl::Status (what Baton code returns) and grpc::Status (what
-// travels). Codes map one to one; messages are kept; payloads do not travel.
+// travels). Codes map one to one (anything outside the canonical 0..16 becomes
+// UNKNOWN); messages are kept; payloads do not travel.
 #ifndef BATON_COMMON_RPC_STATUS_H_
 #define BATON_COMMON_RPC_STATUS_H_
 

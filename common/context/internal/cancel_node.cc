@@ -113,7 +113,11 @@ bool CancelNode::CancelImpl(DoneReason reason, const absl::Status& cause,
   }
   OnCancel();
   CancelDetachedChildren(detached_children, reason);
-  if (has_callbacks) RunCallbacks();
+  if (has_callbacks) {
+    // A callback may drop the last outside reference to this node.
+    NodeRef<CancelNode> keep = NodeRef<CancelNode>::Share(this);
+    RunCallbacks();
+  }
   return true;
 }
 
@@ -255,6 +259,16 @@ size_t CancelNode::ChildCount() const {
   size_t count = 0;
   for (const CancelNode* child = first_child_; child != nullptr;
        child = child->next_sibling_) {
+    ++count;
+  }
+  return count;
+}
+
+size_t CancelNode::CallbackCount() const {
+  std::lock_guard<NodeMutex> lock(mu_);
+  size_t count = 0;
+  for (const CallbackRecord* record = first_callback_; record != nullptr;
+       record = record->next_) {
     ++count;
   }
   return count;

@@ -76,6 +76,8 @@ class CancelNode : public Node {
 
   // How many children are registered now.
   size_t ChildCount() const;
+  // How many AfterFunc callbacks are pending now.
+  size_t CallbackCount() const;
 
  protected:
   void Destroy() const override { DestroyInArena(this); }

@@ -61,6 +61,7 @@ void NodeArena::Free(void* block, size_t size) {
     ::operator delete(block);
     return;
   }
+  drainer.Arm();  // This thread may only ever free: its cache must still be drained.
   FreeBlock* free_block = static_cast<FreeBlock*>(block);
   free_block->next = cache.head[c];
   cache.head[c] = free_block;

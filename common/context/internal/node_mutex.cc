@@ -1,6 +1,17 @@
 #include "common/context/internal/node_mutex.h"
 
 namespace baton::context_internal {
+namespace {
+
+void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+}  // namespace
 
 void NodeMutex::LockSlow() {
   // Spin briefly: the holder is usually a few instructions from unlocking.
@@ -11,7 +22,7 @@ void NodeMutex::LockSlow() {
                                      std::memory_order_relaxed)) {
       return;
     }
-    __builtin_ia32_pause();
+    CpuRelax();
   }
   // Then sleep, marking the lock contended so unlock() wakes a sleeper.
   while (state_.exchange(kContended, std::memory_order_acquire) != kFree) {

@@ -114,7 +114,12 @@ absl::Status HopServer::Handle(const Context& ctx, const HopRequest& request,
     absl::MutexLock lock(&mu_);
     work_ended_.push_back(record);
   }
-  return stopped ? Cause(ctx) : absl::OkStatus();
+  if (!stopped) return absl::OkStatus();
+  if (request.on_stop_code() != 0) {
+    return absl::Status(static_cast<absl::StatusCode>(request.on_stop_code()),
+                        "gave up (as a proxy would)");
+  }
+  return Cause(ctx);
 }
 
 bool HopServer::WaitForWorkStarted(int count, absl::Duration timeout) {
