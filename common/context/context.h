@@ -194,8 +194,12 @@ DerivedContext<CancelHandle> WithTimeoutCause(const Context& parent,
                                               absl::Duration timeout, absl::Status cause);
 
 // A child carrying `value` under `key`; it shadows any value of `key` above it.
+// Passing the parent as an rvalue — ctx = WithValue(std::move(ctx), key, v) — hands
+// its reference to the child instead of taking a new one.
 template <typename T, typename U>
 Context WithValue(const Context& parent, const ContextKey<T>& key, U&& value);
+template <typename T, typename U>
+Context WithValue(Context&& parent, const ContextKey<T>& key, U&& value);
 
 // A child with `parent`'s values and clock but no cancellation and no deadline: for
 // cleanup that must finish after the request that started it is gone. Usually wrapped
@@ -224,6 +228,9 @@ class ContextAccess {
   static Context Make(context_internal::NodeRef<const context_internal::Node> node) {
     return Context(std::move(node));
   }
+  static context_internal::NodeRef<const context_internal::Node> Take(Context&& ctx) {
+    return std::move(ctx.node_);
+  }
   template <typename Handle>
   static Handle MakeHandle(context_internal::NodeRef<context_internal::CancelNode> node) {
     return Handle(std::move(node));
@@ -246,14 +253,25 @@ const T* Context::Value(const ContextKey<T>& key) const {
 }
 
 template <typename T, typename U>
-Context WithValue(const Context& parent, const ContextKey<T>& key, U&& value) {
+Context WithValue(context_internal::NodeRef<const context_internal::Node> parent,
+                  const ContextKey<T>& key, U&& value) {
   static_assert(std::is_constructible_v<T, U&&>,
                 "the value must be convertible to the key's type");
   using Node = context_internal::ValueNode<T>;
   return ContextAccess::Make(
       context_internal::NodeRef<const context_internal::Node>::Adopt(
-          context_internal::MakeInArena<Node>(ContextAccess::node(parent), &key,
+          context_internal::MakeInArena<Node>(std::move(parent), &key,
                                               std::forward<U>(value))));
+}
+
+template <typename T, typename U>
+Context WithValue(const Context& parent, const ContextKey<T>& key, U&& value) {
+  return WithValue(ContextAccess::node(parent), key, std::forward<U>(value));
+}
+
+template <typename T, typename U>
+Context WithValue(Context&& parent, const ContextKey<T>& key, U&& value) {
+  return WithValue(ContextAccess::Take(std::move(parent)), key, std::forward<U>(value));
 }
 
 }  // namespace baton

@@ -25,9 +25,10 @@ constexpr ContextKey<int> kKeys[16] = {
     ContextKey<int>("k15")};
 constexpr ContextKey<int> kExtra("extra");
 
+// Go's `ctx = context.WithValue(ctx, k, v)` drops the old ctx; in C++ that is a move.
 Context ValueChain(int depth) {
   Context ctx = Background();
-  for (int i = 0; i < depth; ++i) ctx = WithValue(ctx, kKeys[i], i);
+  for (int i = 0; i < depth; ++i) ctx = WithValue(std::move(ctx), kKeys[i], i);
   return ctx;
 }
 

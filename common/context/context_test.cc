@@ -251,6 +251,17 @@ TEST(WithValue, LookupIsTypedAndShadowed) {
   EXPECT_EQ(a.Value(kNumber), nullptr);
 }
 
+TEST(WithValue, FromAMovedParentKeepsTheChainAndItsCancellation) {
+  auto [root, cancel] = WithCancel(Background());
+  Context ctx = root;
+  ctx = WithValue(std::move(ctx), kNumber, 1);
+  ctx = WithValue(std::move(ctx), kName, "two");
+  EXPECT_EQ(*ctx.Value(kNumber), 1);
+  EXPECT_EQ(*ctx.Value(kName), "two");
+  cancel();
+  EXPECT_TRUE(ctx.IsDone());
+}
+
 TEST(WithValue, KeysWithTheSameNameDoNotCollide) {
   Context ctx = WithValue(Background(), kName, "mine");
   EXPECT_EQ(ctx.Value(kOtherName), nullptr);

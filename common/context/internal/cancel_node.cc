@@ -44,6 +44,7 @@ void SignalFd(int fd) {
 CancelNode::CancelNode(NodeRef<const Node> parent)
     : Node(std::move(parent)), parent_source_(cancel_source_) {
   cancel_source_ = this;
+  try_ref_reachable_ = true;
 }
 
 CancelNode::~CancelNode() {

@@ -36,7 +36,7 @@ class Node {
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
-  Clock& clock() const { return *clock_; }
+  Clock& clock() const { return clock_ != nullptr ? *clock_ : Clock::Real(); }
   // The nearest node (this or an ancestor) that can be cancelled; null if none can.
   CancelNode* cancel_source() const { return cancel_source_; }
   // The nearest value-carrying node (this or an ancestor); null if none.
@@ -46,6 +46,13 @@ class Node {
   // Reference counting, for NodeRef.
   void Ref() const { refs_.fetch_add(1, std::memory_order_relaxed); }
   void Unref() const {
+    // A node nobody can TryRef, held only by the caller, cannot gain a reference
+    // meanwhile (that takes one): it is freed without an atomic read-modify-write.
+    // The acquire load pairs with earlier owners' release decrements.
+    if (!try_ref_reachable_ && refs_.load(std::memory_order_acquire) == 1) {
+      Destroy();
+      return;
+    }
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) Destroy();
   }
   // Adds a reference unless the count already reached zero (the node is dying).
@@ -62,10 +69,13 @@ class Node {
   virtual void Destroy() const = 0;
 
   // Derived constructors override what their kind changes.
-  Clock* clock_ = &Clock::Real();
+  Clock* clock_ = nullptr;  // Null: Clock::Real().
   CancelNode* cancel_source_ = nullptr;
   const ValueNodeBase* values_ = nullptr;
   absl::Time deadline_ = absl::InfiniteFuture();
+  // Set by node kinds that others may TryRef (a parent cancelling its children, a
+  // clock firing a timer); they always decrement atomically.
+  bool try_ref_reachable_ = false;
 
  private:
   mutable std::atomic<int32_t> refs_{1};
