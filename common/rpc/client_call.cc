@@ -92,8 +92,10 @@ struct PendingCall::Impl {
       ended_by_context = true;
       return Cause(ctx);
     }
-    // Ended at or after the deadline we sent: our budget, settled in Wait().
-    ended_by_context = completed_at >= outbound_deadline;
+    // Ended at (or, by gRPC's clock, a hair before) the deadline we sent: our budget,
+    // settled in Wait(). gRPC converts the deadline to its monotonic clock and may
+    // fire its timer up to a millisecond or so early by ours.
+    ended_by_context = completed_at + absl::Milliseconds(2) >= outbound_deadline;
     return FromGrpcStatus(status);
   }
 

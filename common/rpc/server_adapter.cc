@@ -1,5 +1,6 @@
 #include "common/rpc/server_adapter.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <memory>
@@ -36,13 +37,15 @@ std::optional<int64_t> ParsePositive(std::string_view text) {
 }
 
 // How far a caller's real deadline may lie before the one we computed: grpc-timeout
-// is rounded up (exact ms below 1 s, then 10 ms, 100 ms, 1 s steps), plus transit.
+// is rounded up (exact ms below 1 s, then 10 ms, 100 ms, 1 s steps), and the budget
+// was measured before the request was sent and travelled. A cancel inside this window
+// is taken as the caller's deadline: the last 10% of the budget, or one rounding step.
 absl::Duration DeadlineUncertainty(absl::Duration budget) {
   absl::Duration step = absl::Milliseconds(1);
   if (budget >= absl::Seconds(1)) step = absl::Milliseconds(10);
   if (budget >= absl::Seconds(10)) step = absl::Milliseconds(100);
   if (budget >= absl::Seconds(100)) step = absl::Seconds(1);
-  return step + absl::Milliseconds(1);
+  return std::max(step + absl::Milliseconds(1), budget / 10);
 }
 
 struct ArrivalDeadline {

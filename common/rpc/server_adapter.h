@@ -17,7 +17,10 @@
 //              maximum → the maximum; an Envoy x-envoy-expected-rq-timeout-ms can only
 //              shorten it. The Context's deadline cause names which budget it is.
 //   Cancel     gRPC's OnCancel (caller cancelled, connection lost) cancels the Context
-//              at once with the cause "cancelled by caller".
+//              at once with the cause "cancelled by caller" — or, in the last 10% of
+//              the budget, the deadline's cause: a caller's stack cancels at its own
+//              deadline, which lies a little before ours (transit, grpc-timeout
+//              rounding).
 //   Metadata   the metadata table (metadata_table.h) → RequestMetadata value.
 //   Admission  already expired, or less budget than the method's min_budget →
 //              DEADLINE_EXCEEDED without running the handler (kObserve: logged only).

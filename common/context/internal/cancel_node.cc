@@ -44,7 +44,7 @@ void SignalFd(int fd) {
 CancelNode::CancelNode(NodeRef<const Node> parent)
     : Node(std::move(parent)), parent_source_(cancel_source_) {
   cancel_source_ = this;
-  try_ref_reachable_ = true;
+  try_ref_reachable_.store(true, std::memory_order_relaxed);
 }
 
 CancelNode::~CancelNode() {
@@ -113,6 +113,9 @@ bool CancelNode::CancelImpl(DoneReason reason, const absl::Status& cause,
     LeaveParent();
   }
   OnCancel();
+  // Out of the parent's list (done: no parent can list it again) and off the clock:
+  // nothing can TryRef this node any more.
+  try_ref_reachable_.store(false, std::memory_order_release);
   CancelDetachedChildren(detached_children, reason);
   if (has_callbacks) {
     // A callback may drop the last outside reference to this node.

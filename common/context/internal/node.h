@@ -49,7 +49,8 @@ class Node {
     // A node nobody can TryRef, held only by the caller, cannot gain a reference
     // meanwhile (that takes one): it is freed without an atomic read-modify-write.
     // The acquire load pairs with earlier owners' release decrements.
-    if (!try_ref_reachable_ && refs_.load(std::memory_order_acquire) == 1) {
+    if (!try_ref_reachable_.load(std::memory_order_acquire) &&
+        refs_.load(std::memory_order_acquire) == 1) {
       Destroy();
       return;
     }
@@ -73,9 +74,10 @@ class Node {
   CancelNode* cancel_source_ = nullptr;
   const ValueNodeBase* values_ = nullptr;
   absl::Time deadline_ = absl::InfiniteFuture();
-  // Set by node kinds that others may TryRef (a parent cancelling its children, a
-  // clock firing a timer); they always decrement atomically.
-  bool try_ref_reachable_ = false;
+  // True while others may TryRef this node (a parent cancelling its children, a clock
+  // firing a timer); then the last reference is always dropped atomically. A
+  // CancelNode clears it once it is done, out of its parent's list and off the clock.
+  std::atomic<bool> try_ref_reachable_{false};
 
  private:
   mutable std::atomic<int32_t> refs_{1};
