@@ -66,6 +66,34 @@ class Caller {
   std::unique_ptr<HopService::Stub> stub_;
 };
 
+// A call started with the async API and left in flight until Cancel()/Wait().
+class InFlight {
+ public:
+  InFlight(HopService::Stub& stub, HopRequest request) : request_(std::move(request)) {
+    context_.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    stub.async()->Hop(&context_, &request_, &response_, [this](grpc::Status status) {
+      status_ = std::move(status);
+      done_.Notify();
+    });
+  }
+  ~InFlight() {
+    context_.TryCancel();
+    done_.WaitForNotification();
+  }
+  void Cancel() { context_.TryCancel(); }
+  const grpc::Status& Wait() {
+    done_.WaitForNotification();
+    return status_;
+  }
+
+ private:
+  grpc::ClientContext context_;
+  HopRequest request_;
+  HopResponse response_;
+  grpc::Status status_;
+  absl::Notification done_;
+};
+
 HopRequest Work(int work_ms, int call_timeout_ms = 0) {
   HopRequest request;
   request.set_work_ms(work_ms);
@@ -386,22 +414,9 @@ TEST_F(SingleHopTest, FullQueueAnswersResourceExhausted) {
     options.adapter.pool.shed_threshold = 1;
   });
   // Occupy the one worker, then fill the one queue slot.
-  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
-  std::vector<std::unique_ptr<HopResponse>> responses;
-  std::vector<std::unique_ptr<absl::Notification>> done;
-  HopRequest busy = Work(20000);
-  for (int i = 0; i < 2; ++i) {
-    contexts.push_back(std::make_unique<grpc::ClientContext>());
-    contexts.back()->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-    responses.push_back(std::make_unique<HopResponse>());
-    done.push_back(std::make_unique<absl::Notification>());
-    absl::Notification* finished = done.back().get();
-    caller_->stub().async()->Hop(contexts.back().get(), &busy, responses.back().get(),
-                                 [finished](grpc::Status) { finished->Notify(); });
-    if (i == 0) {
-      ASSERT_TRUE(server_->WaitForWorkStarted(1, absl::Seconds(10)));
-    }
-  }
+  InFlight running(caller_->stub(), Work(20000));
+  ASSERT_TRUE(server_->WaitForWorkStarted(1, absl::Seconds(10)));
+  InFlight queued(caller_->stub(), Work(20000));
   // The second call is queued once the pool reports it; poll briefly for that.
   for (int i = 0; i < 200 && server_->adapter().pool().queued() < 1; ++i) {
     absl::SleepFor(absl::Milliseconds(5));
@@ -410,8 +425,6 @@ TEST_F(SingleHopTest, FullQueueAnswersResourceExhausted) {
   EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(refused.status.error_message(), HasSubstr("queue is full"));
   EXPECT_EQ(server_->adapter().stats().queue_full.load(), 1u);
-  for (auto& context : contexts) context->TryCancel();
-  for (auto& finished : done) finished->WaitForNotification();
 }
 
 TEST_F(SingleHopTest, SheddableRequestsAreShedBeforeCriticalOnes) {
@@ -420,40 +433,27 @@ TEST_F(SingleHopTest, SheddableRequestsAreShedBeforeCriticalOnes) {
     options.adapter.pool.queue_bound = 10;
     options.adapter.pool.shed_threshold = 0;  // Any queueing counts as overload.
   });
-  grpc::ClientContext busy_context;
-  busy_context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-  HopRequest busy = Work(20000);
-  HopResponse busy_response;
-  absl::Notification busy_done;
-  caller_->stub().async()->Hop(&busy_context, &busy, &busy_response,
-                               [&](grpc::Status) { busy_done.Notify(); });
-  // The first call is admitted while the queue is empty... and shed_threshold 0 sheds
-  // sheddable calls from the start; the busy call is CRITICAL by default.
+  // The busy call is CRITICAL (the default), so it is queued and run; with
+  // shed_threshold 0 any SHEDDABLE call is refused from then on.
+  auto busy = std::make_unique<InFlight>(caller_->stub(), Work(20000));
   ASSERT_TRUE(server_->WaitForWorkStarted(1, absl::Seconds(10)));
   Result shed = caller_->Call(Work(0), absl::Seconds(5),
                               {{"x-baton-criticality", "SHEDDABLE"}});
   EXPECT_EQ(shed.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(shed.status.error_message(), HasSubstr("SHEDDABLE requests are shed"));
   EXPECT_EQ(server_->adapter().stats().shed.load(), 1u);
-  busy_context.TryCancel();
-  busy_done.WaitForNotification();
+  busy.reset();
   Result critical = caller_->Call(Work(0), absl::Seconds(5));
   EXPECT_TRUE(critical.status.ok());
 }
 
 TEST_F(SingleHopTest, CallThatExpiresWhileQueuedIsNeverRun) {
   Build([](HopServer::Options& options) { options.adapter.pool.threads = 1; });
-  grpc::ClientContext busy_context;
-  busy_context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-  HopRequest busy = Work(500);
-  HopResponse busy_response;
-  absl::Notification busy_done;
-  caller_->stub().async()->Hop(&busy_context, &busy, &busy_response,
-                               [&](grpc::Status) { busy_done.Notify(); });
+  InFlight busy(caller_->stub(), Work(500));
   ASSERT_TRUE(server_->WaitForWorkStarted(1, absl::Seconds(10)));
   Result expired = caller_->Call(Work(0), absl::Milliseconds(100));
   EXPECT_EQ(expired.status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
-  busy_done.WaitForNotification();
+  EXPECT_TRUE(busy.Wait().ok());
   // Give the worker a moment to reach (and drop) the expired call.
   for (int i = 0; i < 200 && server_->adapter().pool().expired_in_queue() < 1; ++i) {
     absl::SleepFor(absl::Milliseconds(5));

@@ -258,24 +258,25 @@ void CancelNode::RunCallbacks() {
   }
 }
 
+namespace {
+
+template <typename T>
+size_t CountLinks(const T* first, T* T::*next) {
+  size_t count = 0;
+  for (const T* link = first; link != nullptr; link = link->*next) ++count;
+  return count;
+}
+
+}  // namespace
+
 size_t CancelNode::ChildCount() const {
   std::lock_guard<NodeMutex> lock(mu_);
-  size_t count = 0;
-  for (const CancelNode* child = first_child_; child != nullptr;
-       child = child->next_sibling_) {
-    ++count;
-  }
-  return count;
+  return CountLinks<CancelNode>(first_child_, &CancelNode::next_sibling_);
 }
 
 size_t CancelNode::CallbackCount() const {
   std::lock_guard<NodeMutex> lock(mu_);
-  size_t count = 0;
-  for (const CallbackRecord* record = first_callback_; record != nullptr;
-       record = record->next_) {
-    ++count;
-  }
-  return count;
+  return CountLinks<CallbackRecord>(first_callback_, &CallbackRecord::next_);
 }
 
 }  // namespace baton::context_internal
