@@ -2,17 +2,17 @@
 // own adapter, C doing cancellable work.
 #include <memory>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
-#include "absl/synchronization/notification.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/context/introspection.h"
 #include "common/rpc/client_call.h"
 #include "common/rpc/metadata_table.h"
+#include "common/rpc/testing/hop_client.h"
 #include "common/rpc/testing/hop_server.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
@@ -22,86 +22,17 @@
 namespace baton::rpc {
 namespace {
 
-using baton::testing::v1::HopRequest;
-using baton::testing::v1::HopResponse;
-using baton::testing::v1::HopService;
 using ::testing::HasSubstr;
+using testing::Caller;
+using testing::HopRequest;
+using testing::HopResponse;
 using testing::HopServer;
+using testing::HopService;
+using testing::InFlight;
+using testing::Result;
 using testing::TestAdapterOptions;
+using testing::Work;
 
-struct Result {
-  grpc::Status status;
-  HopResponse response;
-  std::string trail;
-  absl::Duration elapsed;
-};
-
-class Caller {
- public:
-  explicit Caller(const std::string& address)
-      : stub_(HopService::NewStub(
-            grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))) {}
-
-  Result Call(const HopRequest& request, absl::Duration deadline,
-              const std::vector<std::pair<std::string, std::string>>& headers = {}) {
-    grpc::ClientContext context;
-    if (deadline != absl::InfiniteDuration()) {
-      context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
-    }
-    for (const auto& [name, value] : headers) context.AddMetadata(name, value);
-    Result result;
-    const absl::Time start = absl::Now();
-    result.status = stub_->Hop(&context, request, &result.response);
-    result.elapsed = absl::Now() - start;
-    auto it = context.GetServerTrailingMetadata().find(kBudgetTrailHeader);
-    if (it != context.GetServerTrailingMetadata().end()) {
-      result.trail = std::string(it->second.data(), it->second.size());
-    }
-    return result;
-  }
-
-  HopService::Stub& stub() { return *stub_; }
-
- private:
-  std::unique_ptr<HopService::Stub> stub_;
-};
-
-// A call started with the async API and left in flight until Cancel()/Wait().
-class InFlight {
- public:
-  InFlight(HopService::Stub& stub, HopRequest request) : request_(std::move(request)) {
-    context_.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-    stub.async()->Hop(&context_, &request_, &response_, [this](grpc::Status status) {
-      status_ = std::move(status);
-      done_.Notify();
-    });
-  }
-  ~InFlight() {
-    context_.TryCancel();
-    done_.WaitForNotification();
-  }
-  void Cancel() { context_.TryCancel(); }
-  const grpc::Status& Wait() {
-    done_.WaitForNotification();
-    return status_;
-  }
-
- private:
-  grpc::ClientContext context_;
-  HopRequest request_;
-  HopResponse response_;
-  grpc::Status status_;
-  absl::Notification done_;
-};
-
-HopRequest Work(int work_ms, int call_timeout_ms = 0) {
-  HopRequest request;
-  request.set_work_ms(work_ms);
-  request.set_call_timeout_ms(call_timeout_ms);
-  return request;
-}
-
-// A -> B -> C, each with `configure` applied to its options.
 class ChainTest : public ::testing::Test {
  protected:
   void Build(const std::function<void(HopServer::Options&)>& configure = nullptr) {
@@ -367,185 +298,6 @@ TEST_F(ChainTest, ExactBudgetHeaderShortensTheDeadline) {
   ASSERT_TRUE(result.status.ok());
   EXPECT_LE(result.response.hops(0).remaining_ms(), 700);
   EXPECT_GT(result.response.hops(0).remaining_ms(), 500);
-}
-
-class SingleHopTest : public ::testing::Test {
- protected:
-  void Build(const std::function<void(HopServer::Options&)>& configure) {
-    HopServer::Options options{"C", "", TestAdapterOptions("C"), {}};
-    configure(options);
-    server_ = std::make_unique<HopServer>(std::move(options));
-    caller_ = std::make_unique<Caller>(server_->address());
-  }
-  std::unique_ptr<HopServer> server_;
-  std::unique_ptr<Caller> caller_;
-};
-
-TEST_F(SingleHopTest, TooLittleBudgetOnArrivalNeverReachesTheHandler) {
-  Build([](HopServer::Options& options) {
-    options.method.min_budget = absl::Seconds(1);
-  });
-  Result result = caller_->Call(Work(0), absl::Milliseconds(300));
-  EXPECT_EQ(result.status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
-  EXPECT_THAT(result.status.error_message(), HasSubstr("below the 1000ms Hop needs"));
-  EXPECT_EQ(server_->handler_runs(), 0);
-  EXPECT_EQ(server_->adapter().stats().below_min_budget.load(), 1u);
-  Result enough = caller_->Call(Work(0), absl::Seconds(3));
-  EXPECT_TRUE(enough.status.ok());
-  EXPECT_EQ(server_->handler_runs(), 1);
-}
-
-TEST_F(SingleHopTest, ObserveModeRunsWhatEnforceWouldReject) {
-  Build([](HopServer::Options& options) {
-    options.method.min_budget = absl::Seconds(1);
-    options.adapter.policy.deadlines.enforcement = Enforcement::kObserve;
-  });
-  Result result = caller_->Call(Work(0), absl::Milliseconds(300));
-  EXPECT_TRUE(result.status.ok());
-  EXPECT_EQ(server_->handler_runs(), 1);
-  EXPECT_EQ(server_->adapter().stats().observed_rejections.load(), 1u);
-  EXPECT_EQ(server_->adapter().stats().below_min_budget.load(), 0u);
-}
-
-TEST_F(SingleHopTest, FullQueueAnswersResourceExhausted) {
-  Build([](HopServer::Options& options) {
-    options.adapter.pool.threads = 1;
-    options.adapter.pool.queue_bound = 1;
-    options.adapter.pool.shed_threshold = 1;
-  });
-  // Occupy the one worker, then fill the one queue slot.
-  InFlight running(caller_->stub(), Work(20000));
-  ASSERT_TRUE(server_->WaitForWorkStarted(1, absl::Seconds(10)));
-  InFlight queued(caller_->stub(), Work(20000));
-  // The second call is queued once the pool reports it; poll briefly for that.
-  for (int i = 0; i < 200 && server_->adapter().pool().queued() < 1; ++i) {
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  Result refused = caller_->Call(Work(0), absl::Seconds(5));
-  EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_THAT(refused.status.error_message(), HasSubstr("queue is full"));
-  EXPECT_EQ(server_->adapter().stats().queue_full.load(), 1u);
-}
-
-TEST_F(SingleHopTest, SheddableRequestsAreShedBeforeCriticalOnes) {
-  Build([](HopServer::Options& options) {
-    options.adapter.pool.threads = 1;
-    options.adapter.pool.queue_bound = 10;
-    options.adapter.pool.shed_threshold = 0;  // Any queueing counts as overload.
-  });
-  // The busy call is CRITICAL (the default), so it is queued and run; with
-  // shed_threshold 0 any SHEDDABLE call is refused from then on.
-  auto busy = std::make_unique<InFlight>(caller_->stub(), Work(20000));
-  ASSERT_TRUE(server_->WaitForWorkStarted(1, absl::Seconds(10)));
-  Result shed = caller_->Call(Work(0), absl::Seconds(5),
-                              {{"x-baton-criticality", "SHEDDABLE"}});
-  EXPECT_EQ(shed.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_THAT(shed.status.error_message(), HasSubstr("SHEDDABLE requests are shed"));
-  EXPECT_EQ(server_->adapter().stats().shed.load(), 1u);
-  busy.reset();
-  Result critical = caller_->Call(Work(0), absl::Seconds(5));
-  EXPECT_TRUE(critical.status.ok());
-}
-
-TEST_F(SingleHopTest, CallThatExpiresWhileQueuedIsNeverRun) {
-  Build([](HopServer::Options& options) { options.adapter.pool.threads = 1; });
-  InFlight busy(caller_->stub(), Work(500));
-  ASSERT_TRUE(server_->WaitForWorkStarted(1, absl::Seconds(10)));
-  Result expired = caller_->Call(Work(0), absl::Milliseconds(100));
-  EXPECT_EQ(expired.status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
-  EXPECT_TRUE(busy.Wait().ok());
-  // Give the worker a moment to reach (and drop) the expired call.
-  for (int i = 0; i < 200 && server_->adapter().pool().expired_in_queue() < 1; ++i) {
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  EXPECT_EQ(server_->adapter().pool().expired_in_queue(), 1u);
-  EXPECT_EQ(server_->handler_runs(), 1);  // Only the busy call ran.
-}
-
-TEST_F(SingleHopTest, FanOutFirstFailureCancelsTheOthers) {
-  Build([](HopServer::Options&) {});
-  auto stub = HopService::NewStub(
-      grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
-  HopRequest slow = Work(20000);
-  HopRequest failing = Work(-1);
-  HopResponse responses[3];
-  std::vector<FanOutCall> calls;
-  for (int i = 0; i < 3; ++i) {
-    const HopRequest* request = i == 1 ? &failing : &slow;
-    calls.push_back({CallOptions{"C.Hop", absl::InfiniteDuration()},
-                     [&stub, request, response = &responses[i]](grpc::ClientContext* call,
-                                                                Done done) {
-                       stub->async()->Hop(call, request, response, std::move(done));
-                     }});
-  }
-  // Let the slow ones start before the failing one answers.
-  auto [ctx, cancel] = WithTimeout(Background(), absl::Seconds(30));
-  const absl::Time start = absl::Now();
-  absl::Status status = FanOut(ctx, std::move(calls));
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(status.message()), HasSubstr("work_ms is negative"));
-  EXPECT_LT(absl::Now() - start, absl::Seconds(5));  // Siblings did not run 20 s.
-}
-
-TEST_F(SingleHopTest, CallsOnALongLivedContextLeaveNothingBehind) {
-  Build([](HopServer::Options&) {});
-  auto stub = HopService::NewStub(
-      grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
-  auto [long_lived, cancel] = WithTimeout(Background(), absl::Seconds(60));
-  HopRequest request = Work(0);
-  for (int i = 0; i < 100; ++i) {
-    HopResponse response;
-    absl::Status status = Call(long_lived, {.target = "C.Hop", .timeout = absl::Seconds(5)},
-                               [&](grpc::ClientContext* call, Done done) {
-                                 stub->async()->Hop(call, &request, &response, std::move(done));
-                               });
-    ASSERT_TRUE(status.ok()) << status;
-  }
-  EXPECT_EQ(RegisteredChildren(long_lived), 0u);
-  EXPECT_EQ(PendingCallbacks(long_lived), 0u);
-}
-
-TEST_F(SingleHopTest, FanOutThatRunsOutOfTimeNamesTheBudget) {
-  Build([](HopServer::Options&) {});
-  auto stub = HopService::NewStub(
-      grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
-  HopRequest slow = Work(20000);
-  HopResponse responses[3];
-  std::vector<FanOutCall> calls;
-  for (int i = 0; i < 3; ++i) {
-    calls.push_back({CallOptions{"C.Hop", absl::InfiniteDuration()},
-                     [&stub, &slow, response = &responses[i]](grpc::ClientContext* call,
-                                                             Done done) {
-                       stub->async()->Hop(call, &slow, response, std::move(done));
-                     }});
-  }
-  auto [ctx, cancel] = WithTimeoutCause(Background(), absl::Milliseconds(200),
-                                        absl::DeadlineExceededError("the page's 200ms budget"));
-  absl::Status status = FanOut(ctx, std::move(calls));
-  EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded);
-  // Our own budget's cause, or the callee's report of that same deadline — never a
-  // bare "Deadline Exceeded" that names no budget.
-  EXPECT_THAT(std::string(status.message()),
-              ::testing::AnyOf(HasSubstr("the page's 200ms budget"),
-                               HasSubstr("the caller's deadline")));
-}
-
-TEST(ClientCall, DoneContextIsNotSent) {
-  auto [ctx, cancel] = WithCancelCause(Background());
-  cancel(absl::AbortedError("request abandoned"));
-  bool started = false;
-  absl::Status status = Call(ctx, {}, [&](grpc::ClientContext*, Done) { started = true; });
-  EXPECT_FALSE(started);
-  EXPECT_EQ(status, absl::AbortedError("request abandoned"));
-}
-
-TEST(ClientCall, TooLittleBudgetIsNotSent) {
-  auto [ctx, cancel] = WithTimeout(Background(), absl::Microseconds(500));
-  bool started = false;
-  absl::Status status = Call(ctx, {.target = "x.Y"},
-                             [&](grpc::ClientContext*, Done) { started = true; });
-  EXPECT_FALSE(started);
-  EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded);
 }
 
 }  // namespace

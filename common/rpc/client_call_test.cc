@@ -1,0 +1,135 @@
+// The client side of the adapter against a real server on loopback: fan-out, calls on
+// long-lived Contexts, and calls that are never sent.
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "common/context/introspection.h"
+#include "common/rpc/client_call.h"
+#include "common/rpc/metadata_table.h"
+#include "common/rpc/testing/hop_client.h"
+#include "common/rpc/testing/hop_server.h"
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+
+namespace baton::rpc {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::Caller;
+using testing::HopRequest;
+using testing::HopResponse;
+using testing::HopServer;
+using testing::HopService;
+using testing::InFlight;
+using testing::Result;
+using testing::TestAdapterOptions;
+using testing::Work;
+
+class SingleHopTest : public ::testing::Test {
+ protected:
+  void Build(const std::function<void(HopServer::Options&)>& configure) {
+    HopServer::Options options{"C", "", TestAdapterOptions("C"), {}};
+    configure(options);
+    server_ = std::make_unique<HopServer>(std::move(options));
+    caller_ = std::make_unique<Caller>(server_->address());
+  }
+  std::unique_ptr<HopServer> server_;
+  std::unique_ptr<Caller> caller_;
+};
+
+TEST_F(SingleHopTest, FanOutFirstFailureCancelsTheOthers) {
+  Build([](HopServer::Options&) {});
+  auto stub = HopService::NewStub(
+      grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
+  HopRequest slow = Work(20000);
+  HopRequest failing = Work(-1);
+  HopResponse responses[3];
+  std::vector<FanOutCall> calls;
+  for (int i = 0; i < 3; ++i) {
+    const HopRequest* request = i == 1 ? &failing : &slow;
+    calls.push_back({CallOptions{"C.Hop", absl::InfiniteDuration()},
+                     [&stub, request, response = &responses[i]](grpc::ClientContext* call,
+                                                                Done done) {
+                       stub->async()->Hop(call, request, response, std::move(done));
+                     }});
+  }
+  // Let the slow ones start before the failing one answers.
+  auto [ctx, cancel] = WithTimeout(Background(), absl::Seconds(30));
+  const absl::Time start = absl::Now();
+  absl::Status status = FanOut(ctx, std::move(calls));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("work_ms is negative"));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));  // Siblings did not run 20 s.
+}
+
+TEST_F(SingleHopTest, CallsOnALongLivedContextLeaveNothingBehind) {
+  Build([](HopServer::Options&) {});
+  auto stub = HopService::NewStub(
+      grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
+  auto [long_lived, cancel] = WithTimeout(Background(), absl::Seconds(60));
+  HopRequest request = Work(0);
+  for (int i = 0; i < 100; ++i) {
+    HopResponse response;
+    absl::Status status = Call(long_lived, {.target = "C.Hop", .timeout = absl::Seconds(5)},
+                               [&](grpc::ClientContext* call, Done done) {
+                                 stub->async()->Hop(call, &request, &response, std::move(done));
+                               });
+    ASSERT_TRUE(status.ok()) << status;
+  }
+  EXPECT_EQ(RegisteredChildren(long_lived), 0u);
+  EXPECT_EQ(PendingCallbacks(long_lived), 0u);
+}
+
+TEST_F(SingleHopTest, FanOutThatRunsOutOfTimeNamesTheBudget) {
+  Build([](HopServer::Options&) {});
+  auto stub = HopService::NewStub(
+      grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
+  HopRequest slow = Work(20000);
+  HopResponse responses[3];
+  std::vector<FanOutCall> calls;
+  for (int i = 0; i < 3; ++i) {
+    calls.push_back({CallOptions{"C.Hop", absl::InfiniteDuration()},
+                     [&stub, &slow, response = &responses[i]](grpc::ClientContext* call,
+                                                             Done done) {
+                       stub->async()->Hop(call, &slow, response, std::move(done));
+                     }});
+  }
+  auto [ctx, cancel] = WithTimeoutCause(Background(), absl::Milliseconds(200),
+                                        absl::DeadlineExceededError("the page's 200ms budget"));
+  absl::Status status = FanOut(ctx, std::move(calls));
+  EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded);
+  // Our own budget's cause, or the callee's report of that same deadline — never a
+  // bare "Deadline Exceeded" that names no budget.
+  EXPECT_THAT(std::string(status.message()),
+              ::testing::AnyOf(HasSubstr("the page's 200ms budget"),
+                               HasSubstr("the caller's deadline")));
+}
+
+TEST(ClientCall, DoneContextIsNotSent) {
+  auto [ctx, cancel] = WithCancelCause(Background());
+  cancel(absl::AbortedError("request abandoned"));
+  bool started = false;
+  absl::Status status = Call(ctx, {}, [&](grpc::ClientContext*, Done) { started = true; });
+  EXPECT_FALSE(started);
+  EXPECT_EQ(status, absl::AbortedError("request abandoned"));
+}
+
+TEST(ClientCall, TooLittleBudgetIsNotSent) {
+  auto [ctx, cancel] = WithTimeout(Background(), absl::Microseconds(500));
+  bool started = false;
+  absl::Status status = Call(ctx, {.target = "x.Y"},
+                             [&](grpc::ClientContext*, Done) { started = true; });
+  EXPECT_FALSE(started);
+  EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded);
+}
+
+}  // namespace
+}  // namespace baton::rpc
