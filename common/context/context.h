@@ -9,7 +9,9 @@
 //     never later than its parent's.
 //   * Cancellation is a handle you own. WithCancel/WithDeadline/WithTimeout return
 //     {context, cancel}; the handle cancels when called *and when destroyed*, so the
-//     child (and its timer and its place in the parent) is always released.
+//     child (and its timer and its place in the parent) is always released. Keep the
+//     handle as long as the context: `WithTimeout(ctx, d).context` alone is a context
+//     whose handle died with the expression — it is already cancelled.
 //   * Check `ctx.Err()` before starting work that cannot finish in time, and make
 //     blocking work wake on `Done` (AfterFunc, Wait*, DoneFd) rather than poll.
 //
