@@ -1,4 +1,6 @@
+#include "absl/time/time.h"
 #include "common/storage/database.h"
+#include "common/storage/postgres/postgres_database.h"
 #include "common/storage/sqlite/sqlite_database.h"
 #include "common/storage/storage_url.h"
 
@@ -8,15 +10,12 @@ absl::StatusOr<std::unique_ptr<Database>> OpenDatabase(std::string_view url) {
   absl::StatusOr<StorageUrl> parsed = ParseStorageUrl(url);
   if (!parsed.ok()) return parsed.status();
   switch (parsed->backend) {
-    case StorageUrl::Backend::kSqlite: {
-      absl::StatusOr<std::unique_ptr<SqliteDatabase>> sqlite =
-          SqliteDatabase::Open(parsed->path);
-      if (!sqlite.ok()) return sqlite.status();
-      return std::unique_ptr<Database>(*std::move(sqlite));
+    case StorageUrl::Backend::kSqlite:
+      return OpenSqlite(parsed->path);
+    case StorageUrl::Backend::kPostgres: {
+      auto [ctx, cancel] = WithTimeout(Background(), absl::Seconds(10));
+      return OpenPostgres(ctx, *parsed);
     }
-    case StorageUrl::Backend::kPostgres:
-      return absl::UnimplementedError(
-          "storage URL names PostgreSQL, whose backend is not built yet; use sqlite://");
   }
   return absl::InternalError("unknown storage backend");
 }

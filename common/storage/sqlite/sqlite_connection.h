@@ -30,6 +30,9 @@ class SqliteConnection final : public Connection {
   absl::StatusOr<int64_t> Execute(const Context& ctx, std::string_view sql,
                                   const std::vector<Value>& params) override;
 
+  // An open SQLite connection stays usable after any statement error.
+  bool healthy() const { return true; }
+
  private:
   struct Passkey {};
 

@@ -1,0 +1,62 @@
+// PostgresConnection: one libpq connection, running each statement under a Context.
+//
+// The statement is sent asynchronously; the caller then waits on the connection's
+// socket and the Context's done descriptor together (poll). When the Context ends
+// first, a cancel request (PQcancel) goes to the server and the result is drained, so
+// the connection is clean for its next user. A server-side statement_timeout equal
+// to the remaining budget is set as a backstop. Placeholders are written ?1, ?2, ...
+// as for SQLite, and become $1, $2, ... here.
+//
+// Thread safety: one call at a time.
+#ifndef BATON_COMMON_STORAGE_POSTGRES_POSTGRES_CONNECTION_H_
+#define BATON_COMMON_STORAGE_POSTGRES_POSTGRES_CONNECTION_H_
+
+// Debian puts libpq under postgresql/; its own includes are relative to it.
+#include <postgresql/libpq-fe.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/storage/database.h"
+
+namespace baton::storage {
+
+class PostgresConnection final : public Connection {
+ public:
+  // Connects within `ctx`'s budget; UNAVAILABLE naming the server when it cannot.
+  static absl::StatusOr<std::unique_ptr<PostgresConnection>> Open(const Context& ctx,
+                                                                 const std::string& conninfo);
+  ~PostgresConnection() override;
+
+  absl::StatusOr<std::vector<Row>> Query(const Context& ctx, std::string_view sql,
+                                         const std::vector<Value>& params) override;
+  absl::StatusOr<int64_t> Execute(const Context& ctx, std::string_view sql,
+                                  const std::vector<Value>& params) override;
+
+  // False once the connection broke: the pool drops it instead of reusing it.
+  bool healthy() const;
+
+ private:
+  struct Passkey {};
+
+ public:
+  PostgresConnection(Passkey, PGconn* conn);
+
+ private:
+  absl::Status Run(const Context& ctx, std::string_view sql, const std::vector<Value>& params,
+                   std::vector<Row>* rows, int64_t* changed);
+  // Waits until the pending result is ready; sends a cancel if the Context ends first.
+  absl::Status AwaitResult(const Context& ctx);
+  absl::Status ErrorStatus(const PGresult* result, const Context& ctx) const;
+
+  PGconn* const conn_;
+};
+
+// "$N" for each "?N" outside quotes; `highest` gets the largest N seen (0 if none).
+std::string ToPostgresPlaceholders(std::string_view sql, int* highest);
+
+}  // namespace baton::storage
+
+#endif  // BATON_COMMON_STORAGE_POSTGRES_POSTGRES_CONNECTION_H_
