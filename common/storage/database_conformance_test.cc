@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/storage/database.h"
+#include "common/storage/migrations.h"
 #include "common/storage/testing/postgres_server.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -230,6 +231,44 @@ TEST_P(ConformanceTest, DoneContextRunsNothing) {
   EXPECT_EQ(db_->Execute(ctx, "DELETE FROM stock").status().code(),
             absl::StatusCode::kCancelled);
   EXPECT_EQ(StockOf("a"), 5);
+}
+
+TEST_P(ConformanceTest, MigrationsApplyOnceInOrderAndResume) {
+  ASSERT_TRUE(db_->Execute(Long(), "DROP TABLE IF EXISTS schema_migrations").ok());
+  ASSERT_TRUE(db_->Execute(Long(), "DROP TABLE IF EXISTS products").ok());
+  const std::vector<Migration> v1 = {
+      {1, "products", {"CREATE TABLE products (sku TEXT PRIMARY KEY, name TEXT NOT NULL)"}},
+  };
+  std::vector<Migration> v2 = v1;
+  v2.push_back({2, "price", {"ALTER TABLE products ADD COLUMN price INTEGER",
+                             "INSERT INTO products VALUES ('x', 'X', 5)"}});
+  ASSERT_TRUE(ApplyMigrations(Long(), *db_, v1).ok());
+  ASSERT_TRUE(ApplyMigrations(Long(), *db_, v1).ok());  // Idempotent.
+  absl::Status upgraded = ApplyMigrations(Long(), *db_, v2);
+  ASSERT_TRUE(upgraded.ok()) << upgraded;
+  ASSERT_TRUE(ApplyMigrations(Long(), *db_, v2).ok());
+  absl::StatusOr<std::vector<Row>> rows = db_->Query(Long(), "SELECT count(*) FROM products");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(std::get<int64_t>((*rows)[0][0]), 1);  // Migration 2 ran exactly once.
+  // An older binary refuses a newer schema.
+  absl::Status older = ApplyMigrations(Long(), *db_, v1);
+  EXPECT_EQ(older.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(older.message()), HasSubstr("newer than the newest"));
+}
+
+TEST_P(ConformanceTest, FailedMigrationLeavesNothingBehind) {
+  ASSERT_TRUE(db_->Execute(Long(), "DROP TABLE IF EXISTS schema_migrations").ok());
+  ASSERT_TRUE(db_->Execute(Long(), "DROP TABLE IF EXISTS half").ok());
+  absl::Status failed = ApplyMigrations(
+      Long(), *db_,
+      {{1, "half", {"CREATE TABLE half (x INTEGER)", "THIS IS NOT SQL"}}});
+  EXPECT_EQ(failed.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(failed.message()), HasSubstr("migration 1 (half)"));
+  // The first statement was rolled back with the second.
+  EXPECT_FALSE(db_->Query(Long(), "SELECT * FROM half").ok());
+  EXPECT_EQ(ApplyMigrations(Long(), *db_, {{2, "x", {"SELECT 1"}}, {1, "y", {"SELECT 1"}}})
+                .code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(PostgresPool, ABrokenConnectionIsReplacedNotReused) {

@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/storage/postgres/cancel_sender.h"
 
 namespace baton::storage {
 namespace {
@@ -87,34 +88,29 @@ PostgresConnection::PostgresConnection(Passkey, PGconn* conn) : conn_(conn) {}
 
 PostgresConnection::~PostgresConnection() { PQfinish(conn_); }
 
-bool PostgresConnection::healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
+bool PostgresConnection::healthy() const {
+  return !broken_ && PQstatus(conn_) == CONNECTION_OK;
+}
 
 absl::Status PostgresConnection::AwaitResult(const Context& ctx) {
   absl::StatusOr<int> done_fd = ctx.DoneFd();
-  bool cancel_sent = false;
-  const absl::Time drain_until = absl::Now() + absl::Seconds(5);
   for (;;) {
     if (PQflush(conn_) < 0 || PQconsumeInput(conn_) == 0) {
+      broken_ = true;
       return absl::UnavailableError(absl::StrCat("postgres: ", PQerrorMessage(conn_)));
     }
     if (PQisBusy(conn_) == 0) return absl::OkStatus();
-    if (ctx.IsDone() && !cancel_sent) {
-      // Ask the server to stop; the statement then ends with query_canceled, which
-      // we drain so the connection is clean.
-      if (PGcancel* cancel = PQgetCancel(conn_)) {
-        char error[256];
-        PQcancel(cancel, error, sizeof(error));
-        PQfreeCancel(cancel);
-      }
-      cancel_sent = true;
+    if (ctx.IsDone()) {
+      // Return now; the server is told to stop from another thread (a cancel request
+      // takes milliseconds), and this connection, mid-statement, is not reused: the
+      // pool closes it when it comes back.
+      SendCancelAsync(PQgetCancel(conn_));
+      broken_ = true;
+      return Cause(ctx);
     }
-    if (cancel_sent && absl::Now() > drain_until) {
-      return absl::UnavailableError("postgres: the server did not answer a cancel request");
-    }
-    pollfd fds[2] = {{PQsocket(conn_), POLLIN, 0},
-                     {cancel_sent || !done_fd.ok() ? -1 : *done_fd, POLLIN, 0}};
-    const int timeout = cancel_sent ? 100 : PollTimeoutMs(ctx);
-    if (poll(fds, 2, timeout) < 0 && errno != EINTR) {
+    pollfd fds[2] = {{PQsocket(conn_), POLLIN, 0}, {done_fd.ok() ? *done_fd : -1, POLLIN, 0}};
+    if (poll(fds, 2, PollTimeoutMs(ctx)) < 0 && errno != EINTR) {
+      broken_ = true;
       return absl::UnavailableError(absl::StrCat("postgres: poll: ", std::strerror(errno)));
     }
   }
@@ -179,14 +175,15 @@ absl::Status PostgresConnection::Run(const Context& ctx, std::string_view sql,
     return absl::UnavailableError(absl::StrCat("postgres: ", PQerrorMessage(conn_)));
   }
   absl::Status status = AwaitResult(ctx);
-  while (PGresult* result = PQgetResult(conn_)) PQclear(result);
   if (!status.ok()) return status;
+  while (PGresult* result = PQgetResult(conn_)) PQclear(result);
 
   if (PQsendQueryParams(conn_, query.c_str(), static_cast<int>(params.size()), nullptr,
                         values.data(), nullptr, nullptr, 0) == 0) {
     return absl::UnavailableError(absl::StrCat("postgres: ", PQerrorMessage(conn_)));
   }
   status = AwaitResult(ctx);
+  if (!status.ok()) return status;
   absl::Status outcome = absl::OkStatus();
   while (PGresult* result = PQgetResult(conn_)) {
     const ExecStatusType kind = PQresultStatus(result);
@@ -223,7 +220,6 @@ absl::Status PostgresConnection::Run(const Context& ctx, std::string_view sql,
     }
     PQclear(result);
   }
-  if (!status.ok()) return status;
   return outcome;
 }
 

@@ -2,8 +2,9 @@
 //
 // The statement is sent asynchronously; the caller then waits on the connection's
 // socket and the Context's done descriptor together (poll). When the Context ends
-// first, a cancel request (PQcancel) goes to the server and the result is drained, so
-// the connection is clean for its next user. A server-side statement_timeout equal
+// first, the call returns at once with the Context's cause; a cancel request
+// (PQcancel) goes to the server from a background sender, and the connection — still
+// mid-statement — is marked broken, so the pool closes it instead of reusing it. A server-side statement_timeout equal
 // to the remaining budget is set as a backstop. Placeholders are written ?1, ?2, ...
 // as for SQLite, and become $1, $2, ... here.
 //
@@ -52,6 +53,8 @@ class PostgresConnection final : public Connection {
   absl::Status ErrorStatus(const PGresult* result, const Context& ctx) const;
 
   PGconn* const conn_;
+  // Set when the connection cannot be trusted for another statement.
+  bool broken_ = false;
 };
 
 // "$N" for each "?N" outside quotes; `highest` gets the largest N seen (0 if none).
