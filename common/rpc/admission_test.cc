@@ -13,37 +13,18 @@
 #include "common/rpc/client_call.h"
 #include "common/rpc/metadata_table.h"
 #include "common/rpc/testing/hop_client.h"
+#include "common/rpc/testing/hop_fixtures.h"
 #include "common/rpc/testing/hop_server.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 
-namespace baton::rpc {
+namespace baton::rpc::testing {
 namespace {
 
 using ::testing::HasSubstr;
-using testing::Caller;
-using testing::HopRequest;
-using testing::HopResponse;
-using testing::HopServer;
-using testing::HopService;
-using testing::InFlight;
-using testing::Result;
-using testing::TestAdapterOptions;
-using testing::Work;
 
-class SingleHopTest : public ::testing::Test {
- protected:
-  void Build(const std::function<void(HopServer::Options&)>& configure) {
-    HopServer::Options options{"C", "", TestAdapterOptions("C"), {}};
-    configure(options);
-    server_ = std::make_unique<HopServer>(std::move(options));
-    caller_ = std::make_unique<Caller>(server_->address());
-  }
-  std::unique_ptr<HopServer> server_;
-  std::unique_ptr<Caller> caller_;
-};
 
 TEST_F(SingleHopTest, TooLittleBudgetOnArrivalNeverReachesTheHandler) {
   Build([](HopServer::Options& options) {
@@ -127,4 +108,4 @@ TEST_F(SingleHopTest, CallThatExpiresWhileQueuedIsNeverRun) {
 }
 
 }  // namespace
-}  // namespace baton::rpc
+}  // namespace baton::rpc::testing

@@ -19,19 +19,10 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 
-namespace baton::rpc {
+namespace baton::rpc::testing {
 namespace {
 
 using ::testing::HasSubstr;
-using testing::Caller;
-using testing::HopRequest;
-using testing::HopResponse;
-using testing::HopServer;
-using testing::HopService;
-using testing::InFlight;
-using testing::Result;
-using testing::TestAdapterOptions;
-using testing::Work;
 
 class ChainTest : public ::testing::Test {
  protected:
@@ -303,4 +294,4 @@ TEST_F(ChainTest, ExactBudgetHeaderShortensTheDeadline) {
 }
 
 }  // namespace
-}  // namespace baton::rpc
+}  // namespace baton::rpc::testing
