@@ -19,6 +19,14 @@ targets=$(bazel query 'tests(//...)' 2>/dev/null) || { echo "bazel query failed"
 bazel test --keep_going "$@" //...
 bazel_status=$?
 
+# A test that crashed cannot stop the PostgreSQL it started (testing/postgres_server.h
+# puts them under /tmp/baton-pg-*): stop any that are left, and remove their files.
+for dir in /tmp/baton-pg-*; do
+  [ -d "$dir" ] || continue
+  pkill -f -- "-D $dir/data" 2>/dev/null || true
+  rm -rf "$dir"
+done
+
 testlogs=$(bazel info "$@" bazel-testlogs 2>/dev/null)
 python3 tools/count_test_cases.py "$testlogs" $targets
 count_status=$?
