@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
 namespace baton::rpc {
@@ -144,8 +145,23 @@ bool IsCredentialHeader(std::string_view name) {
          name == "proxy-authorization";
 }
 
-RequestMetadata ParseIncoming(const HeaderLookup& lookup, const MetadataPolicy& policy) {
+bool IsInternalHeader(std::string_view name) {
+  return name == kIdentityHeader || name == kTenantHeader || name == kBudgetHeader;
+}
+
+RequestMetadata ParseIncoming(const HeaderLookup& incoming, const MetadataPolicy& policy) {
   RequestMetadata out;
+  HeaderLookup edge_lookup;
+  if (policy.edge) {
+    for (const char* name : {kIdentityHeader, kTenantHeader, kBudgetHeader}) {
+      if (incoming(name).has_value()) out.rejected.push_back(absl::StrCat("stripped:", name));
+    }
+    edge_lookup = [&incoming](std::string_view name) -> std::optional<std::string_view> {
+      if (IsInternalHeader(name)) return std::nullopt;
+      return incoming(name);
+    };
+  }
+  const HeaderLookup& lookup = policy.edge ? edge_lookup : incoming;
   TakeIf(lookup, kRequestIdHeader, ValidRequestId, out.request_id, out.rejected);
   if (out.request_id.empty()) {
     out.request_id = NewRequestId();
@@ -179,10 +195,18 @@ RequestMetadata ParseIncoming(const HeaderLookup& lookup, const MetadataPolicy& 
   if (std::optional<std::string_view> c = lookup(kCriticalityHeader)) {
     std::optional<Criticality> parsed = ParseCriticality(*c);
     if (parsed.has_value()) {
-      out.criticality = *parsed;
+      out.criticality = policy.edge ? std::min(*parsed, Criticality::kCritical) : *parsed;
     } else {
       out.rejected.emplace_back(kCriticalityHeader);
     }
+  }
+  if (policy.edge) {
+    TakeIf(
+        lookup, "x-api-key",
+        [](std::string_view v) {
+          return !v.empty() && v.size() <= kMaxIdentity && AllOf(v, Printable);
+        },
+        out.api_key, out.rejected);
   }
   for (const std::string& name : policy.allowlist) {
     if (IsCredentialHeader(name) && !policy.forward_credentials) continue;

@@ -12,7 +12,9 @@
 // | x-baton-identity                | identity (≤ 256 printable)        | dropped         | same value           |
 // | x-baton-tenant                  | tenant (≤ 128 of [A-Za-z0-9._-])  | dropped         | same value           |
 // | x-baton-criticality             | CRITICAL_PLUS, CRITICAL, SHEDDABLE_PLUS, SHEDDABLE | CRITICAL | same value |
+// | x-baton-fault                   | extra, when fault injection is on | dropped         | same value           |
 // | allowlisted extra headers       | extra (≤ 1024 printable)          | dropped         | same value           |
+// | x-api-key at the edge           | api_key, for the gateway to authenticate | dropped | never sent           |
 // | authorization, x-api-key, cookie, proxy-authorization | never taken in | —  | never sent, unless the policy forwards credentials |
 //
 // Each hop takes a span id of its own (a child of the caller's), so span ids change
@@ -42,6 +44,11 @@ struct MetadataPolicy {
   std::vector<std::string> allowlist;
   // Forward credential headers (authorization, x-api-key, ...) named in the allowlist.
   bool forward_credentials = false;
+  // This hop is the public edge (the gateway): headers only Baton hops may set —
+  // identity, tenant and the exact budget — are ignored when a client sends them (and
+  // listed in RequestMetadata::rejected as "stripped:<name>"), and a client may lower
+  // its criticality but not raise it above CRITICAL.
+  bool edge = false;
 };
 
 // Finds the first value of a (lowercase) header, or nullopt.
@@ -56,6 +63,8 @@ std::vector<std::pair<std::string, std::string>> OutgoingHeaders(
     const MetadataPolicy& policy);
 
 bool IsCredentialHeader(std::string_view name);
+// Headers that only Baton hops may set; the edge ignores them from clients.
+bool IsInternalHeader(std::string_view name);
 
 // Header names of the table, for the gateway's strip list and for tests.
 inline constexpr char kRequestIdHeader[] = "x-request-id";
@@ -68,6 +77,9 @@ inline constexpr char kBudgetTrailHeader[] = "x-baton-budget-trail";
 // let a callee's deadline land after its caller's; a server takes the earlier of the
 // two. It can only ever shorten a deadline, so a forged value harms only its sender.
 inline constexpr char kBudgetHeader[] = "x-baton-budget-us";
+// Fault injection (common/runtime/fault_injection.h): honoured, and carried on, only by
+// services that enable it; otherwise never taken in.
+inline constexpr char kFaultHeader[] = "x-baton-fault";
 
 }  // namespace baton::rpc
 

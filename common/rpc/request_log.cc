@@ -1,91 +1,49 @@
 #include "common/rpc/request_log.h"
 
-#include <unistd.h>
-
-#include <cstdio>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "common/rpc/json_object.h"
 
 namespace baton::rpc {
-namespace {
-
-void AppendQuoted(std::string& out, std::string_view text) {
-  out.push_back('"');
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppendFormat(&out, "\\u%04x", c);
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-}
-
-void Field(std::string& out, std::string_view name, std::string_view value) {
-  if (out.size() > 1) out.push_back(',');
-  AppendQuoted(out, name);
-  out.push_back(':');
-  AppendQuoted(out, value);
-}
-
-void Field(std::string& out, std::string_view name, double value) {
-  if (out.size() > 1) out.push_back(',');
-  AppendQuoted(out, name);
-  absl::StrAppendFormat(&out, ":%.3f", value);
-}
-
-}  // namespace
 
 std::string ToJson(const RequestLog& log) {
-  std::string out = "{";
-  Field(out, "service", log.service);
-  Field(out, "method", log.method);
-  Field(out, "code", log.code);
-  if (!log.message.empty()) Field(out, "message", log.message);
-  Field(out, "duration_ms", absl::ToDoubleMilliseconds(log.duration));
-  Field(out, "request_id", log.request_id);
-  Field(out, "trace_id", log.trace_id);
-  Field(out, "span_id", log.span_id);
-  if (!log.parent_span_id.empty()) Field(out, "parent_span_id", log.parent_span_id);
-  Field(out, "budget_at_arrival_ms", absl::ToDoubleMilliseconds(log.budget_at_arrival));
-  Field(out, "deadline_source", log.deadline_source);
-  if (!log.identity.empty()) Field(out, "identity", log.identity);
-  Field(out, "criticality", log.criticality);
-  Field(out, "admission", log.admission);
+  JsonObject out;
+  out.Add("time", FormatLogTime(log.time))
+      .Add("service", log.service).Add("method", log.method).Add("code", log.code);
+  if (!log.message.empty()) out.Add("message", log.message);
+  out.Add("duration_ms", absl::ToDoubleMilliseconds(log.duration))
+      .Add("request_id", log.request_id)
+      .Add("trace_id", log.trace_id)
+      .Add("span_id", log.span_id);
+  if (!log.parent_span_id.empty()) out.Add("parent_span_id", log.parent_span_id);
+  out.Add("budget_at_arrival_ms", absl::ToDoubleMilliseconds(log.budget_at_arrival))
+      .Add("deadline_source", log.deadline_source);
+  if (!log.identity.empty()) out.Add("identity", log.identity);
+  out.Add("criticality", log.criticality).Add("admission", log.admission);
+  if (!log.rejected_headers.empty()) out.Add("rejected_headers", log.rejected_headers);
+  if (!log.budget_trail.empty()) out.Add("budget_trail", log.budget_trail);
+  return out.Build();
+}
+
+std::string ToText(const RequestLog& log) {
+  std::string out = absl::StrFormat(
+      "%s %s %s %s %.3fms request_id=%s trace_id=%s budget_at_arrival=%.3fms(%s) admission=%s",
+      FormatLogTime(log.time), log.service, log.method, log.code,
+      absl::ToDoubleMilliseconds(log.duration),
+      log.request_id, log.trace_id, absl::ToDoubleMilliseconds(log.budget_at_arrival),
+      log.deadline_source, log.admission);
+  if (!log.identity.empty()) absl::StrAppend(&out, " identity=", log.identity);
+  if (!log.budget_trail.empty()) absl::StrAppend(&out, " trail=", log.budget_trail);
   if (!log.rejected_headers.empty()) {
-    out += ",\"rejected_headers\":[";
-    for (size_t i = 0; i < log.rejected_headers.size(); ++i) {
-      if (i > 0) out.push_back(',');
-      AppendQuoted(out, log.rejected_headers[i]);
-    }
-    out.push_back(']');
+    absl::StrAppend(&out, " rejected=", absl::StrJoin(log.rejected_headers, ","));
   }
-  if (!log.budget_trail.empty()) Field(out, "budget_trail", log.budget_trail);
-  out.push_back('}');
+  if (!log.message.empty()) absl::StrAppend(&out, " message=\"", log.message, "\"");
   return out;
 }
 
-void LogToStderr(const RequestLog& log) {
-  std::string line = ToJson(log);
-  line.push_back('\n');
-  // One write, so lines from concurrent requests do not interleave.
-  [[maybe_unused]] ssize_t written = write(STDERR_FILENO, line.data(), line.size());
-}
+void LogToStderr(const RequestLog& log) { WriteLineToStderr(ToJson(log)); }
+
+void LogTextToStderr(const RequestLog& log) { WriteLineToStderr(ToText(log)); }
 
 }  // namespace baton::rpc

@@ -17,6 +17,8 @@
 namespace baton::rpc {
 
 struct RequestLog {
+  // When the call arrived.
+  absl::Time time;
   std::string service;
   std::string method;
   std::string code;  // "OK", "DEADLINE_EXCEEDED", ...
@@ -45,8 +47,12 @@ using RequestLogSink = std::function<void(const RequestLog&)>;
 // One JSON object, no trailing newline.
 std::string ToJson(const RequestLog& log);
 
-// Writes ToJson(log) and a newline to stderr in one write.
+// One line for people reading a terminal: "catalog GetProduct OK 1.2ms request_id=...".
+std::string ToText(const RequestLog& log);
+
+// Writes ToJson(log) (or ToText) and a newline to stderr in one write.
 void LogToStderr(const RequestLog& log);
+void LogTextToStderr(const RequestLog& log);
 
 }  // namespace baton::rpc
 

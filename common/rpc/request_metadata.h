@@ -43,6 +43,10 @@ struct RequestMetadata {
   Criticality criticality = Criticality::kCritical;
   // Allowlisted extra headers, forwarded as is (lowercase names).
   std::vector<std::pair<std::string, std::string>> extra;
+  // The x-api-key a client sent, taken in only at the edge (MetadataPolicy::edge) so
+  // the gateway can authenticate the call. Never logged, never sent on: the gateway
+  // replaces it with the identity it stands for.
+  std::string api_key;
   // Headers that were present but dropped as malformed, for the request log.
   std::vector<std::string> rejected;
 };

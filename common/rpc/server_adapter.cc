@@ -55,8 +55,8 @@ struct ArrivalDeadline {
 };
 
 ArrivalDeadline ComputeDeadline(const grpc::CallbackServerContext& call,
-                                const DeadlinePolicy& policy, std::string_view service,
-                                absl::Time now) {
+                                const DeadlinePolicy& policy, bool edge,
+                                std::string_view service, absl::Time now) {
   ArrivalDeadline out{absl::InfiniteFuture(), "caller", absl::OkStatus()};
   const auto grpc_deadline = call.deadline();
   if (grpc_deadline != std::chrono::system_clock::time_point::max()) {
@@ -66,8 +66,9 @@ ArrivalDeadline ComputeDeadline(const grpc::CallbackServerContext& call,
     out.deadline = now + policy.default_deadline;
     out.source = "default";
   }
-  if (std::optional<std::string_view> exact =
-          FindHeader(call.client_metadata(), kBudgetHeader)) {
+  std::optional<std::string_view> exact;
+  if (!edge) exact = FindHeader(call.client_metadata(), kBudgetHeader);
+  if (exact.has_value()) {
     std::optional<int64_t> us = ParsePositive(*exact);
     if (us.has_value() && now + absl::Microseconds(*us) < out.deadline) {
       out.deadline = now + absl::Microseconds(*us);
@@ -126,7 +127,8 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
   void Start(const MethodOptions& options) {
     const AdapterPolicy& policy = adapter_->options_.policy;
     const ArrivalDeadline arrival =
-        ComputeDeadline(*call_, policy.deadlines, policy.service_name, start_);
+        ComputeDeadline(*call_, policy.deadlines, policy.metadata.edge, policy.service_name,
+                        start_);
     deadline_source_ = arrival.source;
     deadline_cause_ = arrival.cause;
     const auto& headers = call_->client_metadata();
@@ -145,6 +147,11 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
     ctx_ = WithValue(WithValue(bounded, kRequestMetadata, std::move(metadata)), kCallState,
                      call_state_);
 
+    if (adapter_->draining_.load(std::memory_order_acquire)) {
+      adapter_->stats_.refused_draining.fetch_add(1, std::memory_order_relaxed);
+      Finish(adapter_->drain_refusal_, "draining");
+      return;
+    }
     if (!Admit(options)) return;
     if (options.run_inline) {
       Run();
@@ -172,7 +179,14 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
   const Context& context() const override { return ctx_; }
 
   void Run() override {
-    absl::Status status = std::move(body_)(ctx_);
+    absl::Status status = absl::OkStatus();
+    if (adapter_->options_.before_handler) {
+      status = adapter_->options_.before_handler(ctx_, method_);
+    }
+    if (status.ok()) status = std::move(body_)(ctx_);
+    if (status.ok() && adapter_->options_.after_handler) {
+      status = adapter_->options_.after_handler(ctx_, method_);
+    }
     if (absl::Now() > ctx_.Deadline()) {
       adapter_->stats_.work_after_deadline.fetch_add(1, std::memory_order_relaxed);
     }
@@ -245,6 +259,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
   void Log(const absl::Status& status, const std::string& admission,
            const std::string& trail) {
     RequestLog log;
+    log.time = start_;
     log.service = adapter_->options_.policy.service_name;
     log.method = std::string(method_);
     log.code = absl::StatusCodeToString(status.code());
@@ -299,6 +314,21 @@ grpc::ServerUnaryReactor* ServerAdapter::StartUnary(grpc::CallbackServerContext*
   UnaryCall* unary = std::make_unique<UnaryCall>(this, call, method, std::move(body)).release();
   unary->Start(options);
   return unary;
+}
+
+void ServerAdapter::StartDraining(absl::Status refusal) {
+  if (draining_.load(std::memory_order_acquire)) return;
+  drain_refusal_ = std::move(refusal);
+  draining_.store(true, std::memory_order_release);
+}
+
+bool ServerAdapter::WaitForIdle(absl::Time deadline) const {
+  // Only at shutdown: a short poll is simpler than a condition on every call's end.
+  while (in_flight_.load(std::memory_order_acquire) > 0) {
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return true;
 }
 
 void ServerAdapter::CancelInFlight(const absl::Status& cause) { root_.cancel.Cancel(cause); }

@@ -39,6 +39,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string_view>
 #include <utility>
 
@@ -60,6 +61,8 @@ struct ServerStats {
   std::atomic<uint64_t> below_min_budget{0};
   std::atomic<uint64_t> shed{0};
   std::atomic<uint64_t> queue_full{0};
+  // Refused because the server was draining.
+  std::atomic<uint64_t> refused_draining{0};
   // Would have been rejected, in kObserve mode.
   std::atomic<uint64_t> observed_rejections{0};
   // Handlers still running when their deadline passed.
@@ -73,6 +76,12 @@ class ServerAdapter {
     WorkerPool::Options pool;
     // Receives one RequestLog per call; null logs nothing.
     RequestLogSink log_sink = LogToStderr;
+    // Runs on the handler's thread before every handler; an error is the call's status
+    // and the handler is not run (the runtime's fault injection). Must be thread-safe.
+    std::function<absl::Status(const Context&, std::string_view method)> before_handler;
+    // Runs after a handler that succeeded, before the answer is sent; an error replaces
+    // the answer (the runtime's fault injection: work done, reply slow or lost).
+    std::function<absl::Status(const Context&, std::string_view method)> after_handler;
   };
 
   using Body = absl::AnyInvocable<absl::Status(const Context&) &&>;
@@ -103,6 +112,12 @@ class ServerAdapter {
                       });
   }
 
+  // The start of a drain: every request that arrives from now on is answered with
+  // `refusal` (UNAVAILABLE, so that clients and meshes retry elsewhere) without running
+  // its handler; requests in flight go on.
+  void StartDraining(absl::Status refusal);
+  // Waits until no request is in flight, or `deadline`; returns whether none is.
+  bool WaitForIdle(absl::Time deadline) const;
   // Cancels the Context of every request in flight and of every request that arrives
   // from now on, with `cause` (the end of a drain).
   void CancelInFlight(const absl::Status& cause);
@@ -120,6 +135,9 @@ class ServerAdapter {
   DerivedContext<CancelCauseHandle> root_;
   ServerStats stats_;
   std::atomic<int64_t> in_flight_{0};
+  std::atomic<bool> draining_{false};
+  // Set once, before draining_ turns true; read only after.
+  absl::Status drain_refusal_;
   // Last member: destroyed (its queue drained, its workers joined) first.
   WorkerPool pool_;
 };

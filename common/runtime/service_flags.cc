@@ -1,0 +1,19 @@
+#include "common/runtime/service_flags.h"
+
+#include "absl/flags/flag.h"
+
+ABSL_FLAG(std::string, listen, "",
+          "HOST:PORT to serve on (default: the service's own port on 127.0.0.1; port 0 "
+          "picks a free one).");
+ABSL_FLAG(std::string, port_file, "",
+          "If set, the port actually bound is written to this file once serving.");
+ABSL_FLAG(std::string, storage, "",
+          "Storage URL: sqlite:///path/x.db, sqlite::memory: or "
+          "postgres://user@host:port/db (default: sqlite://<service>.db in the working "
+          "directory).");
+ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(10),
+          "On SIGTERM/SIGINT, how long in-flight requests may finish before their "
+          "Contexts are cancelled.");
+ABSL_FLAG(std::string, log_format, "json", "Log lines as json or text.");
+ABSL_FLAG(bool, enable_fault_injection, false,
+          "Honour the x-baton-fault request header (tests and demos only).");

@@ -1,0 +1,209 @@
+#include "common/runtime/service_main.h"
+
+#include <cstdio>
+#include <fstream>
+#include <utility>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/rpc/json_object.h"
+#include "common/rpc/metadata_table.h"
+#include "common/runtime/adapter_flags.h"
+#include "common/runtime/fault_injecting_database.h"
+#include "common/runtime/fault_injection.h"
+#include "common/runtime/health_service.h"
+#include "common/runtime/service_flags.h"
+#include "common/runtime/shutdown_signal.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+
+namespace baton::runtime {
+namespace {
+
+constexpr absl::Duration kMigrationBudget = absl::Seconds(60);
+// After the drain timeout cancels the stragglers' Contexts, how long they get to
+// answer before the server closes.
+constexpr absl::Duration kAnswerGrace = absl::Seconds(1);
+
+bool TextLogs() { return absl::GetFlag(FLAGS_log_format) == "text"; }
+
+int Fail(std::string_view service, int code, const absl::Status& status) {
+  LogEvent(service, "failed", {{"error", status.ToString()}});
+  return code;
+}
+
+absl::Status WritePortFile(const std::string& path, int port) {
+  const std::string partial = path + ".partial";
+  {
+    std::ofstream out(partial, std::ios::trunc);
+    out << port << "\n";
+    if (!out.good()) return absl::UnavailableError("cannot write --port_file " + path);
+  }
+  // Readers never see a half-written file.
+  if (std::rename(partial.c_str(), path.c_str()) != 0) {
+    return absl::UnavailableError("cannot write --port_file " + path);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<rpc::ServerAdapter::Options> AdapterOptions(const ServiceDefinition& definition,
+                                                           const FaultInjector* faults) {
+  absl::StatusOr<rpc::ServerAdapter::Options> options =
+      AdapterOptionsFromFlags(definition.name);
+  if (!options.ok()) return options.status();
+  const std::string format = absl::GetFlag(FLAGS_log_format);
+  if (format != "json" && format != "text") {
+    return absl::InvalidArgumentError("--log_format: must be json or text, not \"" + format +
+                                      "\"");
+  }
+  options->log_sink = TextLogs() ? rpc::LogTextToStderr : rpc::LogToStderr;
+  options->policy.metadata.edge = definition.edge;
+  if (faults != nullptr) {
+    options->policy.metadata.allowlist.emplace_back(rpc::kFaultHeader);
+    options->before_handler = [faults](const Context& ctx, std::string_view) {
+      return faults->Inject(ctx, FaultPoint::kHandler);
+    };
+    options->after_handler = [faults](const Context& ctx, std::string_view) {
+      return faults->Inject(ctx, FaultPoint::kReply);
+    };
+  }
+  return options;
+}
+
+absl::StatusOr<std::unique_ptr<storage::Database>> OpenStorage(
+    const ServiceDefinition& definition, const FaultInjector* faults) {
+  std::string url = absl::GetFlag(FLAGS_storage);
+  if (url.empty()) url = absl::StrCat("sqlite://", definition.name, ".db");
+  absl::StatusOr<std::unique_ptr<storage::Database>> database = storage::OpenDatabase(url);
+  if (!database.ok()) {
+    return absl::Status(database.status().code(),
+                        absl::StrCat("--storage=", url, ": ", database.status().message()));
+  }
+  auto [ctx, cancel] = WithTimeout(Background(), kMigrationBudget);
+  if (absl::Status migrated = storage::ApplyMigrations(ctx, **database, definition.migrations);
+      !migrated.ok()) {
+    return migrated;
+  }
+  if (faults == nullptr) return database;
+  return std::make_unique<FaultInjectingDatabase>(*std::move(database), faults);
+}
+
+}  // namespace
+
+void LogEvent(std::string_view service, std::string_view event,
+              const std::vector<std::pair<std::string, std::string>>& fields) {
+  if (TextLogs()) {
+    std::string line = absl::StrCat(rpc::FormatLogTime(absl::Now()), " ", std::string(service),
+                                    " ", std::string(event));
+    for (const auto& [name, value] : fields) absl::StrAppend(&line, " ", name, "=", value);
+    rpc::WriteLineToStderr(std::move(line));
+    return;
+  }
+  rpc::JsonObject line;
+  line.Add("time", rpc::FormatLogTime(absl::Now())).Add("service", service).Add("event", event);
+  for (const auto& [name, value] : fields) line.Add(name, value);
+  rpc::WriteLineToStderr(line.Build());
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ServiceEnvironment::Dial(
+    std::string_view flag, const std::string& address) const {
+  if (address.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("--", std::string(flag), " is required"));
+  }
+  grpc::ChannelArguments args;
+  // Keep connections to peers alive through idle NATs and meshes, and notice dead ones.
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+int RunService(const ServiceDefinition& definition, int argc, char** argv) {
+  // Before any thread exists, so that every thread inherits the blocked signals.
+  ShutdownSignal shutdown;
+  absl::SetProgramUsageMessage(absl::StrCat(
+      definition.summary, "\n\nUsage: ", argv[0],
+      " [--listen=HOST:PORT] [--storage=URL] [flags]; --helpfull lists every flag."));
+  absl::ParseCommandLine(argc, argv);
+  // gRPC's locks are Abseil's; the deadlock detector costs every lock tens of ns.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+
+  const std::string& name = definition.name;
+  std::unique_ptr<FaultInjector> faults;
+  if (absl::GetFlag(FLAGS_enable_fault_injection)) {
+    faults = std::make_unique<FaultInjector>(name);
+  }
+  absl::StatusOr<rpc::ServerAdapter::Options> options = AdapterOptions(definition, faults.get());
+  if (!options.ok()) return Fail(name, 2, options.status());
+  rpc::ServerAdapter adapter(*std::move(options));
+
+  std::unique_ptr<storage::Database> database;
+  if (!definition.migrations.empty()) {
+    absl::StatusOr<std::unique_ptr<storage::Database>> opened =
+        OpenStorage(definition, faults.get());
+    if (!opened.ok()) return Fail(name, 1, opened.status());
+    database = *std::move(opened);
+  }
+  const ServiceEnvironment env{name, &adapter, database.get()};
+  if (definition.command) {
+    if (std::optional<int> code = definition.command(env)) return *code;
+  }
+
+  absl::StatusOr<std::vector<std::unique_ptr<grpc::Service>>> services = definition.build(env);
+  if (!services.ok()) return Fail(name, 2, services.status());
+
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  HealthService health;
+  std::string listen = absl::GetFlag(FLAGS_listen);
+  if (listen.empty()) listen = definition.default_listen;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&health);
+  for (const auto& service : *services) builder.RegisterService(service.get());
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    return Fail(name, 1, absl::UnavailableError("cannot listen on " + listen));
+  }
+  for (const std::string& service : definition.grpc_services) {
+    health.SetStatus(service, grpc::health::v1::HealthCheckResponse::SERVING);
+  }
+  health.SetStatus("", grpc::health::v1::HealthCheckResponse::SERVING);
+  if (const std::string path = absl::GetFlag(FLAGS_port_file); !path.empty()) {
+    if (absl::Status written = WritePortFile(path, port); !written.ok()) {
+      server->Shutdown();
+      return Fail(name, 1, written);
+    }
+  }
+  LogEvent(name, "serving", {{"listen", listen}, {"port", absl::StrCat(port)}});
+
+  const std::string why = shutdown.Wait();
+  const absl::Duration drain = absl::GetFlag(FLAGS_drain_timeout);
+  LogEvent(name, "draining",
+           {{"signal", why},
+            {"in_flight", absl::StrCat(adapter.in_flight())},
+            {"drain_timeout", absl::FormatDuration(drain)}});
+  health.Shutdown();
+  adapter.StartDraining(absl::UnavailableError(absl::StrCat(name, " is shutting down")));
+  if (!adapter.WaitForIdle(absl::Now() + drain)) {
+    LogEvent(name, "drain_timeout", {{"in_flight", absl::StrCat(adapter.in_flight())}});
+    adapter.CancelInFlight(absl::UnavailableError(absl::StrCat(
+        name, " is shutting down: the ", absl::FormatDuration(drain),
+        " drain timeout passed")));
+    adapter.WaitForIdle(absl::Now() + kAnswerGrace);
+  }
+  // Nothing left worth waiting for: gRPC would otherwise wait for idle clients to
+  // close their connections, up to the deadline.
+  server->Shutdown(std::chrono::system_clock::now());
+  server->Wait();
+  LogEvent(name, "stopped");
+  return 0;
+}
+
+}  // namespace baton::runtime

@@ -1,0 +1,69 @@
+// ShopService: the shop's public API, and the edge of the suite.
+//
+// Every call is authenticated first: its x-api-key (api_keys.h) becomes the caller's
+// identity, which travels on to every service behind the gateway as a Context value
+// (RequestMetadata::identity, sent as x-baton-identity). The runtime runs the gateway
+// as the edge (MetadataPolicy::edge), so whatever identity, tenant or budget headers a
+// client sends are stripped before anything reads them.
+//
+// Thread safety: handlers run concurrently; the service holds no mutable state.
+#ifndef BATON_SERVICES_GATEWAY_SHOP_SERVICE_H_
+#define BATON_SERVICES_GATEWAY_SHOP_SERVICE_H_
+
+#include <memory>
+
+#include "baton/catalog/v1/catalog.grpc.pb.h"
+#include "baton/inventory/v1/inventory.grpc.pb.h"
+#include "baton/orders/v1/orders.grpc.pb.h"
+#include "baton/shop/v1/shop.grpc.pb.h"
+#include "common/rpc/server_adapter.h"
+#include "common/storage/database.h"
+
+namespace baton::gateway {
+
+class ShopService final : public shop::v1::ShopService::CallbackService {
+ public:
+  struct Backends {
+    std::unique_ptr<catalog::v1::CatalogService::Stub> catalog;
+    std::unique_ptr<inventory::v1::InventoryService::Stub> inventory;
+    std::unique_ptr<orders::v1::OrdersService::Stub> orders;
+  };
+
+  // `adapter` and `database` (which holds the API keys) must outlive the service.
+  ShopService(rpc::ServerAdapter* adapter, storage::Database* database, Backends backends)
+      : adapter_(adapter), database_(database), backends_(std::move(backends)) {}
+
+  absl::Status ListProducts(const Context& ctx, const catalog::v1::ListProductsRequest& request,
+                            catalog::v1::ListProductsResponse& response);
+  absl::Status GetProduct(const Context& ctx, const shop::v1::GetProductRequest& request,
+                          shop::v1::ProductWithStock& response);
+  absl::Status PlaceOrder(const Context& ctx, const orders::v1::PlaceOrderRequest& request,
+                          orders::v1::Order& response);
+  absl::Status GetOrder(const Context& ctx, const orders::v1::GetOrderRequest& request,
+                        orders::v1::Order& response);
+
+  grpc::ServerUnaryReactor* ListProducts(grpc::CallbackServerContext* call,
+                                         const catalog::v1::ListProductsRequest* request,
+                                         catalog::v1::ListProductsResponse* response) override;
+  grpc::ServerUnaryReactor* GetProduct(grpc::CallbackServerContext* call,
+                                       const shop::v1::GetProductRequest* request,
+                                       shop::v1::ProductWithStock* response) override;
+  grpc::ServerUnaryReactor* PlaceOrder(grpc::CallbackServerContext* call,
+                                       const orders::v1::PlaceOrderRequest* request,
+                                       orders::v1::Order* response) override;
+  grpc::ServerUnaryReactor* GetOrder(grpc::CallbackServerContext* call,
+                                     const orders::v1::GetOrderRequest* request,
+                                     orders::v1::Order* response) override;
+
+ private:
+  // The request's Context with the caller's identity in place of its API key.
+  absl::StatusOr<Context> Authenticated(const Context& ctx);
+
+  rpc::ServerAdapter* const adapter_;
+  storage::Database* const database_;
+  const Backends backends_;
+};
+
+}  // namespace baton::gateway
+
+#endif  // BATON_SERVICES_GATEWAY_SHOP_SERVICE_H_

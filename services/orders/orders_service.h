@@ -1,0 +1,95 @@
+// OrdersService: places orders and reads them back.
+//
+// PlaceOrder, under the request's Context:
+//   1. A retry (same caller identity and x-request-id as an order already placed)
+//      returns that order.
+//   2. Every product is looked up in the catalog in parallel; the first failure
+//      (an unknown SKU, the deadline) cancels the other lookups.
+//   3. Stock is reserved in inventory under a fresh order id.
+//   4. The order and its lines are written in one transaction; the idempotency key is
+//      unique, so of two concurrent attempts with one key exactly one order is stored.
+//   5. The reservation is committed.
+// If the order is not stored after step 3 began — an error, the deadline, the caller
+// gone — the reservation is released on a WithoutCancel Context with its own short
+// deadline (cleanup_timeout): the stock comes back even though the caller is gone.
+//
+// Orders belong to the identity that placed them (the gateway's authenticated caller);
+// another identity cannot read them.
+//
+// Thread safety: handlers run concurrently; the service holds no mutable state.
+#ifndef BATON_SERVICES_ORDERS_ORDERS_SERVICE_H_
+#define BATON_SERVICES_ORDERS_ORDERS_SERVICE_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "baton/catalog/v1/catalog.grpc.pb.h"
+#include "baton/inventory/v1/inventory.grpc.pb.h"
+#include "baton/orders/v1/orders.grpc.pb.h"
+#include "common/rpc/server_adapter.h"
+#include "common/storage/database.h"
+#include "common/storage/migrations.h"
+
+namespace baton::orders {
+
+// The schema, as versioned migrations.
+std::vector<storage::Migration> Schema();
+
+class OrdersService final : public v1::OrdersService::CallbackService {
+ public:
+  struct Options {
+    // Budget of the cleanup (releasing a reservation) after the request failed.
+    absl::Duration cleanup_timeout = absl::Seconds(2);
+  };
+
+  // `adapter` and `database` must outlive the service.
+  OrdersService(rpc::ServerAdapter* adapter, storage::Database* database,
+                std::unique_ptr<catalog::v1::CatalogService::Stub> catalog,
+                std::unique_ptr<inventory::v1::InventoryService::Stub> inventory,
+                Options options);
+
+  absl::Status PlaceOrder(const Context& ctx, const v1::PlaceOrderRequest& request,
+                          v1::Order& order);
+  absl::Status GetOrder(const Context& ctx, const v1::GetOrderRequest& request,
+                        v1::Order& order);
+  absl::Status ListOrders(const Context& ctx, const v1::ListOrdersRequest& request,
+                          v1::ListOrdersResponse& response);
+
+  grpc::ServerUnaryReactor* PlaceOrder(grpc::CallbackServerContext* call,
+                                       const v1::PlaceOrderRequest* request,
+                                       v1::Order* response) override;
+  grpc::ServerUnaryReactor* GetOrder(grpc::CallbackServerContext* call,
+                                     const v1::GetOrderRequest* request,
+                                     v1::Order* response) override;
+  grpc::ServerUnaryReactor* ListOrders(grpc::CallbackServerContext* call,
+                                       const v1::ListOrdersRequest* request,
+                                       v1::ListOrdersResponse* response) override;
+
+ private:
+  absl::Status LookUpProducts(const Context& ctx, const v1::PlaceOrderRequest& request,
+                              v1::Order& order);
+  absl::Status Reserve(const Context& ctx, const v1::PlaceOrderRequest& request,
+                       const std::string& order_id);
+  absl::Status Store(const Context& ctx, const std::string& key, const std::string& owner,
+                     const v1::Order& order);
+  // The cleanup of an order that was not stored: releases its reservation on a
+  // Context that outlives the request's cancellation.
+  void Abandon(const Context& ctx, const std::string& order_id);
+  void CommitReservation(const Context& ctx, const std::string& order_id);
+  absl::StatusOr<std::optional<v1::Order>> LoadWhere(const Context& ctx,
+                                                     std::string_view condition,
+                                                     const std::vector<storage::Value>& params);
+  absl::Status LoadLines(const Context& ctx, v1::Order& order);
+
+  rpc::ServerAdapter* const adapter_;
+  storage::Database* const database_;
+  const std::unique_ptr<catalog::v1::CatalogService::Stub> catalog_;
+  const std::unique_ptr<inventory::v1::InventoryService::Stub> inventory_;
+  const Options options_;
+};
+
+}  // namespace baton::orders
+
+#endif  // BATON_SERVICES_ORDERS_ORDERS_SERVICE_H_

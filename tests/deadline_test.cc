@@ -1,0 +1,172 @@
+// A caller's deadline and cancellation reach every hop: the work below stops, no order
+// is stored, and the reservation (if one was made) is released.
+#include <atomic>
+#include <memory>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/suite_test.h"
+
+namespace baton::testing {
+namespace {
+
+using DeadlineTest = SuiteTest;
+
+// Orders stored for `customer`, read straight from orders as the suite's identity.
+int CountOrders(ShopSuite& suite, const std::string& customer) {
+  grpc::ClientContext call;
+  call.AddMetadata("x-baton-identity", "tester");
+  call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  orders::v1::ListOrdersRequest request;
+  request.set_customer(customer);
+  orders::v1::ListOrdersResponse response;
+  grpc::Status status = suite.orders().ListOrders(&call, request, &response);
+  return status.ok() ? response.orders_size() : -1;
+}
+
+// Stock comes back once the cleanup's release has run: wait for it, boundedly.
+bool StockReturnsTo(ShopSuite& suite, const std::string& sku, int64_t expected) {
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < give_up) {
+    if (suite.Available(sku) == expected) return true;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return false;
+}
+
+// The log line of `method` for `request_id` in `log`, or "".
+std::string LogLine(const std::string& log, const std::string& method,
+                    const std::string& request_id) {
+  for (absl::string_view line : absl::StrSplit(log, '\n')) {
+    if (absl::StrContains(line, "\"method\":\"" + method + "\"") &&
+        absl::StrContains(line, "\"request_id\":\"" + request_id + "\"")) {
+      return std::string(line);
+    }
+  }
+  return "";
+}
+
+// Waits (boundedly) for the log line of `method` for `request_id` in `service`'s log:
+// a line is written when the request ends, which may be after its caller has moved on.
+std::string AwaitLogLine(ShopSuite& suite, const std::string& service,
+                         const std::string& method, const std::string& request_id) {
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  std::string line;
+  while ((line = LogLine(suite.Log(service), method, request_id)).empty() &&
+         absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return line;
+}
+
+double DurationMs(const std::string& line) {
+  const size_t at = line.find("\"duration_ms\":");
+  if (at == std::string::npos) return -1;
+  return std::stod(line.substr(at + 14));
+}
+
+TEST_F(DeadlineTest, DeadlineWithSlowInventoryAbandonsWorkAndReleases) {
+  ASSERT_TRUE(suite().AddProduct("dl-tea", 100, 10).ok());
+  auto call = suite().ShopCall(absl::Milliseconds(100),
+                               {{"x-request-id", "dl-slow-inventory"},
+                                {"x-baton-fault", "inventory=delay:500ms"}});
+  orders::v1::Order order;
+  const absl::Time start = absl::Now();
+  grpc::Status status =
+      suite().shop().PlaceOrder(call.get(), OrderOf("dl-customer", {{"dl-tea", 2}}), &order);
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << status.error_message();
+  // Near 100 ms: generous for a loaded machine, far below the injected 500 ms.
+  EXPECT_GE(took, absl::Milliseconds(90));
+  EXPECT_LT(took, absl::Milliseconds(400));
+
+  EXPECT_TRUE(StockReturnsTo(suite(), "dl-tea", 10));
+  EXPECT_EQ(CountOrders(suite(), "dl-customer"), 0);
+  // Inventory gave up its Reserve when the budget ran out, not after 500 ms.
+  const std::string reserve = AwaitLogLine(suite(), "inventory", "Reserve", "dl-slow-inventory");
+  ASSERT_FALSE(reserve.empty());
+  EXPECT_TRUE(absl::StrContains(reserve, "DEADLINE_EXCEEDED")) << reserve;
+  EXPECT_LT(DurationMs(reserve), 300) << reserve;
+  // Orders released on its own short deadline, though the caller was gone.
+  const std::string release = AwaitLogLine(suite(), "inventory", "Release", "dl-slow-inventory");
+  EXPECT_TRUE(absl::StrContains(release, "\"code\":\"OK\"")) << release;
+}
+
+TEST_F(DeadlineTest, DeadlineAfterTheReservationReleasesIt) {
+  ASSERT_TRUE(suite().AddProduct("dl-kettle", 100, 5).ok());
+  // Inventory reserves at once, but its answer is late: the deadline passes after the
+  // stock was taken, and orders must give it back.
+  auto call = suite().ShopCall(absl::Milliseconds(150),
+                               {{"x-request-id", "dl-late-reply"},
+                                {"x-baton-fault", "inventory.reply=delay:1s"}});
+  orders::v1::Order order;
+  grpc::Status status = suite().shop().PlaceOrder(
+      call.get(), OrderOf("dl-reply-customer", {{"dl-kettle", 2}}), &order);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << status.error_message();
+  const std::string reserve = AwaitLogLine(suite(), "inventory", "Reserve", "dl-late-reply");
+  EXPECT_TRUE(absl::StrContains(reserve, "DEADLINE_EXCEEDED")) << reserve;
+  const std::string release = AwaitLogLine(suite(), "inventory", "Release", "dl-late-reply");
+  EXPECT_TRUE(absl::StrContains(release, "\"code\":\"OK\"")) << release;
+  EXPECT_TRUE(StockReturnsTo(suite(), "dl-kettle", 5));
+  EXPECT_EQ(CountOrders(suite(), "dl-reply-customer"), 0);
+}
+
+TEST_F(DeadlineTest, DeadlineWithSlowStorageAbandonsWork) {
+  ASSERT_TRUE(suite().AddProduct("dl-coffee", 100, 10).ok());
+  auto call = suite().ShopCall(absl::Milliseconds(150),
+                               {{"x-request-id", "dl-slow-storage"},
+                                {"x-baton-fault", "orders.storage=delay:2s"}});
+  orders::v1::Order order;
+  grpc::Status status = suite().shop().PlaceOrder(
+      call.get(), OrderOf("dl-storage-customer", {{"dl-coffee", 1}}), &order);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << status.error_message();
+  EXPECT_TRUE(StockReturnsTo(suite(), "dl-coffee", 10));
+  EXPECT_EQ(CountOrders(suite(), "dl-storage-customer"), 0);
+}
+
+TEST_F(DeadlineTest, ClientCancelMidOrderAbandonsWorkAndReleases) {
+  ASSERT_TRUE(suite().AddProduct("cancel-tea", 100, 10).ok());
+  auto call = suite().ShopCall(absl::Seconds(10),
+                               {{"x-request-id", "cancel-mid-order"},
+                                {"x-baton-fault", "inventory=delay:3s"}});
+  orders::v1::PlaceOrderRequest request = OrderOf("cancel-customer", {{"cancel-tea", 4}});
+  orders::v1::Order order;
+  absl::Notification done;
+  grpc::Status status;
+  suite().shop().async()->PlaceOrder(call.get(), &request, &order, [&](grpc::Status s) {
+    status = std::move(s);
+    done.Notify();
+  });
+  // Cancel while inventory is inside its 3 s delay. Nothing reports a request before it
+  // ends, so this waits; the delay is long enough that the wait needs no precision.
+  absl::SleepFor(absl::Milliseconds(400));
+  ASSERT_FALSE(done.HasBeenNotified());
+  const absl::Time cancelled_at = absl::Now();
+  call->TryCancel();
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
+
+  EXPECT_TRUE(StockReturnsTo(suite(), "cancel-tea", 10));
+  EXPECT_EQ(CountOrders(suite(), "cancel-customer"), 0);
+  // Inventory's Reserve stopped at the cancel, far short of its 3 s delay.
+  const std::string reserve = AwaitLogLine(suite(), "inventory", "Reserve", "cancel-mid-order");
+  EXPECT_TRUE(absl::StrContains(reserve, "CANCELLED")) << reserve;
+  EXPECT_LT(DurationMs(reserve), 2000) << reserve;
+  EXPECT_LT(absl::Now() - cancelled_at, absl::Seconds(5));
+}
+
+TEST_F(DeadlineTest, ExpiredBudgetIsRefusedBeforeAnyWork) {
+  auto call = suite().ShopCall(absl::Milliseconds(1), {{"x-request-id", "dl-tiny-budget"}});
+  absl::SleepFor(absl::Milliseconds(5));
+  orders::v1::Order order;
+  grpc::Status status =
+      suite().shop().PlaceOrder(call.get(), OrderOf("tiny", {{"dl-tea", 1}}), &order);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_TRUE(LogLine(suite().Log("orders"), "PlaceOrder", "dl-tiny-budget").empty());
+}
+
+}  // namespace
+}  // namespace baton::testing

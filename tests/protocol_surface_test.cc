@@ -1,0 +1,108 @@
+// What grpcurl (and any gRPC tool) relies on, on every service: the standard health
+// protocol and server reflection that can describe every service, health included.
+#include <memory>
+#include <set>
+
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "tests/testing/suite_test.h"
+
+namespace baton::testing {
+namespace {
+
+using grpc::health::v1::HealthCheckRequest;
+using grpc::health::v1::HealthCheckResponse;
+using grpc::reflection::v1alpha::ServerReflection;
+using grpc::reflection::v1alpha::ServerReflectionRequest;
+using grpc::reflection::v1alpha::ServerReflectionResponse;
+
+using ProtocolSurfaceTest = SuiteTest;
+
+const std::pair<const char*, const char*> kServices[] = {
+    {"catalog", "baton.catalog.v1.CatalogService"},
+    {"inventory", "baton.inventory.v1.InventoryService"},
+    {"orders", "baton.orders.v1.OrdersService"},
+    {"gateway", "baton.shop.v1.ShopService"},
+};
+
+std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address) {
+  return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+}
+
+TEST_F(ProtocolSurfaceTest, HealthCheckAnswersForServerAndService) {
+  for (const auto& [name, full_name] : kServices) {
+    auto health = grpc::health::v1::Health::NewStub(ChannelTo(suite().address(name)));
+    for (const std::string& service : {std::string(), std::string(full_name)}) {
+      grpc::ClientContext call;
+      HealthCheckRequest request;
+      request.set_service(service);
+      HealthCheckResponse response;
+      grpc::Status status = health->Check(&call, request, &response);
+      ASSERT_TRUE(status.ok()) << name << " " << service << ": " << status.error_message();
+      EXPECT_EQ(response.status(), HealthCheckResponse::SERVING) << name;
+    }
+    grpc::ClientContext call;
+    HealthCheckRequest request;
+    request.set_service("no.such.Service");
+    HealthCheckResponse response;
+    EXPECT_EQ(health->Check(&call, request, &response).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  }
+}
+
+// One request on a reflection stream, as grpcurl sends them.
+ServerReflectionResponse Reflect(ServerReflection::Stub& stub,
+                                 const ServerReflectionRequest& request) {
+  grpc::ClientContext call;
+  auto stream = stub.ServerReflectionInfo(&call);
+  ServerReflectionResponse response;
+  EXPECT_TRUE(stream->Write(request));
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Read(&response));
+  EXPECT_TRUE(stream->Finish().ok());
+  return response;
+}
+
+TEST_F(ProtocolSurfaceTest, ReflectionListsAndDescribesEveryService) {
+  for (const auto& [name, full_name] : kServices) {
+    auto reflection = ServerReflection::NewStub(ChannelTo(suite().address(name)));
+    ServerReflectionRequest list;
+    list.set_list_services("*");
+    ServerReflectionResponse listed = Reflect(*reflection, list);
+    std::set<std::string> services;
+    for (const auto& service : listed.list_services_response().service()) {
+      services.insert(service.name());
+    }
+    EXPECT_TRUE(services.count(full_name)) << name;
+    EXPECT_TRUE(services.count("grpc.health.v1.Health")) << name;
+    EXPECT_TRUE(services.count("grpc.reflection.v1alpha.ServerReflection")) << name;
+
+    // `grpcurl describe` of each: the file holding the symbol, with its dependencies.
+    for (const std::string& symbol : {std::string(full_name), std::string("grpc.health.v1.Health")}) {
+      ServerReflectionRequest describe;
+      describe.set_file_containing_symbol(symbol);
+      ServerReflectionResponse described = Reflect(*reflection, describe);
+      EXPECT_FALSE(described.has_error_response())
+          << name << " " << symbol << ": " << described.error_response().error_message();
+      EXPECT_GT(described.file_descriptor_response().file_descriptor_proto_size(), 0)
+          << name << " " << symbol;
+    }
+  }
+}
+
+TEST_F(ProtocolSurfaceTest, GatewayDescribesTheMessagesItsMethodsUse) {
+  auto reflection = ServerReflection::NewStub(ChannelTo(suite().address("gateway")));
+  for (const char* file : {"baton/catalog/v1/catalog.proto", "baton/orders/v1/orders.proto",
+                           "google/protobuf/timestamp.proto"}) {
+    ServerReflectionRequest request;
+    request.set_file_by_filename(file);
+    ServerReflectionResponse response = Reflect(*reflection, request);
+    EXPECT_FALSE(response.has_error_response()) << file;
+  }
+}
+
+}  // namespace
+}  // namespace baton::testing

@@ -1,0 +1,128 @@
+// SIGTERM drains: health turns NOT_SERVING, new requests are refused, requests in
+// flight finish (or are cancelled at the drain timeout), and the process exits 0.
+#include <signal.h>
+
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "tests/testing/shop_suite.h"
+
+namespace baton::testing {
+namespace {
+
+struct AsyncOrder {
+  std::unique_ptr<grpc::ClientContext> call;
+  orders::v1::PlaceOrderRequest request;
+  orders::v1::Order order;
+  grpc::Status status;
+  absl::Notification done;
+};
+
+std::unique_ptr<AsyncOrder> StartOrder(ShopSuite& suite, const std::string& sku,
+                                       const std::string& fault) {
+  auto order = std::make_unique<AsyncOrder>();
+  order->call = suite.ShopCall(absl::Seconds(20), {{"x-baton-fault", fault}});
+  order->request = OrderOf("drain-customer", {{sku, 1}});
+  AsyncOrder* raw = order.get();
+  suite.shop().async()->PlaceOrder(raw->call.get(), &raw->request, &raw->order,
+                                   [raw](grpc::Status status) {
+                                     raw->status = std::move(status);
+                                     raw->done.Notify();
+                                   });
+  return order;
+}
+
+// Lets requests just sent reach orders' handler (and its injected delay). Nothing in
+// the suite reports a request before it ends, so this waits; the delays are long
+// enough (>= 1.5 s) that the wait needs no precision.
+void LetRequestsArrive() { absl::SleepFor(absl::Milliseconds(300)); }
+
+TEST(ShutdownTest, SigtermDuringTrafficFinishesInFlightAndExitsZero) {
+  absl::StatusOr<std::unique_ptr<ShopSuite>> suite = ShopSuite::Start();
+  ASSERT_TRUE(suite.ok()) << suite.status();
+  ShopSuite& shop = **suite;
+  ASSERT_TRUE(shop.AddProduct("drain-tea", 100, 100).ok());
+  std::vector<std::unique_ptr<AsyncOrder>> orders;
+  for (int i = 0; i < 4; ++i) orders.push_back(StartOrder(shop, "drain-tea", "orders=delay:1500ms"));
+  LetRequestsArrive();
+
+  shop.process("orders").Signal(SIGTERM);
+  for (auto& order : orders) {
+    ASSERT_TRUE(order->done.WaitForNotificationWithTimeout(absl::Seconds(15)));
+    EXPECT_TRUE(order->status.ok()) << order->status.error_message();
+  }
+  EXPECT_EQ(shop.process("orders").WaitFor(absl::Seconds(15)), 0);
+  EXPECT_EQ(shop.Available("drain-tea"), 96);
+  const std::string log = shop.Log("orders");
+  EXPECT_TRUE(absl::StrContains(log, "\"event\":\"draining\"")) << log;
+  EXPECT_TRUE(absl::StrContains(log, "\"event\":\"stopped\"")) << log;
+  EXPECT_FALSE(absl::StrContains(log, "drain_timeout\",")) << log;
+}
+
+TEST(ShutdownTest, DrainTimeoutCancelsStragglersAndExitsZero) {
+  absl::StatusOr<std::unique_ptr<ShopSuite>> suite =
+      ShopSuite::Start({.flags = {{"orders", {"--drain_timeout=300ms"}}}});
+  ASSERT_TRUE(suite.ok()) << suite.status();
+  ShopSuite& shop = **suite;
+  ASSERT_TRUE(shop.AddProduct("straggler-tea", 100, 10).ok());
+  auto order = StartOrder(shop, "straggler-tea", "orders=delay:20s");
+  LetRequestsArrive();
+
+  const absl::Time signalled = absl::Now();
+  shop.process("orders").Signal(SIGTERM);
+  ASSERT_TRUE(order->done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_EQ(order->status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_TRUE(absl::StrContains(order->status.error_message(), "shutting down"))
+      << order->status.error_message();
+  EXPECT_LT(absl::Now() - signalled, absl::Seconds(5));
+  EXPECT_EQ(shop.process("orders").WaitFor(absl::Seconds(10)), 0);
+  EXPECT_EQ(shop.Available("straggler-tea"), 10);
+}
+
+TEST(ShutdownTest, DrainingServerIsNotServingAndRefusesNewRequests) {
+  absl::StatusOr<std::unique_ptr<ShopSuite>> suite = ShopSuite::Start();
+  ASSERT_TRUE(suite.ok()) << suite.status();
+  ShopSuite& shop = **suite;
+  ASSERT_TRUE(shop.AddProduct("health-tea", 100, 10).ok());
+
+  auto health = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(shop.address("orders"), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext watch_call;
+  watch_call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  grpc::health::v1::HealthCheckRequest watch_request;
+  auto watch = health->Watch(&watch_call, watch_request);
+  grpc::health::v1::HealthCheckResponse update;
+  ASSERT_TRUE(watch->Read(&update));
+  EXPECT_EQ(update.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+
+  auto slow = StartOrder(shop, "health-tea", "orders=delay:1500ms");
+  LetRequestsArrive();
+  shop.process("orders").Signal(SIGTERM);
+
+  ASSERT_TRUE(watch->Read(&update));
+  EXPECT_EQ(update.status(), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  EXPECT_FALSE(watch->Read(&update));  // The server ends watches when it drains.
+  EXPECT_TRUE(watch->Finish().ok());
+
+  grpc::ClientContext direct;
+  direct.AddMetadata("x-baton-identity", "tester");
+  orders::v1::Order refused;
+  grpc::Status status =
+      shop.orders().PlaceOrder(&direct, OrderOf("late", {{"health-tea", 1}}), &refused);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+
+  ASSERT_TRUE(slow->done.WaitForNotificationWithTimeout(absl::Seconds(15)));
+  EXPECT_TRUE(slow->status.ok()) << slow->status.error_message();
+  EXPECT_EQ(shop.process("orders").WaitFor(absl::Seconds(15)), 0);
+}
+
+}  // namespace
+}  // namespace baton::testing

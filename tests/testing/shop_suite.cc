@@ -1,0 +1,174 @@
+#include "tests/testing/shop_suite.h"
+
+#include <signal.h>
+#include <stdlib.h>
+
+#include <cstdlib>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+
+namespace baton::testing {
+namespace {
+
+// Generous: sanitizer builds start slowly on a loaded 2-core machine.
+constexpr absl::Duration kStartTimeout = absl::Seconds(60);
+
+absl::StatusOr<int> WaitForPort(const std::string& path, ChildProcess& process) {
+  const absl::Time give_up = absl::Now() + kStartTimeout;
+  while (absl::Now() < give_up) {
+    int port = 0;
+    if (absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(path)), &port) && port > 0) {
+      return port;
+    }
+    if (std::optional<int> exited = process.WaitFor(absl::ZeroDuration())) {
+      return absl::UnavailableError(absl::StrCat("exited with ", *exited, ": ",
+                                                 ReadFile(process.log_path())));
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return absl::DeadlineExceededError("no port file " + path);
+}
+
+std::string TempRoot() {
+  const char* root = std::getenv("TEST_TMPDIR");
+  std::string dir = absl::StrCat(root != nullptr ? root : "/tmp", "/shop-XXXXXX");
+  if (mkdtemp(dir.data()) == nullptr) return "/tmp";
+  return dir;
+}
+
+}  // namespace
+
+std::string RunfilePath(const std::string& relative) {
+  const char* root = std::getenv("TEST_SRCDIR");
+  return absl::StrCat(root != nullptr ? root : ".", "/baton/", relative);
+}
+
+orders::v1::PlaceOrderRequest OrderOf(
+    const std::string& customer, const std::vector<std::pair<std::string, int64_t>>& items) {
+  orders::v1::PlaceOrderRequest request;
+  request.set_customer(customer);
+  for (const auto& [sku, quantity] : items) {
+    inventory::v1::LineItem* item = request.add_items();
+    item->set_sku(sku);
+    item->set_quantity(quantity);
+  }
+  return request;
+}
+
+absl::StatusOr<std::unique_ptr<ShopSuite>> ShopSuite::Start(Options options) {
+  auto suite = std::make_unique<ShopSuite>(Key());
+  suite->dir_ = TempRoot();
+  for (const char* name : {"catalog", "inventory"}) {
+    if (absl::Status s = suite->StartService(name, {}, options); !s.ok()) return s;
+  }
+  const std::vector<std::string> backends = {
+      "--catalog_address=" + suite->addresses_["catalog"],
+      "--inventory_address=" + suite->addresses_["inventory"]};
+  if (absl::Status s = suite->StartService("orders", backends, options); !s.ok()) return s;
+
+  const std::string gateway_db = absl::StrCat("--storage=sqlite://", suite->dir_, "/gateway.db");
+  absl::StatusOr<std::string> key = ChildProcess::Output(
+      {RunfilePath("services/gateway/gateway"), gateway_db, "--create_api_key=tester"},
+      kStartTimeout);
+  if (!key.ok()) return key.status();
+  suite->api_key_ = std::string(absl::StripAsciiWhitespace(*key));
+  std::vector<std::string> gateway_flags = backends;
+  gateway_flags.push_back("--orders_address=" + suite->addresses_["orders"]);
+  if (absl::Status s = suite->StartService("gateway", gateway_flags, options); !s.ok()) return s;
+
+  auto channel = [](const std::string& address) {
+    return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  };
+  suite->shop_ = shop::v1::ShopService::NewStub(channel(suite->addresses_["gateway"]));
+  suite->catalog_ = catalog::v1::CatalogService::NewStub(channel(suite->addresses_["catalog"]));
+  suite->inventory_ =
+      inventory::v1::InventoryService::NewStub(channel(suite->addresses_["inventory"]));
+  suite->orders_ = orders::v1::OrdersService::NewStub(channel(suite->addresses_["orders"]));
+  return suite;
+}
+
+absl::Status ShopSuite::StartService(const std::string& name, std::vector<std::string> flags,
+                                     const Options& options) {
+  const std::string port_file = absl::StrCat(dir_, "/", name, ".port");
+  std::vector<std::string> argv = {RunfilePath(absl::StrCat("services/", name, "/", name)),
+                                    "--listen=127.0.0.1:0", "--port_file=" + port_file,
+                                    absl::StrCat("--storage=sqlite://", dir_, "/", name, ".db")};
+  if (options.fault_injection) argv.push_back("--enable_fault_injection");
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  if (auto extra = options.flags.find(name); extra != options.flags.end()) {
+    argv.insert(argv.end(), extra->second.begin(), extra->second.end());
+  }
+  absl::StatusOr<ChildProcess> process =
+      ChildProcess::Start(argv, absl::StrCat(dir_, "/", name, ".log"));
+  if (!process.ok()) return process.status();
+  auto [it, inserted] = processes_.emplace(name, *std::move(process));
+  absl::StatusOr<int> port = WaitForPort(port_file, it->second);
+  if (!port.ok()) {
+    return absl::Status(port.status().code(),
+                        absl::StrCat(name, ": ", port.status().message()));
+  }
+  addresses_[name] = absl::StrCat("127.0.0.1:", *port);
+  return absl::OkStatus();
+}
+
+ShopSuite::~ShopSuite() {
+  // Front to back, so no service outlives the one calling it by much.
+  for (const char* name : {"gateway", "orders", "inventory", "catalog"}) {
+    auto it = processes_.find(name);
+    if (it == processes_.end() || !it->second.running()) continue;
+    it->second.Signal(SIGTERM);
+    it->second.WaitFor(absl::Seconds(15));
+  }
+}
+
+std::string ShopSuite::Log(const std::string& service) const {
+  return ReadFile(absl::StrCat(dir_, "/", service, ".log"));
+}
+
+std::unique_ptr<grpc::ClientContext> ShopSuite::ShopCall(
+    absl::Duration deadline,
+    const std::vector<std::pair<std::string, std::string>>& headers) const {
+  auto call = std::make_unique<grpc::ClientContext>();
+  call->set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+  call->AddMetadata("x-api-key", api_key_);
+  for (const auto& [name, value] : headers) call->AddMetadata(name, value);
+  return call;
+}
+
+absl::Status ShopSuite::AddProduct(const std::string& sku, int64_t price_cents, int64_t stock) {
+  catalog::v1::UpsertProductRequest upsert;
+  upsert.mutable_product()->set_sku(sku);
+  upsert.mutable_product()->set_name("Product " + sku);
+  upsert.mutable_product()->set_price_cents(price_cents);
+  catalog::v1::Product product;
+  grpc::ClientContext upsert_call;
+  upsert_call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  grpc::Status status = catalog_->UpsertProduct(&upsert_call, upsert, &product);
+  if (!status.ok()) return absl::InternalError("UpsertProduct: " + status.error_message());
+  inventory::v1::SetStockRequest set;
+  set.set_sku(sku);
+  set.set_available(stock);
+  inventory::v1::Stock result;
+  grpc::ClientContext set_call;
+  set_call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  status = inventory_->SetStock(&set_call, set, &result);
+  if (!status.ok()) return absl::InternalError("SetStock: " + status.error_message());
+  return absl::OkStatus();
+}
+
+int64_t ShopSuite::Available(const std::string& sku) {
+  inventory::v1::GetStockRequest request;
+  request.set_sku(sku);
+  inventory::v1::Stock stock;
+  grpc::ClientContext call;
+  call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  if (!inventory_->GetStock(&call, request, &stock).ok()) return -1;
+  return stock.available();
+}
+
+}  // namespace baton::testing

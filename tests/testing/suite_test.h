@@ -1,0 +1,35 @@
+// SuiteTest: a GoogleTest fixture whose tests share one ShopSuite, started once for
+// the test binary's suite and stopped after its last test.
+#ifndef BATON_TESTS_TESTING_SUITE_TEST_H_
+#define BATON_TESTS_TESTING_SUITE_TEST_H_
+
+#include <memory>
+
+#include "gtest/gtest.h"
+#include "tests/testing/shop_suite.h"
+
+namespace baton::testing {
+
+class SuiteTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    absl::StatusOr<std::unique_ptr<ShopSuite>> started = ShopSuite::Start();
+    ASSERT_TRUE(started.ok()) << started.status();
+    Holder() = *std::move(started);
+  }
+  static void TearDownTestSuite() { Holder().reset(); }
+
+  void SetUp() override { ASSERT_NE(Holder(), nullptr) << "the suite did not start"; }
+
+  static ShopSuite& suite() { return *Holder(); }
+
+ private:
+  static std::unique_ptr<ShopSuite>& Holder() {
+    static std::unique_ptr<ShopSuite> suite;
+    return suite;
+  }
+};
+
+}  // namespace baton::testing
+
+#endif  // BATON_TESTS_TESTING_SUITE_TEST_H_
