@@ -7,8 +7,12 @@
 
 namespace baton::rpc {
 
-CallState::CallState(const AdapterPolicy* policy, absl::Duration budget_at_arrival)
-    : policy_(policy), budget_at_arrival_(budget_at_arrival) {}
+CallState::CallState(const AdapterPolicy* policy, absl::Duration budget_at_arrival,
+                     absl::Time deadline, absl::Status deadline_cause)
+    : policy_(policy),
+      budget_at_arrival_(budget_at_arrival),
+      deadline_(deadline),
+      deadline_cause_(std::move(deadline_cause)) {}
 
 namespace {
 

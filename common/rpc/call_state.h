@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/context/context.h"
@@ -24,11 +25,18 @@ namespace baton::rpc {
 
 class CallState {
  public:
-  // `policy` must outlive the call.
-  CallState(const AdapterPolicy* policy, absl::Duration budget_at_arrival);
+  // `policy` must outlive the call. `deadline` is the request's deadline and
+  // `deadline_cause` what its Context's cause will be when that deadline passes.
+  CallState(const AdapterPolicy* policy, absl::Duration budget_at_arrival,
+            absl::Time deadline = absl::InfiniteFuture(),
+            absl::Status deadline_cause = absl::DeadlineExceededError("deadline exceeded"));
 
   const AdapterPolicy& policy() const { return *policy_; }
   absl::Duration budget_at_arrival() const { return budget_at_arrival_; }
+  // Lets an outbound call whose callee ran out of (our propagated) budget report our
+  // deadline's cause at once, instead of waiting the slack for our own timer.
+  absl::Time deadline() const { return deadline_; }
+  const absl::Status& deadline_cause() const { return deadline_cause_; }
 
   // Appends a downstream hop's trail (already "name=ms[,name=ms...]").
   void AppendDownstreamTrail(std::string_view trail);
@@ -38,6 +46,8 @@ class CallState {
  private:
   const AdapterPolicy* const policy_;
   const absl::Duration budget_at_arrival_;
+  const absl::Time deadline_;
+  const absl::Status deadline_cause_;
   mutable absl::Mutex mu_;
   std::string downstream_ ABSL_GUARDED_BY(mu_);
 };

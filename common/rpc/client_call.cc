@@ -107,6 +107,14 @@ struct PendingCall::Impl {
     // Only what our Context (or the deadline sent with the call) ended; a failure
     // with budget left is the callee's, whatever happens to our Context later.
     if (!ended_by_context) return;
+    // The request's own deadline, propagated: its cause is known now. Answering at once
+    // (a slack ahead of our own deadline) lets our caller hear why, and the trail,
+    // before its own timer fires.
+    if (deadline_context == &caller && state != nullptr && !caller.IsDone() &&
+        caller.Deadline() == state->deadline()) {
+      result = state->deadline_cause();
+      return;
+    }
     if (deadline_context != nullptr && !deadline_context->IsDone()) {
       if (!deadline_context->WaitUntil(deadline_context->Deadline() +
                                        absl::Milliseconds(50))) {
@@ -180,7 +188,13 @@ std::unique_ptr<PendingCall> PendingCall::Start(const Context& ctx,
           absl::ToInt64Milliseconds(deadlines.min_outbound_budget))));
       return call;
     }
-    impl->client.set_deadline(absl::ToChronoTime(outbound));
+    // The callee gets the exact, slack-shortened budget; gRPC's own timer is set at
+    // our deadline (less a per-call timeout), so that the callee's answer — made a
+    // slack before — arrives with its status and trail rather than losing the race
+    // to our timer. Our Context cancels the call at our deadline in any case.
+    const absl::Time transport =
+        impl->deadline_context == &impl->caller ? ctx.Deadline() : outbound;
+    impl->client.set_deadline(absl::ToChronoTime(transport));
     impl->client.AddMetadata(kBudgetHeader,
                              std::to_string(absl::ToInt64Microseconds(budget)));
     impl->outbound_deadline = outbound;

@@ -146,14 +146,14 @@ bool IsCredentialHeader(std::string_view name) {
 }
 
 bool IsInternalHeader(std::string_view name) {
-  return name == kIdentityHeader || name == kTenantHeader || name == kBudgetHeader;
+  return name == kIdentityHeader || name == kTenantHeader;
 }
 
 RequestMetadata ParseIncoming(const HeaderLookup& incoming, const MetadataPolicy& policy) {
   RequestMetadata out;
   HeaderLookup edge_lookup;
   if (policy.edge) {
-    for (const char* name : {kIdentityHeader, kTenantHeader, kBudgetHeader}) {
+    for (const char* name : {kIdentityHeader, kTenantHeader}) {
       if (incoming(name).has_value()) out.rejected.push_back(absl::StrCat("stripped:", name));
     }
     edge_lookup = [&incoming](std::string_view name) -> std::optional<std::string_view> {

@@ -45,9 +45,10 @@ struct MetadataPolicy {
   // Forward credential headers (authorization, x-api-key, ...) named in the allowlist.
   bool forward_credentials = false;
   // This hop is the public edge (the gateway): headers only Baton hops may set —
-  // identity, tenant and the exact budget — are ignored when a client sends them (and
-  // listed in RequestMetadata::rejected as "stripped:<name>"), and a client may lower
-  // its criticality but not raise it above CRITICAL.
+  // identity and tenant — are ignored when a client sends them (and listed in
+  // RequestMetadata::rejected as "stripped:<name>"), and a client may lower its
+  // criticality but not raise it above CRITICAL. (The exact budget, x-baton-budget-us,
+  // is taken from anyone: it can only shorten a deadline.)
   bool edge = false;
 };
 

@@ -55,8 +55,8 @@ struct ArrivalDeadline {
 };
 
 ArrivalDeadline ComputeDeadline(const grpc::CallbackServerContext& call,
-                                const DeadlinePolicy& policy, bool edge,
-                                std::string_view service, absl::Time now) {
+                                const DeadlinePolicy& policy, std::string_view service,
+                                absl::Time now) {
   ArrivalDeadline out{absl::InfiniteFuture(), "caller", absl::OkStatus()};
   const auto grpc_deadline = call.deadline();
   if (grpc_deadline != std::chrono::system_clock::time_point::max()) {
@@ -66,9 +66,8 @@ ArrivalDeadline ComputeDeadline(const grpc::CallbackServerContext& call,
     out.deadline = now + policy.default_deadline;
     out.source = "default";
   }
-  std::optional<std::string_view> exact;
-  if (!edge) exact = FindHeader(call.client_metadata(), kBudgetHeader);
-  if (exact.has_value()) {
+  if (std::optional<std::string_view> exact =
+          FindHeader(call.client_metadata(), kBudgetHeader)) {
     std::optional<int64_t> us = ParsePositive(*exact);
     if (us.has_value() && now + absl::Microseconds(*us) < out.deadline) {
       out.deadline = now + absl::Microseconds(*us);
@@ -127,8 +126,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
   void Start(const MethodOptions& options) {
     const AdapterPolicy& policy = adapter_->options_.policy;
     const ArrivalDeadline arrival =
-        ComputeDeadline(*call_, policy.deadlines, policy.metadata.edge, policy.service_name,
-                        start_);
+        ComputeDeadline(*call_, policy.deadlines, policy.service_name, start_);
     deadline_source_ = arrival.source;
     deadline_cause_ = arrival.cause;
     const auto& headers = call_->client_metadata();
@@ -137,7 +135,8 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
         policy.metadata);
     criticality_ = metadata.criticality;
     budget_at_arrival_ = arrival.deadline - start_;
-    call_state_ = std::make_shared<CallState>(&policy, budget_at_arrival_);
+    call_state_ =
+        std::make_shared<CallState>(&policy, budget_at_arrival_, arrival.deadline, arrival.cause);
 
     auto [cancellable, cancel] = WithCancelCause(adapter_->root_.context);
     cancel_ = std::move(cancel);

@@ -1,5 +1,6 @@
 #include "common/runtime/service_main.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <utility>
@@ -150,7 +151,8 @@ int RunService(const ServiceDefinition& definition, int argc, char** argv) {
     if (!opened.ok()) return Fail(name, 1, opened.status());
     database = *std::move(opened);
   }
-  const ServiceEnvironment env{name, &adapter, database.get()};
+  BackgroundWork background({});
+  const ServiceEnvironment env{name, &adapter, database.get(), &background};
   if (definition.command) {
     if (std::optional<int> code = definition.command(env)) return *code;
   }
@@ -185,18 +187,24 @@ int RunService(const ServiceDefinition& definition, int argc, char** argv) {
 
   const std::string why = shutdown.Wait();
   const absl::Duration drain = absl::GetFlag(FLAGS_drain_timeout);
+  const absl::Time drain_deadline = absl::Now() + drain;
   LogEvent(name, "draining",
            {{"signal", why},
             {"in_flight", absl::StrCat(adapter.in_flight())},
             {"drain_timeout", absl::FormatDuration(drain)}});
   health.Shutdown();
   adapter.StartDraining(absl::UnavailableError(absl::StrCat(name, " is shutting down")));
-  if (!adapter.WaitForIdle(absl::Now() + drain)) {
+  if (!adapter.WaitForIdle(drain_deadline)) {
     LogEvent(name, "drain_timeout", {{"in_flight", absl::StrCat(adapter.in_flight())}});
     adapter.CancelInFlight(absl::UnavailableError(absl::StrCat(
         name, " is shutting down: the ", absl::FormatDuration(drain),
         " drain timeout passed")));
     adapter.WaitForIdle(absl::Now() + kAnswerGrace);
+  }
+  if (const size_t dropped =
+          background.Drain(std::max(drain_deadline, absl::Now() + kAnswerGrace));
+      dropped > 0) {
+    LogEvent(name, "background_work_dropped", {{"tasks", absl::StrCat(dropped)}});
   }
   // Nothing left worth waiting for: gRPC would otherwise wait for idle clients to
   // close their connections, up to the deadline.

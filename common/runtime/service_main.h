@@ -21,7 +21,8 @@
 //   6. On SIGTERM/SIGINT: health turns NOT_SERVING (Watch streams end), new requests
 //      are refused with UNAVAILABLE so that clients retry elsewhere, and in-flight
 //      requests get up to --drain_timeout to finish; then their Contexts are cancelled
-//      (UNAVAILABLE: shutting down), the server closes and the process exits 0.
+//      (UNAVAILABLE: shutting down); background work (cleanups owed by finished
+//      requests) gets what is left of the drain; the server closes; exit 0.
 // Every step logs one line (JSON, or text with --log_format=text) on stderr; so does
 // every request.
 #ifndef BATON_COMMON_RUNTIME_SERVICE_MAIN_H_
@@ -36,6 +37,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/rpc/server_adapter.h"
+#include "common/runtime/background_work.h"
 #include "common/storage/database.h"
 #include "common/storage/migrations.h"
 #include "grpcpp/channel.h"
@@ -49,6 +51,9 @@ struct ServiceEnvironment {
   rpc::ServerAdapter* adapter = nullptr;
   // Null when the service declared no migrations (it keeps no data).
   storage::Database* database = nullptr;
+  // For work owed after an answer (background_work.h); drained at shutdown after the
+  // last request, before the services are destroyed.
+  BackgroundWork* background = nullptr;
 
   // A channel to a downstream service. INVALID_ARGUMENT names `flag` when the address
   // is empty.

@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
          }
          std::vector<std::unique_ptr<grpc::Service>> services;
          services.push_back(std::make_unique<baton::orders::OrdersService>(
-             env.adapter, env.database, baton::catalog::v1::CatalogService::NewStub(*catalog),
+             env.adapter, env.database, env.background,
+             baton::catalog::v1::CatalogService::NewStub(*catalog),
              baton::inventory::v1::InventoryService::NewStub(*inventory),
              baton::orders::OrdersService::Options{.cleanup_timeout = cleanup}));
          return services;

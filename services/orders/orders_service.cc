@@ -85,11 +85,13 @@ std::vector<storage::Migration> Schema() {
 }
 
 OrdersService::OrdersService(rpc::ServerAdapter* adapter, storage::Database* database,
+                             runtime::BackgroundWork* background,
                              std::unique_ptr<catalog::v1::CatalogService::Stub> catalog,
                              std::unique_ptr<inventory::v1::InventoryService::Stub> inventory,
                              Options options)
     : adapter_(adapter),
       database_(database),
+      background_(background),
       catalog_(std::move(catalog)),
       inventory_(std::move(inventory)),
       options_(options) {}
@@ -215,7 +217,13 @@ absl::Status OrdersService::Store(const Context& ctx, const std::string& key,
 }
 
 void OrdersService::Abandon(const Context& ctx, const std::string& order_id) {
-  auto [cleanup, cancel] = WithTimeout(WithoutCancel(ctx), options_.cleanup_timeout);
+  background_->Run([this, request = WithoutCancel(ctx), order_id] {
+    auto [cleanup, cancel] = WithTimeout(request, options_.cleanup_timeout);
+    Release(cleanup, order_id);
+  });
+}
+
+void OrdersService::Release(const Context& cleanup, const std::string& order_id) {
   // A transaction cut short at its commit may still have committed: an order that
   // exists keeps its stock.
   absl::StatusOr<std::optional<v1::Order>> stored =

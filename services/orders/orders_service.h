@@ -11,7 +11,9 @@
 //   5. The reservation is committed.
 // If the order is not stored after step 3 began — an error, the deadline, the caller
 // gone — the reservation is released on a WithoutCancel Context with its own short
-// deadline (cleanup_timeout): the stock comes back even though the caller is gone.
+// deadline (cleanup_timeout): the stock comes back even though the caller is gone. The
+// release runs as background work, so the failure is answered at once (a caller whose
+// deadline is near gets the real error, not its own timeout).
 //
 // Orders belong to the identity that placed them (the gateway's authenticated caller);
 // another identity cannot read them.
@@ -29,6 +31,7 @@
 #include "baton/inventory/v1/inventory.grpc.pb.h"
 #include "baton/orders/v1/orders.grpc.pb.h"
 #include "common/rpc/server_adapter.h"
+#include "common/runtime/background_work.h"
 #include "common/storage/database.h"
 #include "common/storage/migrations.h"
 
@@ -44,8 +47,9 @@ class OrdersService final : public v1::OrdersService::CallbackService {
     absl::Duration cleanup_timeout = absl::Seconds(2);
   };
 
-  // `adapter` and `database` must outlive the service.
+  // `adapter`, `database` and `background` must outlive the service.
   OrdersService(rpc::ServerAdapter* adapter, storage::Database* database,
+                runtime::BackgroundWork* background,
                 std::unique_ptr<catalog::v1::CatalogService::Stub> catalog,
                 std::unique_ptr<inventory::v1::InventoryService::Stub> inventory,
                 Options options);
@@ -74,9 +78,10 @@ class OrdersService final : public v1::OrdersService::CallbackService {
                        const std::string& order_id);
   absl::Status Store(const Context& ctx, const std::string& key, const std::string& owner,
                      const v1::Order& order);
-  // The cleanup of an order that was not stored: releases its reservation on a
-  // Context that outlives the request's cancellation.
+  // The cleanup of an order that was not stored: releases its reservation, in the
+  // background, on a Context that outlives the request's cancellation.
   void Abandon(const Context& ctx, const std::string& order_id);
+  void Release(const Context& cleanup, const std::string& order_id);
   void CommitReservation(const Context& ctx, const std::string& order_id);
   absl::StatusOr<std::optional<v1::Order>> LoadWhere(const Context& ctx,
                                                      std::string_view condition,
@@ -85,6 +90,7 @@ class OrdersService final : public v1::OrdersService::CallbackService {
 
   rpc::ServerAdapter* const adapter_;
   storage::Database* const database_;
+  runtime::BackgroundWork* const background_;
   const std::unique_ptr<catalog::v1::CatalogService::Stub> catalog_;
   const std::unique_ptr<inventory::v1::InventoryService::Stub> inventory_;
   const Options options_;
