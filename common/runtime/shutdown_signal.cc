@@ -11,10 +11,18 @@ ShutdownSignal::ShutdownSignal() {
   sigaddset(&signals_, SIGINT);
   // SIGUSR1 carries Request(): delivered to this process, it wakes sigwait too.
   sigaddset(&signals_, SIGUSR1);
-  pthread_sigmask(SIG_BLOCK, &signals_, &previous_);
+  pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
+  // A shell starts background jobs with SIGINT ignored, and an ignored signal never
+  // reaches sigwait: take the default back (harmless while blocked).
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGUSR1, SIG_DFL);
 }
 
-ShutdownSignal::~ShutdownSignal() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+// The signals stay blocked: the process is on its way out, and a second SIGTERM that
+// arrived during the drain (a supervisor repeating itself) must not turn a clean exit
+// into death by signal when the mask is lifted.
+ShutdownSignal::~ShutdownSignal() = default;
 
 std::string ShutdownSignal::Wait() {
   int received = 0;

@@ -18,7 +18,7 @@ namespace baton::runtime {
 class ShutdownSignal {
  public:
   ShutdownSignal();
-  ~ShutdownSignal();  // Restores the signal mask.
+  ~ShutdownSignal();  // Leaves the signals blocked (see shutdown_signal.cc).
   ShutdownSignal(const ShutdownSignal&) = delete;
   ShutdownSignal& operator=(const ShutdownSignal&) = delete;
 
@@ -28,7 +28,6 @@ class ShutdownSignal {
 
  private:
   sigset_t signals_;
-  sigset_t previous_;
 };
 
 }  // namespace baton::runtime

@@ -1,0 +1,68 @@
+// The binaries' command lines: --help says what the service is, and a bad flag or an
+// unusable storage URL stops the start with a message naming it — never a crash.
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+#include "tests/testing/child_process.h"
+#include "tests/testing/shop_suite.h"
+
+namespace baton::testing {
+namespace {
+
+struct Outcome {
+  std::optional<int> code;
+  std::string output;
+};
+
+Outcome RunBinary(const std::string& service, std::vector<std::string> flags) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string log = std::string(tmp != nullptr ? tmp : "/tmp") + "/" + service + "-flags.log";
+  std::remove(log.c_str());
+  flags.insert(flags.begin(), RunfilePath("services/" + service + "/" + service));
+  absl::StatusOr<ChildProcess> process = ChildProcess::Start(flags, log);
+  if (!process.ok()) return {std::nullopt, std::string(process.status().message())};
+  std::optional<int> code = process->WaitFor(absl::Seconds(30));
+  return {code, ReadFile(log)};
+}
+
+TEST(ServiceFlags, HelpDescribesTheService) {
+  for (const char* service : {"catalog", "inventory", "orders", "gateway"}) {
+    Outcome run = RunBinary(service, {"--help"});
+    EXPECT_TRUE(absl::StrContains(run.output, std::string("baton-") + service)) << run.output;
+    EXPECT_TRUE(absl::StrContains(run.output, "--storage")) << run.output;
+  }
+}
+
+TEST(ServiceFlags, BadValuesStopTheStartNamingTheFlag) {
+  const std::string tmp = std::getenv("TEST_TMPDIR") != nullptr ? std::getenv("TEST_TMPDIR") : "/tmp";
+  const struct {
+    std::vector<std::string> flags;
+    int code;
+    const char* says;
+  } cases[] = {
+      {{"--storage=mysql://db"}, 1, "--storage=mysql://db"},
+      {{"--storage=sqlite:///no/such/dir/x.db"}, 1, "--storage"},
+      {{"--log_format=xml"}, 2, "--log_format"},
+      {{"--default_deadline=0s"}, 2, "default_deadline"},
+      {{"--worker_threads=0"}, 2, "worker_threads"},
+      {{"--listen=256.1.1.1:1", "--storage=sqlite://" + tmp + "/listen.db"}, 1,
+       "cannot listen on 256.1.1.1:1"},
+  };
+  for (const auto& bad : cases) {
+    Outcome run = RunBinary("catalog", bad.flags);
+    EXPECT_EQ(run.code, bad.code) << bad.flags[0] << ": " << run.output;
+    EXPECT_TRUE(absl::StrContains(run.output, bad.says)) << bad.flags[0] << ": " << run.output;
+  }
+}
+
+TEST(ServiceFlags, DownstreamAddressIsRequired) {
+  const std::string tmp = std::getenv("TEST_TMPDIR") != nullptr ? std::getenv("TEST_TMPDIR") : "/tmp";
+  Outcome run = RunBinary("orders", {"--catalog_address=", "--storage=sqlite://" + tmp + "/o.db"});
+  EXPECT_EQ(run.code, 2) << run.output;
+  EXPECT_TRUE(absl::StrContains(run.output, "--catalog_address is required")) << run.output;
+}
+
+}  // namespace
+}  // namespace baton::testing
