@@ -44,6 +44,8 @@ struct PendingCall::Impl {
   // Set in Classify (before `completing`).
   absl::Time completed_at;
   bool ended_by_context = false;
+  // The callee's DEADLINE_EXCEEDED came with x-baton-expired: caller.
+  bool callee_says_our_deadline = false;
   // The Context whose deadline the outbound deadline came from, to settle against:
   // the per-call timeout's, or the caller's (null when there is no deadline).
   const Context* deadline_context = nullptr;
@@ -73,13 +75,16 @@ struct PendingCall::Impl {
   }
 
   void OnGrpcDone(const grpc::Status& status) {
+    const auto& trailers = client.GetServerTrailingMetadata();
     if (state != nullptr) {
-      const auto& trailers = client.GetServerTrailingMetadata();
       auto it = trailers.find(kBudgetTrailHeader);
       if (it != trailers.end()) {
         state->AppendDownstreamTrail(std::string_view(it->second.data(), it->second.size()));
       }
     }
+    auto expired = trailers.find(kExpiredHeader);
+    callee_says_our_deadline = expired != trailers.end() && expired->second == "caller" &&
+                               status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
     CompleteWith(Classify(status));
   }
 
@@ -95,7 +100,9 @@ struct PendingCall::Impl {
     // Ended at (or, by gRPC's clock, a hair before) the deadline we sent: our budget,
     // settled in Wait(). gRPC converts the deadline to its monotonic clock and may
     // fire its timer up to a millisecond or so early by ours.
-    ended_by_context = completed_at + absl::Milliseconds(2) >= outbound_deadline;
+    // Or the callee said so: it answers a slack (or, deep in a chain, a few) early.
+    ended_by_context = callee_says_our_deadline ||
+                       completed_at + absl::Milliseconds(2) >= outbound_deadline;
     return FromGrpcStatus(status);
   }
 

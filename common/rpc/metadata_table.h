@@ -73,6 +73,10 @@ inline constexpr char kIdentityHeader[] = "x-baton-identity";
 inline constexpr char kTenantHeader[] = "x-baton-tenant";
 inline constexpr char kCriticalityHeader[] = "x-baton-criticality";
 inline constexpr char kBudgetTrailHeader[] = "x-baton-budget-trail";
+// Trailer "caller" on a DEADLINE_EXCEEDED that the caller's own (propagated) deadline
+// caused, so the caller reports its own deadline's cause — which budget, where it was
+// set — rather than the hop where the time happened to run out.
+inline constexpr char kExpiredHeader[] = "x-baton-expired";
 // The exact remaining budget in microseconds when a Baton hop sent the call. gRPC's
 // grpc-timeout rounds up (to 10 ms between 1 s and 10 s, coarser above), which would
 // let a callee's deadline land after its caller's; a server takes the earlier of the

@@ -250,6 +250,9 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
   void Finish(absl::Status status, const std::string& admission) {
     const std::string trail = call_state_->Trail();
     call_->AddTrailingMetadata(kBudgetTrailHeader, trail);
+    if (std::string_view(deadline_source_) == "caller" && status == deadline_cause_) {
+      call_->AddTrailingMetadata(kExpiredHeader, "caller");
+    }
     if (adapter_->options_.log_sink) Log(status, admission, trail);
     // The last touch: gRPC may call OnDone (and free this) as soon as it has it.
     grpc::ServerUnaryReactor::Finish(ToGrpcStatus(status));
