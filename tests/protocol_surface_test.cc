@@ -8,6 +8,8 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "absl/strings/match.h"
+#include "tests/testing/http_get.h"
 #include "tests/testing/suite_test.h"
 
 namespace baton::testing {
@@ -102,6 +104,42 @@ TEST_F(ProtocolSurfaceTest, GatewayDescribesTheMessagesItsMethodsUse) {
     ServerReflectionResponse response = Reflect(*reflection, request);
     EXPECT_FALSE(response.has_error_response()) << file;
   }
+}
+
+TEST_F(ProtocolSurfaceTest, MetricsPortServesPrometheusTextAndHealthz) {
+  ASSERT_TRUE(suite().AddProduct("metrics-tea", 100, 5).ok());
+  auto call = suite().ShopCall(absl::Seconds(5));
+  orders::v1::Order order;
+  ASSERT_TRUE(
+      suite().shop().PlaceOrder(call.get(), OrderOf("m", {{"metrics-tea", 1}}), &order).ok());
+  for (const auto& [name, full_name] : kServices) {
+    absl::StatusOr<HttpResponse> metrics = HttpGet(suite().metrics_port(name), "/metrics");
+    ASSERT_TRUE(metrics.ok()) << metrics.status();
+    EXPECT_EQ(metrics->status, 200);
+    EXPECT_EQ(metrics->content_type, "text/plain; version=0.0.4; charset=utf-8");
+    EXPECT_TRUE(absl::StrContains(metrics->body, "# TYPE baton_requests_total counter\n"));
+    EXPECT_TRUE(absl::StrContains(metrics->body, "# TYPE baton_request_duration_seconds histogram\n"));
+    EXPECT_TRUE(absl::StrContains(metrics->body, "baton_requests_in_flight "));
+    absl::StatusOr<HttpResponse> healthz = HttpGet(suite().metrics_port(name), "/healthz");
+    ASSERT_TRUE(healthz.ok());
+    EXPECT_EQ(healthz->status, 200);
+    absl::StatusOr<HttpResponse> missing = HttpGet(suite().metrics_port(name), "/nope");
+    ASSERT_TRUE(missing.ok());
+    EXPECT_EQ(missing->status, 404);
+  }
+  absl::StatusOr<HttpResponse> gateway = HttpGet(suite().metrics_port("gateway"), "/metrics");
+  ASSERT_TRUE(gateway.ok());
+  EXPECT_TRUE(absl::StrContains(gateway->body,
+                                "baton_requests_total{method=\"PlaceOrder\",code=\"OK\"}"))
+      << gateway->body;
+  absl::StatusOr<HttpResponse> inventory = HttpGet(suite().metrics_port("inventory"), "/metrics");
+  ASSERT_TRUE(inventory.ok());
+  EXPECT_TRUE(absl::StrContains(inventory->body,
+                                "baton_storage_duration_seconds_count{operation=\"transaction\"}"))
+      << inventory->body;
+  absl::StatusOr<HttpResponse> post = HttpGet(suite().metrics_port("gateway"), "/metrics", "POST");
+  ASSERT_TRUE(post.ok());
+  EXPECT_EQ(post->status, 405);
 }
 
 }  // namespace

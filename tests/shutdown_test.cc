@@ -13,6 +13,8 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "common/testing/time_scale.h"
+#include "tests/testing/http_get.h"
 #include "tests/testing/shop_suite.h"
 
 namespace baton::testing {
@@ -40,10 +42,11 @@ std::unique_ptr<AsyncOrder> StartOrder(ShopSuite& suite, const std::string& sku,
   return order;
 }
 
-// Lets requests just sent reach orders' handler (and its injected delay). Nothing in
-// the suite reports a request before it ends, so this waits; the delays are long
-// enough (>= 1.5 s) that the wait needs no precision.
-void LetRequestsArrive() { absl::SleepFor(absl::Milliseconds(300)); }
+// Waits until orders has `n` requests in flight (its metrics port says so): each is
+// inside its injected delay.
+void AwaitOrdersInFlight(ShopSuite& suite, int n) {
+  ASSERT_TRUE(suite.AwaitMetricAtLeast("orders", "baton_requests_in_flight", n));
+}
 
 TEST(ShutdownTest, SigtermDuringTrafficFinishesInFlightAndExitsZero) {
   absl::StatusOr<std::unique_ptr<ShopSuite>> suite = ShopSuite::Start();
@@ -52,7 +55,7 @@ TEST(ShutdownTest, SigtermDuringTrafficFinishesInFlightAndExitsZero) {
   ASSERT_TRUE(shop.AddProduct("drain-tea", 100, 100).ok());
   std::vector<std::unique_ptr<AsyncOrder>> orders;
   for (int i = 0; i < 4; ++i) orders.push_back(StartOrder(shop, "drain-tea", "orders=delay:1500ms"));
-  LetRequestsArrive();
+  AwaitOrdersInFlight(shop, 4);
 
   shop.process("orders").Signal(SIGTERM);
   for (auto& order : orders) {
@@ -74,7 +77,7 @@ TEST(ShutdownTest, DrainTimeoutCancelsStragglersAndExitsZero) {
   ShopSuite& shop = **suite;
   ASSERT_TRUE(shop.AddProduct("straggler-tea", 100, 10).ok());
   auto order = StartOrder(shop, "straggler-tea", "orders=delay:20s");
-  LetRequestsArrive();
+  AwaitOrdersInFlight(shop, 1);
 
   const absl::Time signalled = absl::Now();
   shop.process("orders").Signal(SIGTERM);
@@ -82,7 +85,7 @@ TEST(ShutdownTest, DrainTimeoutCancelsStragglersAndExitsZero) {
   EXPECT_EQ(order->status.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_TRUE(absl::StrContains(order->status.error_message(), "shutting down"))
       << order->status.error_message();
-  EXPECT_LT(absl::Now() - signalled, absl::Seconds(5));
+  EXPECT_LT(absl::Now() - signalled, absl::Seconds(5) * TimeScale());
   EXPECT_EQ(shop.process("orders").WaitFor(absl::Seconds(10)), 0);
   EXPECT_EQ(shop.Available("straggler-tea"), 10);
 }
@@ -104,11 +107,14 @@ TEST(ShutdownTest, DrainingServerIsNotServingAndRefusesNewRequests) {
   EXPECT_EQ(update.status(), grpc::health::v1::HealthCheckResponse::SERVING);
 
   auto slow = StartOrder(shop, "health-tea", "orders=delay:1500ms");
-  LetRequestsArrive();
+  AwaitOrdersInFlight(shop, 1);
   shop.process("orders").Signal(SIGTERM);
 
   ASSERT_TRUE(watch->Read(&update));
   EXPECT_EQ(update.status(), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  absl::StatusOr<HttpResponse> healthz = HttpGet(shop.metrics_port("orders"), "/healthz");
+  ASSERT_TRUE(healthz.ok()) << healthz.status();
+  EXPECT_EQ(healthz->status, 503);
   EXPECT_FALSE(watch->Read(&update));  // The server ends watches when it drains.
   EXPECT_TRUE(watch->Finish().ok());
 

@@ -14,6 +14,7 @@
 #include "common/rpc/metadata_table.h"
 #include "common/rpc/testing/hop_client.h"
 #include "common/rpc/testing/hop_server.h"
+#include "common/testing/time_scale.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -21,6 +22,8 @@
 
 namespace baton::rpc::testing {
 namespace {
+
+using ::baton::testing::Scaled;
 
 using ::testing::HasSubstr;
 
@@ -83,9 +86,9 @@ TEST_F(ChainTest, BudgetsDecreaseAlongTheHopsAndComeBackAsATrail) {
 
 TEST_F(ChainTest, DeadlineDuringLastHopsWorkEndsEveryHopNearTheDeadline) {
   Build();
-  Result result = caller_->Call(Work(5000), absl::Milliseconds(200));
+  Result result = caller_->Call(Work(5000), Scaled(absl::Milliseconds(200)));
   EXPECT_EQ(result.status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
-  EXPECT_GE(result.elapsed, absl::Milliseconds(150));
+  EXPECT_GE(result.elapsed, Scaled(absl::Milliseconds(150)));
   EXPECT_LT(result.elapsed, absl::Seconds(2));  // Not C's five seconds of work.
   std::optional<HopServer::WorkRecord> work = c_->WaitForWorkEnded(1, absl::Seconds(5));
   ASSERT_TRUE(work.has_value());
@@ -95,7 +98,7 @@ TEST_F(ChainTest, DeadlineDuringLastHopsWorkEndsEveryHopNearTheDeadline) {
   EXPECT_EQ(work->context_cause.code(), absl::StatusCode::kDeadlineExceeded)
       << work->context_cause;
   // C stopped when its (propagated, slightly shorter) deadline passed, not later.
-  EXPECT_LT(work->ended - work->started, absl::Milliseconds(400));
+  EXPECT_LT(work->ended - work->started, Scaled(absl::Milliseconds(400)));
 }
 
 TEST_F(ChainTest, CallerCancelReachesTheLastHop) {

@@ -17,3 +17,8 @@ ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(10),
 ABSL_FLAG(std::string, log_format, "json", "Log lines as json or text.");
 ABSL_FLAG(bool, enable_fault_injection, false,
           "Honour the x-baton-fault request header (tests and demos only).");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "HOST:PORT for the HTTP metrics port: /metrics (Prometheus text) and /healthz "
+          "(503 while draining). Off when empty.");
+ABSL_FLAG(std::string, metrics_port_file, "",
+          "If set, the metrics port actually bound is written to this file.");

@@ -9,6 +9,9 @@
 //   --drain_timeout=10s         how long in-flight requests may finish on SIGTERM
 //   --log_format=json           json | text
 //   --enable_fault_injection    honour x-baton-fault (fault_injection.h); off by default
+//   --metrics_listen=HOST:PORT  serve /metrics (Prometheus) and /healthz over HTTP; off
+//                               when empty
+//   --metrics_port_file=PATH    write the metrics port actually bound here
 #ifndef BATON_COMMON_RUNTIME_SERVICE_FLAGS_H_
 #define BATON_COMMON_RUNTIME_SERVICE_FLAGS_H_
 
@@ -23,5 +26,7 @@ ABSL_DECLARE_FLAG(std::string, storage);
 ABSL_DECLARE_FLAG(absl::Duration, drain_timeout);
 ABSL_DECLARE_FLAG(std::string, log_format);
 ABSL_DECLARE_FLAG(bool, enable_fault_injection);
+ABSL_DECLARE_FLAG(std::string, metrics_listen);
+ABSL_DECLARE_FLAG(std::string, metrics_port_file);
 
 #endif  // BATON_COMMON_RUNTIME_SERVICE_FLAGS_H_

@@ -1,6 +1,7 @@
 #include "common/runtime/service_main.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <utility>
@@ -13,9 +14,12 @@
 #include "common/rpc/json_object.h"
 #include "common/rpc/metadata_table.h"
 #include "common/runtime/adapter_flags.h"
-#include "common/runtime/fault_injecting_database.h"
+#include "common/runtime/hooked_database.h"
 #include "common/runtime/fault_injection.h"
 #include "common/runtime/health_service.h"
+#include "common/runtime/metrics/metrics_http_server.h"
+#include "common/runtime/metrics/metrics_registry.h"
+#include "common/runtime/service_metrics.h"
 #include "common/runtime/service_flags.h"
 #include "common/runtime/shutdown_signal.h"
 #include "grpcpp/create_channel.h"
@@ -45,17 +49,18 @@ absl::Status WritePortFile(const std::string& path, int port) {
   {
     std::ofstream out(partial, std::ios::trunc);
     out << port << "\n";
-    if (!out.good()) return absl::UnavailableError("cannot write --port_file " + path);
+    if (!out.good()) return absl::UnavailableError("cannot write the port file " + path);
   }
   // Readers never see a half-written file.
   if (std::rename(partial.c_str(), path.c_str()) != 0) {
-    return absl::UnavailableError("cannot write --port_file " + path);
+    return absl::UnavailableError("cannot write the port file " + path);
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<rpc::ServerAdapter::Options> AdapterOptions(const ServiceDefinition& definition,
-                                                           const FaultInjector* faults) {
+                                                           const FaultInjector* faults,
+                                                           ServiceMetrics* metrics) {
   absl::StatusOr<rpc::ServerAdapter::Options> options =
       AdapterOptionsFromFlags(definition.name);
   if (!options.ok()) return options.status();
@@ -64,7 +69,11 @@ absl::StatusOr<rpc::ServerAdapter::Options> AdapterOptions(const ServiceDefiniti
     return absl::InvalidArgumentError("--log_format: must be json or text, not \"" + format +
                                       "\"");
   }
-  options->log_sink = TextLogs() ? rpc::LogTextToStderr : rpc::LogToStderr;
+  options->log_sink = [write = TextLogs() ? rpc::LogTextToStderr : rpc::LogToStderr,
+                       metrics](const rpc::RequestLog& log) {
+    write(log);
+    metrics->RecordRequest(log);
+  };
   options->policy.metadata.edge = definition.edge;
   if (faults != nullptr) {
     options->policy.metadata.allowlist.emplace_back(rpc::kFaultHeader);
@@ -79,7 +88,7 @@ absl::StatusOr<rpc::ServerAdapter::Options> AdapterOptions(const ServiceDefiniti
 }
 
 absl::StatusOr<std::unique_ptr<storage::Database>> OpenStorage(
-    const ServiceDefinition& definition, const FaultInjector* faults) {
+    const ServiceDefinition& definition, const FaultInjector* faults, ServiceMetrics* metrics) {
   std::string url = absl::GetFlag(FLAGS_storage);
   if (url.empty()) url = absl::StrCat("sqlite://", definition.name, ".db");
   absl::StatusOr<std::unique_ptr<storage::Database>> database = storage::OpenDatabase(url);
@@ -92,8 +101,15 @@ absl::StatusOr<std::unique_ptr<storage::Database>> OpenStorage(
       !migrated.ok()) {
     return migrated;
   }
-  if (faults == nullptr) return database;
-  return std::make_unique<FaultInjectingDatabase>(*std::move(database), faults);
+  HookedDatabase::Hooks hooks;
+  if (faults != nullptr) {
+    hooks.before = [faults](const Context& ctx) { return faults->Inject(ctx, FaultPoint::kStorage); };
+  }
+  hooks.after = [metrics](std::string_view operation, absl::Duration took,
+                          const absl::Status& status) {
+    metrics->RecordStorage(operation, took, status);
+  };
+  return std::make_unique<HookedDatabase>(*std::move(database), std::move(hooks));
 }
 
 }  // namespace
@@ -140,14 +156,18 @@ int RunService(const ServiceDefinition& definition, int argc, char** argv) {
   if (absl::GetFlag(FLAGS_enable_fault_injection)) {
     faults = std::make_unique<FaultInjector>(name);
   }
-  absl::StatusOr<rpc::ServerAdapter::Options> options = AdapterOptions(definition, faults.get());
+  MetricsRegistry registry;
+  ServiceMetrics metrics(&registry);
+  absl::StatusOr<rpc::ServerAdapter::Options> options =
+      AdapterOptions(definition, faults.get(), &metrics);
   if (!options.ok()) return Fail(name, 2, options.status());
   rpc::ServerAdapter adapter(*std::move(options));
+  metrics.Observe(&adapter);
 
   std::unique_ptr<storage::Database> database;
   if (!definition.migrations.empty()) {
     absl::StatusOr<std::unique_ptr<storage::Database>> opened =
-        OpenStorage(definition, faults.get());
+        OpenStorage(definition, faults.get(), &metrics);
     if (!opened.ok()) return Fail(name, 1, opened.status());
     database = *std::move(opened);
   }
@@ -177,13 +197,35 @@ int RunService(const ServiceDefinition& definition, int argc, char** argv) {
     health.SetStatus(service, grpc::health::v1::HealthCheckResponse::SERVING);
   }
   health.SetStatus("", grpc::health::v1::HealthCheckResponse::SERVING);
+  std::atomic<bool> serving{true};
+  std::unique_ptr<MetricsHttpServer> metrics_server;
+  if (const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+      !metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<MetricsHttpServer>> started = MetricsHttpServer::Start(
+        metrics_listen, &registry, [&serving] { return serving.load(); });
+    if (!started.ok()) {
+      server->Shutdown();
+      return Fail(name, 1, started.status());
+    }
+    metrics_server = *std::move(started);
+    if (const std::string path = absl::GetFlag(FLAGS_metrics_port_file); !path.empty()) {
+      if (absl::Status written = WritePortFile(path, metrics_server->port()); !written.ok()) {
+        server->Shutdown();
+        return Fail(name, 1, written);
+      }
+    }
+  }
+  // Last: whoever waits for this file may use every port at once.
   if (const std::string path = absl::GetFlag(FLAGS_port_file); !path.empty()) {
     if (absl::Status written = WritePortFile(path, port); !written.ok()) {
       server->Shutdown();
       return Fail(name, 1, written);
     }
   }
-  LogEvent(name, "serving", {{"listen", listen}, {"port", absl::StrCat(port)}});
+  LogEvent(name, "serving",
+           {{"listen", listen},
+            {"port", absl::StrCat(port)},
+            {"metrics_port", metrics_server ? absl::StrCat(metrics_server->port()) : "off"}});
 
   const std::string why = shutdown.Wait();
   const absl::Duration drain = absl::GetFlag(FLAGS_drain_timeout);
@@ -192,6 +234,7 @@ int RunService(const ServiceDefinition& definition, int argc, char** argv) {
            {{"signal", why},
             {"in_flight", absl::StrCat(adapter.in_flight())},
             {"drain_timeout", absl::FormatDuration(drain)}});
+  serving = false;
   health.Shutdown();
   adapter.StartDraining(absl::UnavailableError(absl::StrCat(name, " is shutting down")));
   if (!adapter.WaitForIdle(drain_deadline)) {

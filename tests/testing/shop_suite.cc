@@ -5,12 +5,15 @@
 
 #include <cstdlib>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "tests/testing/http_get.h"
 
 namespace baton::testing {
 namespace {
@@ -95,8 +98,11 @@ absl::StatusOr<std::unique_ptr<ShopSuite>> ShopSuite::Start(Options options) {
 absl::Status ShopSuite::StartService(const std::string& name, std::vector<std::string> flags,
                                      const Options& options) {
   const std::string port_file = absl::StrCat(dir_, "/", name, ".port");
+  const std::string metrics_port_file = absl::StrCat(dir_, "/", name, ".metrics-port");
   std::vector<std::string> argv = {RunfilePath(absl::StrCat("services/", name, "/", name)),
                                     "--listen=127.0.0.1:0", "--port_file=" + port_file,
+                                    "--metrics_listen=127.0.0.1:0",
+                                    "--metrics_port_file=" + metrics_port_file,
                                     absl::StrCat("--storage=sqlite://", dir_, "/", name, ".db")};
   if (options.fault_injection) argv.push_back("--enable_fault_injection");
   argv.insert(argv.end(), flags.begin(), flags.end());
@@ -113,6 +119,10 @@ absl::Status ShopSuite::StartService(const std::string& name, std::vector<std::s
                         absl::StrCat(name, ": ", port.status().message()));
   }
   addresses_[name] = absl::StrCat("127.0.0.1:", *port);
+  // Written before the gRPC port file, so it is there by now.
+  absl::StatusOr<int> metrics = WaitForPort(metrics_port_file, it->second);
+  if (!metrics.ok()) return metrics.status();
+  metrics_ports_[name] = *metrics;
   return absl::OkStatus();
 }
 
@@ -124,6 +134,28 @@ ShopSuite::~ShopSuite() {
     it->second.Signal(SIGTERM);
     it->second.WaitFor(absl::Seconds(15));
   }
+}
+
+double ShopSuite::Metric(const std::string& service, const std::string& series) const {
+  absl::StatusOr<HttpResponse> response = HttpGet(metrics_ports_.at(service), "/metrics");
+  if (!response.ok()) return -1;
+  for (absl::string_view line : absl::StrSplit(response->body, '\n')) {
+    if (absl::StartsWith(line, series + " ")) {
+      double value = -1;
+      return absl::SimpleAtod(line.substr(series.size() + 1), &value) ? value : -1;
+    }
+  }
+  return -1;
+}
+
+bool ShopSuite::AwaitMetricAtLeast(const std::string& service, const std::string& series,
+                                   double value) const {
+  const absl::Time give_up = absl::Now() + kStartTimeout;
+  while (absl::Now() < give_up) {
+    if (Metric(service, series) >= value) return true;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return false;
 }
 
 std::string ShopSuite::Log(const std::string& service) const {

@@ -49,6 +49,13 @@ class ShopSuite {
   // "127.0.0.1:PORT" of catalog, inventory, orders or gateway.
   const std::string& address(const std::string& service) const { return addresses_.at(service); }
   ChildProcess& process(const std::string& service) { return processes_.at(service); }
+  // The service's metrics port (/metrics, /healthz).
+  int metrics_port(const std::string& service) const { return metrics_ports_.at(service); }
+  // A sample of the service's /metrics: the value of the line starting with `series`
+  // (e.g. "baton_requests_in_flight"), or -1.
+  double Metric(const std::string& service, const std::string& series) const;
+  // Waits (up to 30 s, scaled) until `series` on `service` is at least `value`.
+  bool AwaitMetricAtLeast(const std::string& service, const std::string& series, double value) const;
   // What the service has written to stderr so far (its JSON log lines).
   std::string Log(const std::string& service) const;
   const std::string& api_key() const { return api_key_; }
@@ -74,6 +81,7 @@ class ShopSuite {
 
   std::string dir_;
   std::map<std::string, std::string> addresses_;
+  std::map<std::string, int> metrics_ports_;
   std::map<std::string, ChildProcess> processes_;
   std::string api_key_;
   std::unique_ptr<shop::v1::ShopService::Stub> shop_;
