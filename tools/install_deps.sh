@@ -9,10 +9,13 @@ packages=(
   libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev libpq-dev postgresql libmicrohttpd-dev
 )
-# Extra groups on request: `install_deps.sh go` adds Go for the comparison benchmarks.
+# Extra groups on request: `install_deps.sh go` adds Go for the comparison benchmarks;
+# `install_deps.sh interop` adds the independent clients and tools the tests drive the
+# suite with (Node and npm, Python's grpcio, PyYAML for the deploy/ checks, openssl).
 for extra in "$@"; do
   case "$extra" in
     go) packages+=(golang-go) ;;
+    interop) packages+=(nodejs npm python3-grpcio python3-protobuf python3-yaml openssl) ;;
     *) echo "install_deps.sh: unknown group '$extra'" >&2; exit 2 ;;
   esac
 done

@@ -6,7 +6,12 @@
 #   tools/test.sh --config=asan       # extra flags go to `bazel test`
 set -uo pipefail
 cd "$(dirname "$0")/.."
-tools/install_deps.sh || exit 1
+tools/install_deps.sh interop || exit 1
+# The Node interop client's packages, at the versions package-lock.json pins.
+if [ ! -d tests/interop/node/node_modules/@grpc/grpc-js ] ||
+   [ tests/interop/node/package-lock.json -nt tests/interop/node/node_modules ]; then
+  (cd tests/interop/node && npm ci --no-audit --no-fund --loglevel=error) || exit 1
+fi
 case " $* " in
   *" --config=tsan "*)
     bazel/tsan/build_instrumented_abseil.sh || exit 1

@@ -193,6 +193,15 @@ absl::Status ShopSuite::AddProduct(const std::string& sku, int64_t price_cents, 
   return absl::OkStatus();
 }
 
+absl::Status ShopSuite::WarmUp() {
+  if (absl::Status added = AddProduct("warm-up", 1, 1000000); !added.ok()) return added;
+  auto call = ShopCall(absl::Seconds(30));
+  orders::v1::Order order;
+  grpc::Status status = shop_->PlaceOrder(call.get(), OrderOf("warm-up", {{"warm-up", 1}}), &order);
+  if (!status.ok()) return absl::InternalError("warm-up order: " + status.error_message());
+  return absl::OkStatus();
+}
+
 int64_t ShopSuite::Available(const std::string& sku) {
   inventory::v1::GetStockRequest request;
   request.set_sku(sku);

@@ -72,6 +72,9 @@ class ShopSuite {
 
   // Creates (or replaces) a product with stock, directly in catalog and inventory.
   absl::Status AddProduct(const std::string& sku, int64_t price_cents, int64_t stock);
+  // Places one order through the gateway, so that every connection between the
+  // services is up before a test measures anything against a short deadline.
+  absl::Status WarmUp();
   // Available units of `sku`, from inventory; -1 if the call failed.
   int64_t Available(const std::string& sku);
 

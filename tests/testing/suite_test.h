@@ -15,6 +15,8 @@ class SuiteTest : public ::testing::Test {
   static void SetUpTestSuite() {
     absl::StatusOr<std::unique_ptr<ShopSuite>> started = ShopSuite::Start();
     ASSERT_TRUE(started.ok()) << started.status();
+    absl::Status warm = (*started)->WarmUp();
+    ASSERT_TRUE(warm.ok()) << warm;
     Holder() = *std::move(started);
   }
   static void TearDownTestSuite() { Holder().reset(); }
