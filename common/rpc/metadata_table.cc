@@ -116,6 +116,15 @@ void ParseTrace(const HeaderLookup& lookup, RequestMetadata& out) {
       out.rejected.emplace_back("x-b3-traceid");
     }
   }
+  if (std::optional<std::string_view> cloud = lookup("x-cloud-trace-context")) {
+    std::optional<TraceContext> from_cloud = ParseCloudTrace(*cloud);
+    if (from_cloud.has_value()) {
+      out.had_cloud_trace = true;
+      if (!parent.has_value()) parent = from_cloud;
+    } else {
+      out.rejected.emplace_back("x-cloud-trace-context");
+    }
+  }
   if (parent.has_value()) {
     out.parent_trace = parent;
     out.trace = parent->NewChild();
@@ -238,6 +247,9 @@ std::vector<std::pair<std::string, std::string>> OutgoingHeaders(
     headers.emplace_back("x-b3-sampled", span.sampled ? "1" : "0");
   }
   if (!metadata.baggage.empty()) headers.emplace_back("baggage", metadata.baggage);
+  if (metadata.had_cloud_trace) {
+    headers.emplace_back("x-cloud-trace-context", FormatCloudTrace(span));
+  }
   if (!metadata.ot_span_context.empty()) {
     headers.emplace_back("x-ot-span-context", metadata.ot_span_context);
   }

@@ -8,6 +8,7 @@
 // | tracestate                      | forwarded with a valid traceparent (≤ 512 bytes, ≤ 32 members) | dropped | same value |
 // | baggage                         | forwarded (≤ 8192 bytes, ≤ 180 members) | dropped   | same value           |
 // | b3 / x-b3-traceid, -spanid, -sampled, -flags | trace (if no traceparent) | ignored | b3 + x-b3-*, this hop's span |
+// | x-cloud-trace-context           | trace (if no traceparent or B3)   | ignored         | same trace, this hop's span |
 // | x-ot-span-context               | forwarded (base64, ≤ 1024 bytes)  | dropped         | same value           |
 // | x-baton-identity                | identity (≤ 256 printable)        | dropped         | same value           |
 // | x-baton-tenant                  | tenant (≤ 128 of [A-Za-z0-9._-])  | dropped         | same value           |

@@ -179,3 +179,30 @@ TEST(MetadataTable, OutgoingB3KeepsTheParentLink) {
 
 }  // namespace
 }  // namespace baton::rpc
+
+namespace baton::rpc {
+namespace {
+
+TEST(MetadataTableCloudTrace, StartsTheTraceAndTravelsWithThisHopsSpan) {
+  const std::map<std::string, std::string> headers = {
+      {"x-cloud-trace-context", "105445aa7843bc8bf206b12000100000/123;o=1"}};
+  RequestMetadata md = ParseIncoming(
+      [&](std::string_view name) -> std::optional<std::string_view> {
+        auto it = headers.find(std::string(name));
+        if (it == headers.end()) return std::nullopt;
+        return std::string_view(it->second);
+      },
+      MetadataPolicy{});
+  EXPECT_EQ(md.trace.TraceIdHex(), "105445aa7843bc8bf206b12000100000");
+  ASSERT_TRUE(md.parent_trace.has_value());
+  EXPECT_EQ(md.parent_trace->SpanIdHex(), "000000000000007b");
+  std::string sent;
+  for (const auto& [name, value] : OutgoingHeaders(md, md.trace, MetadataPolicy{})) {
+    if (name == "x-cloud-trace-context") sent = value;
+  }
+  EXPECT_EQ(sent.substr(0, 33), "105445aa7843bc8bf206b12000100000/");
+  EXPECT_NE(sent, "105445aa7843bc8bf206b12000100000/123;o=1");  // This hop's own span.
+}
+
+}  // namespace
+}  // namespace baton::rpc

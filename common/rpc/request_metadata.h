@@ -35,6 +35,7 @@ struct RequestMetadata {
   // Which forms arrived; each is sent on in the same form.
   bool had_traceparent = false;
   bool had_b3 = false;
+  bool had_cloud_trace = false;
   std::string tracestate;     // W3C tracestate, forwarded as is.
   std::string baggage;        // W3C baggage, forwarded as is.
   std::string ot_span_context;  // x-ot-span-context, forwarded as is.

@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "absl/random/random.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
@@ -166,6 +168,48 @@ std::optional<TraceContext> ParseB3Multi(std::string_view trace_id,
 std::string FormatB3Single(const TraceContext& trace, const TraceContext& parent) {
   return absl::StrCat(trace.TraceIdHex(), "-", trace.SpanIdHex(),
                       trace.sampled ? "-1-" : "-0-", parent.SpanIdHex());
+}
+
+std::optional<TraceContext> ParseCloudTrace(std::string_view value) {
+  const size_t slash = value.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  TraceContext trace;
+  const std::string_view trace_hex = value.substr(0, slash);
+  std::string_view rest = value.substr(slash + 1);
+  std::string_view options;
+  if (const size_t semicolon = rest.find(';'); semicolon != std::string_view::npos) {
+    options = rest.substr(semicolon + 1);
+    rest = rest.substr(0, semicolon);
+  }
+  // Its trace ids are lowercase hex in practice, but Google's docs do not promise case.
+  const std::string lower = absl::AsciiStrToLower(absl::string_view(trace_hex.data(), trace_hex.size()));
+  if (!IsLowerHex(lower, 32) || !DecodeHex(lower, trace.trace_id)) return std::nullopt;
+  uint64_t span = 0;
+  if (rest.empty() || rest.size() > 20 ||
+      !absl::SimpleAtoi(absl::string_view(rest.data(), rest.size()), &span) || span == 0) {
+    return std::nullopt;
+  }
+  for (int i = 7; i >= 0; --i) {
+    trace.span_id[i] = static_cast<uint8_t>(span & 0xff);
+    span >>= 8;
+  }
+  if (AllZero(trace.trace_id)) return std::nullopt;
+  if (options.empty()) {
+    trace.sampled = true;
+  } else if (options == "o=1") {
+    trace.sampled = true;
+  } else if (options == "o=0") {
+    trace.sampled = false;
+  } else {
+    return std::nullopt;
+  }
+  return trace;
+}
+
+std::string FormatCloudTrace(const TraceContext& trace) {
+  uint64_t span = 0;
+  for (uint8_t byte : trace.span_id) span = (span << 8) | byte;
+  return absl::StrCat(trace.TraceIdHex(), "/", span, trace.sampled ? ";o=1" : ";o=0");
 }
 
 std::string NewRequestId() {

@@ -48,6 +48,11 @@ std::optional<TraceContext> ParseB3Multi(std::string_view trace_id,
                                          std::string_view sampled, std::string_view flags);
 std::string FormatB3Single(const TraceContext& trace, const TraceContext& parent);
 
+// Google Cloud's x-cloud-trace-context: "<32 hex trace>/<decimal span id>[;o=0|1]"
+// (o=1: sampled). Span id 0 and out-of-range numbers are invalid.
+std::optional<TraceContext> ParseCloudTrace(std::string_view value);
+std::string FormatCloudTrace(const TraceContext& trace);
+
 // Random 16-byte id as a lowercase UUIDv4 text, for request ids.
 std::string NewRequestId();
 

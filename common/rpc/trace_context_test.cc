@@ -93,3 +93,34 @@ TEST(Ids, RequestIdsAreUuidsAndDistinct) {
 
 }  // namespace
 }  // namespace baton::rpc
+
+namespace baton::rpc {
+namespace {
+
+TEST(CloudTrace, ParsesAndFormats) {
+  std::optional<TraceContext> trace =
+      ParseCloudTrace("105445aa7843bc8bf206b12000100000/1;o=1");
+  ASSERT_TRUE(trace.has_value());
+  EXPECT_EQ(trace->TraceIdHex(), "105445aa7843bc8bf206b12000100000");
+  EXPECT_EQ(trace->SpanIdHex(), "0000000000000001");
+  EXPECT_TRUE(trace->sampled);
+  EXPECT_EQ(FormatCloudTrace(*trace), "105445aa7843bc8bf206b12000100000/1;o=1");
+  std::optional<TraceContext> unsampled =
+      ParseCloudTrace("105445AA7843BC8BF206B12000100000/18446744073709551615;o=0");
+  ASSERT_TRUE(unsampled.has_value());
+  EXPECT_FALSE(unsampled->sampled);
+  EXPECT_EQ(unsampled->SpanIdHex(), "ffffffffffffffff");
+}
+
+TEST(CloudTrace, RejectsMalformed) {
+  for (const char* bad : {"", "nosla sh", "105445aa7843bc8bf206b12000100000/",
+                          "105445aa7843bc8bf206b12000100000/0",
+                          "105445aa7843bc8bf206b12000100000/18446744073709551616",
+                          "105445aa/1", "105445aa7843bc8bf206b12000100000/1;o=2",
+                          "00000000000000000000000000000000/1", "zz5445aa7843bc8bf206b12000100000/1"}) {
+    EXPECT_FALSE(ParseCloudTrace(bad).has_value()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace baton::rpc

@@ -22,6 +22,7 @@
 #include "common/runtime/service_metrics.h"
 #include "common/runtime/service_flags.h"
 #include "common/runtime/shutdown_signal.h"
+#include "common/runtime/tls_flags.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/security/credentials.h"
@@ -138,7 +139,10 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ServiceEnvironment::Dial(
   // Keep connections to peers alive through idle NATs and meshes, and notice dead ones.
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  if (!client_tls.target_name.empty()) {
+    args.SetSslTargetNameOverride(client_tls.target_name);
+  }
+  return grpc::CreateCustomChannel(address, client_tls.credentials, args);
 }
 
 int RunService(const ServiceDefinition& definition, int argc, char** argv) {
@@ -171,8 +175,13 @@ int RunService(const ServiceDefinition& definition, int argc, char** argv) {
     if (!opened.ok()) return Fail(name, 1, opened.status());
     database = *std::move(opened);
   }
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> server_credentials =
+      ServerCredentialsFromFlags();
+  if (!server_credentials.ok()) return Fail(name, 2, server_credentials.status());
+  absl::StatusOr<ClientTls> client_tls = ClientTlsFromFlags();
+  if (!client_tls.ok()) return Fail(name, 2, client_tls.status());
   BackgroundWork background({});
-  const ServiceEnvironment env{name, &adapter, database.get(), &background};
+  const ServiceEnvironment env{name, &adapter, database.get(), &background, *client_tls};
   if (definition.command) {
     if (std::optional<int> code = definition.command(env)) return *code;
   }
@@ -186,7 +195,7 @@ int RunService(const ServiceDefinition& definition, int argc, char** argv) {
   if (listen.empty()) listen = definition.default_listen;
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(listen, *server_credentials, &port);
   builder.RegisterService(&health);
   for (const auto& service : *services) builder.RegisterService(service.get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();

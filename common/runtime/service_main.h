@@ -38,6 +38,7 @@
 #include "absl/status/statusor.h"
 #include "common/rpc/server_adapter.h"
 #include "common/runtime/background_work.h"
+#include "common/runtime/tls_flags.h"
 #include "common/storage/database.h"
 #include "common/storage/migrations.h"
 #include "grpcpp/channel.h"
@@ -54,6 +55,8 @@ struct ServiceEnvironment {
   // For work owed after an answer (background_work.h); drained at shutdown after the
   // last request, before the services are destroyed.
   BackgroundWork* background = nullptr;
+  // How Dial() connects: plaintext, or TLS / mTLS from the flags (tls_flags.h).
+  ClientTls client_tls;
 
   // A channel to a downstream service. INVALID_ARGUMENT names `flag` when the address
   // is empty.
