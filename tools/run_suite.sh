@@ -17,11 +17,15 @@ bin="$(bazel info bazel-bin 2>/dev/null)"
 mkdir -p "$data/logs"
 
 declare -A port=([gateway]=$base [catalog]=$((base + 1)) [inventory]=$((base + 2)) [orders]=$((base + 3)))
+# Metrics (/metrics, /healthz) 100 above each gRPC port: 50150–50153 by default.
+declare -A metrics=([gateway]=$((base + 100)) [catalog]=$((base + 101)) [inventory]=$((base + 102)) [orders]=$((base + 103)))
 for name in gateway catalog inventory orders; do
-  if (exec 3<>"/dev/tcp/127.0.0.1/${port[$name]}") 2>/dev/null; then
-    echo "port ${port[$name]} (for $name) is in use; stop what uses it or set BATON_PORT_BASE" >&2
-    exit 1
-  fi
+  for p in "${port[$name]}" "${metrics[$name]}"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      echo "port $p (for $name) is in use; stop what uses it or set BATON_PORT_BASE" >&2
+      exit 1
+    fi
+  done
 done
 
 addr() { echo "127.0.0.1:${port[$1]}"; }
@@ -44,6 +48,7 @@ start() {  # name, flags...
   shift
   rm -f "$data/$name.port"
   "$bin/services/$name/$name" --listen="$(addr "$name")" --port_file="$data/$name.port" \
+    --metrics_listen="127.0.0.1:${metrics[$name]}" \
     --storage="sqlite://$data/$name.db" --enable_fault_injection "$@" \
     2>>"$data/logs/$name.log" &
   pids=("$!" "${pids[@]}")
@@ -98,6 +103,11 @@ Try (grpcurl uses server reflection; no .proto files needed):
     -H 'x-baton-fault: inventory=delay:2s' \\
     -d '{"customer": "ada", "items": [{"sku": "tea-green", "quantity": 1}]}' \\
     $gw baton.shop.v1.ShopService/PlaceOrder
+
+Metrics (Prometheus text) and health over HTTP:
+
+  curl -s 127.0.0.1:${metrics[gateway]}/metrics | grep baton_requests_total
+  curl -s 127.0.0.1:${metrics[orders]}/healthz
 
 Ctrl-C stops all four.
 EOT

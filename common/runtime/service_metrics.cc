@@ -25,7 +25,13 @@ ServiceMetrics::ServiceMetrics(MetricsRegistry* registry)
           "baton_storage_interrupted_total",
           "Storage calls ended early because their Context was cancelled or expired.",
           {"operation"})),
-      registry_(registry) {}
+      registry_(registry) {
+  // Known reasons start at 0, so that rate() and alerts see them before the first one.
+  for (const char* reason : {"expired_on_arrival", "below_min_budget", "shed", "queue_full",
+                             "expired_in_queue", "draining"}) {
+    refused_.Add({reason}, 0);
+  }
+}
 
 void ServiceMetrics::Observe(const rpc::ServerAdapter* adapter) {
   registry_->Gauge("baton_requests_in_flight", "Requests received and not yet answered.",
