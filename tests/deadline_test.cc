@@ -170,8 +170,7 @@ TEST(DeadlineAnswerTest, ExactBudgetHeaderGetsTheServersAnswerAndTrail) {
   // here so that the behaviour holds on a loaded machine and under sanitizers too.
   const std::vector<std::string> slack = {
       "--propagation_slack=" + absl::FormatDuration(Scaled(absl::Milliseconds(50)))};
-  absl::StatusOr<std::unique_ptr<ShopSuite>> started = ShopSuite::Start(
-      {.flags = {{"gateway", slack}, {"orders", slack}, {"catalog", slack}, {"inventory", slack}}});
+  absl::StatusOr<std::unique_ptr<ShopSuite>> started = ShopSuite::Start({.common_flags = slack});
   ASSERT_TRUE(started.ok()) << started.status();
   ShopSuite& shop = **started;
   ASSERT_TRUE(shop.AddProduct("dl-trail", 100, 10).ok());

@@ -15,7 +15,13 @@ packages=(
 for extra in "$@"; do
   case "$extra" in
     go) packages+=(golang-go) ;;
-    interop) packages+=(nodejs npm python3-grpcio python3-protobuf python3-yaml openssl) ;;
+    interop)
+      packages+=(python3-grpcio python3-protobuf python3-yaml openssl)
+      # A Node 20 that brings its own npm (as NodeSource's does) conflicts with Debian's
+      # npm package: take Debian's only when there is no node or npm at all.
+      command -v node >/dev/null || packages+=(nodejs)
+      command -v npm >/dev/null || packages+=(npm)
+      ;;
     *) echo "install_deps.sh: unknown group '$extra'" >&2; exit 2 ;;
   esac
 done

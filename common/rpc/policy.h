@@ -28,8 +28,10 @@ struct DeadlinePolicy {
   // Longest deadline a call may have here; longer ones are cut to it.
   absl::Duration max_deadline = absl::Seconds(60);
   // Taken off the remaining budget on each outbound call, so the callee gives up
-  // (and answers) before the caller's own deadline passes.
-  absl::Duration propagation_slack = absl::Milliseconds(2);
+  // (and answers, with its trail) before the caller's own deadline passes. It must
+  // cover an answer's way back: a network hop and a little processing. 5 ms holds on a
+  // loaded host; across a slow network, raise it.
+  absl::Duration propagation_slack = absl::Milliseconds(5);
   // An outbound call with less budget than this is failed without being sent.
   absl::Duration min_outbound_budget = absl::Milliseconds(1);
   Enforcement enforcement = Enforcement::kEnforce;

@@ -16,7 +16,7 @@ ABSL_FLAG(absl::Duration, max_deadline, absl::Seconds(60),
 ABSL_FLAG(baton::rpc::Enforcement, deadline_enforcement, baton::rpc::Enforcement::kEnforce,
           "enforce: reject what cannot finish; observe: only count and log it; off: "
           "no deadline admission or propagation.");
-ABSL_FLAG(absl::Duration, propagation_slack, absl::Milliseconds(2),
+ABSL_FLAG(absl::Duration, propagation_slack, absl::Milliseconds(5),
           "Taken off the remaining budget on each outbound call.");
 ABSL_FLAG(absl::Duration, min_outbound_budget, absl::Milliseconds(1),
           "An outbound call with less budget than this fails without being sent.");

@@ -4,7 +4,7 @@
 //   --default_deadline=10s       deadline of a call that arrives without one
 //   --max_deadline=60s           longer deadlines are cut to this
 //   --deadline_enforcement=enforce   enforce | observe | off
-//   --propagation_slack=2ms      taken off the budget on each outbound call
+//   --propagation_slack=5ms      taken off the budget on each outbound call
 //   --min_outbound_budget=1ms    outbound calls with less budget are not sent
 //   --worker_threads=8           handler threads
 //   --queue_bound=256            requests that may wait for a thread

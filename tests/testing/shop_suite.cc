@@ -105,6 +105,7 @@ absl::Status ShopSuite::StartService(const std::string& name, std::vector<std::s
                                     "--metrics_port_file=" + metrics_port_file,
                                     absl::StrCat("--storage=sqlite://", dir_, "/", name, ".db")};
   if (options.fault_injection) argv.push_back("--enable_fault_injection");
+  argv.insert(argv.end(), options.common_flags.begin(), options.common_flags.end());
   argv.insert(argv.end(), flags.begin(), flags.end());
   if (auto extra = options.flags.find(name); extra != options.flags.end()) {
     argv.insert(argv.end(), extra->second.begin(), extra->second.end());

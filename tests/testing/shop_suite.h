@@ -32,7 +32,9 @@ class ShopSuite {
   struct Options {
     bool fault_injection = true;
     // Extra flags per service name ("orders" → {"--drain_timeout=5s"}).
-    std::map<std::string, std::vector<std::string>> flags;
+    std::map<std::string, std::vector<std::string>> flags = {};
+    // Extra flags for all four.
+    std::vector<std::string> common_flags = {};
   };
 
   static absl::StatusOr<std::unique_ptr<ShopSuite>> Start(Options options);

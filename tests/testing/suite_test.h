@@ -12,14 +12,18 @@ namespace baton::testing {
 
 class SuiteTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    absl::StatusOr<std::unique_ptr<ShopSuite>> started = ShopSuite::Start();
+  static void SetUpTestSuite() { StartSuite({}); }
+  static void TearDownTestSuite() { Holder().reset(); }
+
+  // For fixtures that need their suite started with other options (in their own
+  // SetUpTestSuite).
+  static void StartSuite(ShopSuite::Options options) {
+    absl::StatusOr<std::unique_ptr<ShopSuite>> started = ShopSuite::Start(std::move(options));
     ASSERT_TRUE(started.ok()) << started.status();
     absl::Status warm = (*started)->WarmUp();
     ASSERT_TRUE(warm.ok()) << warm;
     Holder() = *std::move(started);
   }
-  static void TearDownTestSuite() { Holder().reset(); }
 
   void SetUp() override { ASSERT_NE(Holder(), nullptr) << "the suite did not start"; }
 
