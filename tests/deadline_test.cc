@@ -8,8 +8,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "gtest/gtest.h"
 #include "common/testing/time_scale.h"
+#include "gtest/gtest.h"
 #include "tests/testing/suite_test.h"
 
 namespace baton::testing {
@@ -53,8 +53,8 @@ std::string LogLine(const std::string& log, const std::string& method,
 
 // Waits (boundedly) for the log line of `method` for `request_id` in `service`'s log:
 // a line is written when the request ends, which may be after its caller has moved on.
-std::string AwaitLogLine(ShopSuite& suite, const std::string& service,
-                         const std::string& method, const std::string& request_id) {
+std::string AwaitLogLine(ShopSuite& suite, const std::string& service, const std::string& method,
+                         const std::string& request_id) {
   const absl::Time give_up = absl::Now() + absl::Seconds(10);
   std::string line;
   while ((line = LogLine(suite.Log(service), method, request_id)).empty() &&
@@ -77,9 +77,10 @@ double DurationMs(const std::string& line) {
 
 TEST_F(DeadlineTest, DeadlineWithSlowInventoryAbandonsWorkAndReleases) {
   ASSERT_TRUE(suite().AddProduct("dl-tea", 100, 10).ok());
-  auto call = suite().ShopCall(Scaled(absl::Milliseconds(100)),
-                               {{"x-request-id", "dl-slow-inventory"},
-                                {"x-baton-fault", Fault("inventory=delay:", absl::Milliseconds(500))}});
+  auto call =
+      suite().ShopCall(Scaled(absl::Milliseconds(100)),
+                       {{"x-request-id", "dl-slow-inventory"},
+                        {"x-baton-fault", Fault("inventory=delay:", absl::Milliseconds(500))}});
   orders::v1::Order order;
   const absl::Time start = absl::Now();
   grpc::Status status =
@@ -106,9 +107,10 @@ TEST_F(DeadlineTest, DeadlineAfterTheReservationReleasesIt) {
   ASSERT_TRUE(suite().AddProduct("dl-kettle", 100, 5).ok());
   // Inventory reserves at once, but its answer is late: the deadline passes after the
   // stock was taken, and orders must give it back.
-  auto call = suite().ShopCall(Scaled(absl::Milliseconds(150)),
-                               {{"x-request-id", "dl-late-reply"},
-                                {"x-baton-fault", Fault("inventory.reply=delay:", absl::Seconds(1))}});
+  auto call =
+      suite().ShopCall(Scaled(absl::Milliseconds(150)),
+                       {{"x-request-id", "dl-late-reply"},
+                        {"x-baton-fault", Fault("inventory.reply=delay:", absl::Seconds(1))}});
   orders::v1::Order order;
   grpc::Status status = suite().shop().PlaceOrder(
       call.get(), OrderOf("dl-reply-customer", {{"dl-kettle", 2}}), &order);
@@ -123,9 +125,10 @@ TEST_F(DeadlineTest, DeadlineAfterTheReservationReleasesIt) {
 
 TEST_F(DeadlineTest, DeadlineWithSlowStorageAbandonsWork) {
   ASSERT_TRUE(suite().AddProduct("dl-coffee", 100, 10).ok());
-  auto call = suite().ShopCall(Scaled(absl::Milliseconds(150)),
-                               {{"x-request-id", "dl-slow-storage"},
-                                {"x-baton-fault", Fault("orders.storage=delay:", absl::Seconds(2))}});
+  auto call =
+      suite().ShopCall(Scaled(absl::Milliseconds(150)),
+                       {{"x-request-id", "dl-slow-storage"},
+                        {"x-baton-fault", Fault("orders.storage=delay:", absl::Seconds(2))}});
   orders::v1::Order order;
   grpc::Status status = suite().shop().PlaceOrder(
       call.get(), OrderOf("dl-storage-customer", {{"dl-coffee", 1}}), &order);
@@ -168,8 +171,8 @@ TEST_F(DeadlineTest, ClientCancelMidOrderAbandonsWorkAndReleases) {
 TEST(DeadlineAnswerTest, ExactBudgetHeaderGetsTheServersAnswerAndTrail) {
   // Each hop answers a propagation slack before its caller's timer; the slack is wide
   // here so that the behaviour holds on a loaded machine and under sanitizers too.
-  const std::vector<std::string> slack = {
-      "--propagation_slack=" + absl::FormatDuration(Scaled(absl::Milliseconds(50)))};
+  const std::vector<std::string> slack = {"--propagation_slack=" +
+                                          absl::FormatDuration(Scaled(absl::Milliseconds(50)))};
   absl::StatusOr<std::unique_ptr<ShopSuite>> started = ShopSuite::Start({.common_flags = slack});
   ASSERT_TRUE(started.ok()) << started.status();
   ShopSuite& shop = **started;

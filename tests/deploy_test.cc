@@ -11,7 +11,8 @@ namespace baton::testing {
 namespace {
 
 void RunCheck(const std::string& check) {
-  std::vector<std::string> argv = {"/usr/bin/python3", RunfilePath("deploy/check_deploy.py"), check};
+  std::vector<std::string> argv = {"/usr/bin/python3", RunfilePath("deploy/check_deploy.py"),
+                                   check};
   for (const char* service : {"catalog", "inventory", "orders", "gateway"}) {
     argv.push_back(std::string("--binary=") + service + "=" +
                    RunfilePath(std::string("services/") + service + "/" + service));

@@ -118,8 +118,7 @@ TEST_F(OrderFlowTest, BadOrdersGetClearStatusesAndChangeNothing) {
 TEST_F(OrderFlowTest, MissingOrWrongKeyIsUnauthenticated) {
   grpc::ClientContext no_key;
   orders::v1::Order order;
-  grpc::Status status =
-      suite().shop().PlaceOrder(&no_key, OrderOf("ada", {{"x", 1}}), &order);
+  grpc::Status status = suite().shop().PlaceOrder(&no_key, OrderOf("ada", {{"x", 1}}), &order);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_TRUE(absl::StrContains(status.error_message(), "x-api-key"));
 
@@ -131,8 +130,8 @@ TEST_F(OrderFlowTest, MissingOrWrongKeyIsUnauthenticated) {
 
 TEST_F(OrderFlowTest, ClientCannotSpoofInternalHeaders) {
   ASSERT_TRUE(suite().AddProduct("spoof-tea", 100, 5).ok());
-  auto call = suite().ShopCall(absl::Seconds(5), {{"x-baton-identity", "mallory"},
-                                                  {"x-baton-tenant", "other"}});
+  auto call = suite().ShopCall(absl::Seconds(5),
+                               {{"x-baton-identity", "mallory"}, {"x-baton-tenant", "other"}});
   orders::v1::Order order;
   grpc::Status status =
       suite().shop().PlaceOrder(call.get(), OrderOf("ada", {{"spoof-tea", 1}}), &order);
@@ -150,8 +149,7 @@ TEST_F(OrderFlowTest, AnotherIdentityCannotReadTheOrder) {
   ASSERT_TRUE(suite().AddProduct("own-tea", 100, 5).ok());
   auto call = suite().ShopCall(absl::Seconds(5));
   orders::v1::Order order;
-  ASSERT_TRUE(
-      suite().shop().PlaceOrder(call.get(), OrderOf("ada", {{"own-tea", 1}}), &order).ok());
+  ASSERT_TRUE(suite().shop().PlaceOrder(call.get(), OrderOf("ada", {{"own-tea", 1}}), &order).ok());
   // Straight to orders (inside the mesh) as someone else.
   grpc::ClientContext other;
   other.AddMetadata("x-baton-identity", "someone-else");

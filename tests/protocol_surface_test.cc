@@ -3,12 +3,12 @@
 #include <memory>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
-#include "absl/strings/match.h"
 #include "tests/testing/http_get.h"
 #include "tests/testing/suite_test.h"
 
@@ -50,8 +50,7 @@ TEST_F(ProtocolSurfaceTest, HealthCheckAnswersForServerAndService) {
     HealthCheckRequest request;
     request.set_service("no.such.Service");
     HealthCheckResponse response;
-    EXPECT_EQ(health->Check(&call, request, &response).error_code(),
-              grpc::StatusCode::NOT_FOUND);
+    EXPECT_EQ(health->Check(&call, request, &response).error_code(), grpc::StatusCode::NOT_FOUND);
   }
 }
 
@@ -83,7 +82,8 @@ TEST_F(ProtocolSurfaceTest, ReflectionListsAndDescribesEveryService) {
     EXPECT_TRUE(services.count("grpc.reflection.v1alpha.ServerReflection")) << name;
 
     // `grpcurl describe` of each: the file holding the symbol, with its dependencies.
-    for (const std::string& symbol : {std::string(full_name), std::string("grpc.health.v1.Health")}) {
+    for (const std::string& symbol :
+         {std::string(full_name), std::string("grpc.health.v1.Health")}) {
       ServerReflectionRequest describe;
       describe.set_file_containing_symbol(symbol);
       ServerReflectionResponse described = Reflect(*reflection, describe);
@@ -118,7 +118,8 @@ TEST_F(ProtocolSurfaceTest, MetricsPortServesPrometheusTextAndHealthz) {
     EXPECT_EQ(metrics->status, 200);
     EXPECT_EQ(metrics->content_type, "text/plain; version=0.0.4; charset=utf-8");
     EXPECT_TRUE(absl::StrContains(metrics->body, "# TYPE baton_requests_total counter\n"));
-    EXPECT_TRUE(absl::StrContains(metrics->body, "# TYPE baton_request_duration_seconds histogram\n"));
+    EXPECT_TRUE(
+        absl::StrContains(metrics->body, "# TYPE baton_request_duration_seconds histogram\n"));
     EXPECT_TRUE(absl::StrContains(metrics->body, "baton_requests_in_flight "));
     absl::StatusOr<HttpResponse> healthz = HttpGet(suite().metrics_port(name), "/healthz");
     ASSERT_TRUE(healthz.ok());
@@ -129,8 +130,8 @@ TEST_F(ProtocolSurfaceTest, MetricsPortServesPrometheusTextAndHealthz) {
   }
   absl::StatusOr<HttpResponse> gateway = HttpGet(suite().metrics_port("gateway"), "/metrics");
   ASSERT_TRUE(gateway.ok());
-  EXPECT_TRUE(absl::StrContains(gateway->body,
-                                "baton_requests_total{method=\"PlaceOrder\",code=\"OK\"}"))
+  EXPECT_TRUE(
+      absl::StrContains(gateway->body, "baton_requests_total{method=\"PlaceOrder\",code=\"OK\"}"))
       << gateway->body;
   absl::StatusOr<HttpResponse> inventory = HttpGet(suite().metrics_port("inventory"), "/metrics");
   ASSERT_TRUE(inventory.ok());

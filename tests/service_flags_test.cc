@@ -36,7 +36,8 @@ TEST(ServiceFlags, HelpDescribesTheService) {
 }
 
 TEST(ServiceFlags, BadValuesStopTheStartNamingTheFlag) {
-  const std::string tmp = std::getenv("TEST_TMPDIR") != nullptr ? std::getenv("TEST_TMPDIR") : "/tmp";
+  const std::string tmp =
+      std::getenv("TEST_TMPDIR") != nullptr ? std::getenv("TEST_TMPDIR") : "/tmp";
   const struct {
     std::vector<std::string> flags;
     int code;
@@ -47,7 +48,8 @@ TEST(ServiceFlags, BadValuesStopTheStartNamingTheFlag) {
       {{"--log_format=xml"}, 2, "--log_format"},
       {{"--default_deadline=0s"}, 2, "default_deadline"},
       {{"--worker_threads=0"}, 2, "worker_threads"},
-      {{"--listen=256.1.1.1:1", "--storage=sqlite://" + tmp + "/listen.db"}, 1,
+      {{"--listen=256.1.1.1:1", "--storage=sqlite://" + tmp + "/listen.db"},
+       1,
        "cannot listen on 256.1.1.1:1"},
   };
   for (const auto& bad : cases) {
@@ -58,7 +60,8 @@ TEST(ServiceFlags, BadValuesStopTheStartNamingTheFlag) {
 }
 
 TEST(ServiceFlags, DownstreamAddressIsRequired) {
-  const std::string tmp = std::getenv("TEST_TMPDIR") != nullptr ? std::getenv("TEST_TMPDIR") : "/tmp";
+  const std::string tmp =
+      std::getenv("TEST_TMPDIR") != nullptr ? std::getenv("TEST_TMPDIR") : "/tmp";
   Outcome run = RunBinary("orders", {"--catalog_address=", "--storage=sqlite://" + tmp + "/o.db"});
   EXPECT_EQ(run.code, 2) << run.output;
   EXPECT_TRUE(absl::StrContains(run.output, "--catalog_address is required")) << run.output;

@@ -9,11 +9,11 @@
 #include "absl/strings/match.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/testing/time_scale.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
-#include "common/testing/time_scale.h"
 #include "tests/testing/http_get.h"
 #include "tests/testing/shop_suite.h"
 
@@ -54,7 +54,8 @@ TEST(ShutdownTest, SigtermDuringTrafficFinishesInFlightAndExitsZero) {
   ShopSuite& shop = **suite;
   ASSERT_TRUE(shop.AddProduct("drain-tea", 100, 100).ok());
   std::vector<std::unique_ptr<AsyncOrder>> orders;
-  for (int i = 0; i < 4; ++i) orders.push_back(StartOrder(shop, "drain-tea", "orders=delay:1500ms"));
+  for (int i = 0; i < 4; ++i)
+    orders.push_back(StartOrder(shop, "drain-tea", "orders=delay:1500ms"));
   AwaitOrdersInFlight(shop, 4);
 
   shop.process("orders").Signal(SIGTERM);

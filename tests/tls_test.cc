@@ -29,13 +29,14 @@ class TlsTest : public ::testing::Test {
     dir_ = std::string(tmp != nullptr ? tmp : "/tmp") + "/tls";
     ASSERT_EQ(system(("mkdir -p " + dir_).c_str()), 0);
     std::ofstream(dir_ + "/san.cnf") << "subjectAltName=DNS:localhost,IP:127.0.0.1\n";
-    OpenSsl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-             "-nodes", "-keyout", Path("ca.key"), "-out", Path("ca.pem"), "-days", "1", "-subj",
+    OpenSsl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+             "-keyout", Path("ca.key"), "-out", Path("ca.pem"), "-days", "1", "-subj",
              "/CN=baton-test-ca"});
     for (const char* who : {"server", "client"}) {
-      OpenSsl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-               "-keyout", Path(std::string(who) + ".key"), "-out", Path(std::string(who) + ".csr"),
-               "-subj", std::string("/CN=") + (std::string(who) == "server" ? "localhost" : "baton-client")});
+      OpenSsl(
+          {"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+           Path(std::string(who) + ".key"), "-out", Path(std::string(who) + ".csr"), "-subj",
+           std::string("/CN=") + (std::string(who) == "server" ? "localhost" : "baton-client")});
       OpenSsl({"x509", "-req", "-in", Path(std::string(who) + ".csr"), "-CA", Path("ca.pem"),
                "-CAkey", Path("ca.key"), "-CAcreateserial", "-out", Path(std::string(who) + ".pem"),
                "-days", "1", "-extfile", Path("san.cnf")});
@@ -64,8 +65,8 @@ class TlsTest : public ::testing::Test {
     const std::string port_file = Path(name + ".port");
     std::remove(port_file.c_str());  // A previous test's.
     std::vector<std::string> argv = {RunfilePath("services/" + name + "/" + name),
-                                      "--listen=127.0.0.1:0", "--port_file=" + port_file,
-                                      "--storage=sqlite://" + Path(name + ".db")};
+                                     "--listen=127.0.0.1:0", "--port_file=" + port_file,
+                                     "--storage=sqlite://" + Path(name + ".db")};
     argv.insert(argv.end(), flags.begin(), flags.end());
     absl::StatusOr<ChildProcess> process = ChildProcess::Start(argv, Path(name + ".log"));
     EXPECT_TRUE(process.ok()) << process.status();
@@ -149,7 +150,8 @@ TEST_F(TlsTest, OrdersCallsItsBackendsOverMutualTls) {
   grpc::ClientContext place_call;
   place_call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
   orders::v1::Order order;
-  grpc::Status status = orders_stub->PlaceOrder(&place_call, OrderOf("tls", {{"tls-tea", 2}}), &order);
+  grpc::Status status =
+      orders_stub->PlaceOrder(&place_call, OrderOf("tls", {{"tls-tea", 2}}), &order);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(order.total_cents(), 600);
 }

@@ -2,8 +2,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace baton::rpc {
 
@@ -23,8 +23,7 @@ bool ValidEntry(absl::string_view entry) {
   const size_t eq = entry.find('=');
   if (eq == 0 || eq == absl::string_view::npos || eq > 64) return false;
   for (char c : entry.substr(0, eq)) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' &&
-        c != '-') {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
       return false;
     }
   }
@@ -62,8 +61,8 @@ void CallState::AppendDownstreamTrail(std::string_view trail) {
 }
 
 std::string CallState::Trail() const {
-  std::string own = absl::StrCat(policy_->service_name, "=",
-                                 absl::ToInt64Milliseconds(budget_at_arrival_));
+  std::string own =
+      absl::StrCat(policy_->service_name, "=", absl::ToInt64Milliseconds(budget_at_arrival_));
   absl::MutexLock lock(&mu_);
   return downstream_.empty() ? own : absl::StrCat(own, ",", downstream_);
 }

@@ -95,8 +95,7 @@ TEST_F(ChainTest, DeadlineDuringLastHopsWorkEndsEveryHopNearTheDeadline) {
   EXPECT_FALSE(work->completed);
   // Whether C's own timer fired or B's cancel at B's deadline arrived first, C's
   // Context names the deadline as the cause.
-  EXPECT_EQ(work->context_cause.code(), absl::StatusCode::kDeadlineExceeded)
-      << work->context_cause;
+  EXPECT_EQ(work->context_cause.code(), absl::StatusCode::kDeadlineExceeded) << work->context_cause;
   // C stopped when its (propagated, slightly shorter) deadline passed, not later.
   EXPECT_LT(work->ended - work->started, Scaled(absl::Milliseconds(400)));
 }
@@ -129,13 +128,13 @@ TEST_F(ChainTest, CallerCancelReachesTheLastHop) {
 
 TEST_F(ChainTest, RequestIdAndTraceTravelSpansChangePerHop) {
   Build();
-  Result result = caller_->Call(
-      Work(0), absl::Seconds(5),
-      {{"x-request-id", "req-123"},
-       {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
-       {"baggage", "user=alice"},
-       {"x-baton-tenant", "acme"},
-       {"x-baton-criticality", "SHEDDABLE_PLUS"}});
+  Result result =
+      caller_->Call(Work(0), absl::Seconds(5),
+                    {{"x-request-id", "req-123"},
+                     {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+                     {"baggage", "user=alice"},
+                     {"x-baton-tenant", "acme"},
+                     {"x-baton-criticality", "SHEDDABLE_PLUS"}});
   ASSERT_TRUE(result.status.ok()) << result.status.error_message();
   const auto& hops = result.response.hops();
   ASSERT_EQ(hops.size(), 3);
@@ -165,9 +164,8 @@ TEST_F(ChainTest, NoTraceArrivingStartsOneThatEveryHopShares) {
 
 TEST_F(ChainTest, CredentialsAreNotForwarded) {
   Build();
-  Result result = caller_->Call(
-      Work(0), absl::Seconds(5),
-      {{"authorization", "Bearer secret"}, {"x-api-key", "key-1"}});
+  Result result = caller_->Call(Work(0), absl::Seconds(5),
+                                {{"authorization", "Bearer secret"}, {"x-api-key", "key-1"}});
   ASSERT_TRUE(result.status.ok());
   for (const auto& hop : result.response.hops()) {
     EXPECT_FALSE(hop.saw_credentials()) << hop.service();
@@ -182,9 +180,9 @@ TEST_F(ChainTest, MalformedHeadersAreDroppedNotForwarded) {
                                  {"x-baton-criticality", "URGENT"}});
   ASSERT_TRUE(result.status.ok());
   const auto& hops = result.response.hops();
-  EXPECT_THAT(hops[0].rejected_headers(),
-              ::testing::UnorderedElementsAre("traceparent", "x-request-id",
-                                              "x-baton-criticality"));
+  EXPECT_THAT(
+      hops[0].rejected_headers(),
+      ::testing::UnorderedElementsAre("traceparent", "x-request-id", "x-baton-criticality"));
   EXPECT_TRUE(hops[1].rejected_headers().empty());  // Nothing bad travelled on.
   EXPECT_EQ(hops[1].request_id(), hops[0].request_id());
 }
@@ -234,7 +232,8 @@ TEST_F(ChainTest, OffModeNeitherRejectsNorPropagatesDeadlines) {
 
 TEST_F(ChainTest, ServiceCapIsNamedInTheStatus) {
   Build([](HopServer::Options& options) {
-    if (options.name == "A") options.adapter.policy.deadlines.max_deadline = absl::Milliseconds(200);
+    if (options.name == "A")
+      options.adapter.policy.deadlines.max_deadline = absl::Milliseconds(200);
   });
   // The caller allows 10 s, but A caps every call at 200 ms: A answers, naming its cap.
   Result result = caller_->Call(Work(5000), absl::Seconds(10));
@@ -259,12 +258,12 @@ TEST_F(ChainTest, CallWithoutDeadlineGetsTheDefaultAndOneAboveTheCapIsCut) {
 
 TEST_F(ChainTest, EnvoyExpectedTimeoutOnlyShortens) {
   Build();
-  Result shorter = caller_->Call(Work(0), absl::Seconds(10),
-                                 {{"x-envoy-expected-rq-timeout-ms", "500"}});
+  Result shorter =
+      caller_->Call(Work(0), absl::Seconds(10), {{"x-envoy-expected-rq-timeout-ms", "500"}});
   ASSERT_TRUE(shorter.status.ok());
   EXPECT_LE(shorter.response.hops(0).remaining_ms(), 500);
-  Result longer = caller_->Call(Work(0), absl::Seconds(1),
-                                {{"x-envoy-expected-rq-timeout-ms", "60000"}});
+  Result longer =
+      caller_->Call(Work(0), absl::Seconds(1), {{"x-envoy-expected-rq-timeout-ms", "60000"}});
   ASSERT_TRUE(longer.status.ok());
   // gRPC's grpc-timeout encoding rounds the caller's 1 s up by up to 10 ms.
   EXPECT_LE(longer.response.hops(0).remaining_ms(), 1010);
@@ -273,17 +272,17 @@ TEST_F(ChainTest, EnvoyExpectedTimeoutOnlyShortens) {
 TEST_F(ChainTest, MalformedOrAbsurdTimeoutHeadersAreIgnored) {
   Build();
   for (const char* bad : {"-5", "0", "abc", "12ms", "99999999999999999999999", "", " 10"}) {
-    Result result = caller_->Call(Work(0), absl::Seconds(2),
-                                  {{"x-envoy-expected-rq-timeout-ms", bad},
-                                   {"x-baton-budget-us", bad}});
+    Result result =
+        caller_->Call(Work(0), absl::Seconds(2),
+                      {{"x-envoy-expected-rq-timeout-ms", bad}, {"x-baton-budget-us", bad}});
     ASSERT_TRUE(result.status.ok()) << bad << ": " << result.status.error_message();
     // The caller's own deadline (rounded up by at most 10 ms by grpc-timeout) rules.
     EXPECT_GT(result.response.hops(0).remaining_ms(), 1500) << bad;
     EXPECT_LE(result.response.hops(0).remaining_ms(), 2010) << bad;
   }
   // A huge but well-formed value cannot extend the deadline either.
-  Result huge = caller_->Call(Work(0), absl::Seconds(2),
-                              {{"x-baton-budget-us", "9000000000000000000"}});
+  Result huge =
+      caller_->Call(Work(0), absl::Seconds(2), {{"x-baton-budget-us", "9000000000000000000"}});
   ASSERT_TRUE(huge.status.ok());
   EXPECT_LE(huge.response.hops(0).remaining_ms(), 2010);
 }

@@ -23,8 +23,8 @@ const AdapterPolicy& DefaultPolicy() {
 bool EndedByContext(grpc::StatusCode code) {
   // What callees and proxies answer when a call is cut short: its deadline, a cancel
   // (TryCancel reports CANCELLED), or a proxy giving up (UNAVAILABLE).
-  return code == grpc::StatusCode::DEADLINE_EXCEEDED ||
-         code == grpc::StatusCode::CANCELLED || code == grpc::StatusCode::UNAVAILABLE;
+  return code == grpc::StatusCode::DEADLINE_EXCEEDED || code == grpc::StatusCode::CANCELLED ||
+         code == grpc::StatusCode::UNAVAILABLE;
 }
 
 }  // namespace
@@ -101,8 +101,8 @@ struct PendingCall::Impl {
     // settled in Wait(). gRPC converts the deadline to its monotonic clock and may
     // fire its timer up to a millisecond or so early by ours.
     // Or the callee said so: it answers a slack (or, deep in a chain, a few) early.
-    ended_by_context = callee_says_our_deadline ||
-                       completed_at + absl::Milliseconds(2) >= outbound_deadline;
+    ended_by_context =
+        callee_says_our_deadline || completed_at + absl::Milliseconds(2) >= outbound_deadline;
     return FromGrpcStatus(status);
   }
 
@@ -123,11 +123,10 @@ struct PendingCall::Impl {
       return;
     }
     if (deadline_context != nullptr && !deadline_context->IsDone()) {
-      if (!deadline_context->WaitUntil(deadline_context->Deadline() +
-                                       absl::Milliseconds(50))) {
-        result = absl::DeadlineExceededError(absl::StrFormat(
-            "%s did not answer within the budget %s gave it: %s", target, service,
-            grpc_status.error_message()));
+      if (!deadline_context->WaitUntil(deadline_context->Deadline() + absl::Milliseconds(50))) {
+        result = absl::DeadlineExceededError(
+            absl::StrFormat("%s did not answer within the budget %s gave it: %s", target, service,
+                            grpc_status.error_message()));
         return;
       }
       result = Cause(*deadline_context);
@@ -146,8 +145,7 @@ PendingCall::~PendingCall() {
   }
 }
 
-std::unique_ptr<PendingCall> PendingCall::Start(const Context& ctx,
-                                                const CallOptions& options,
+std::unique_ptr<PendingCall> PendingCall::Start(const Context& ctx, const CallOptions& options,
                                                 Starter starter) {
   auto impl = std::make_shared<Impl>();
   auto call = std::make_unique<PendingCall>(impl);
@@ -187,12 +185,11 @@ std::unique_ptr<PendingCall> PendingCall::Start(const Context& ctx,
   if (deadline != absl::InfiniteFuture() && deadlines.enforcement != Enforcement::kOff) {
     const absl::Time outbound = deadline;
     const absl::Duration budget = outbound - absl::Now();
-    if (budget < deadlines.min_outbound_budget &&
-        deadlines.enforcement == Enforcement::kEnforce) {
-      impl->CompleteWith(absl::DeadlineExceededError(absl::StrFormat(
-          "%dms of budget left at %s for %s, below the %dms minimum; not sent",
-          absl::ToInt64Milliseconds(budget), impl->service, impl->target,
-          absl::ToInt64Milliseconds(deadlines.min_outbound_budget))));
+    if (budget < deadlines.min_outbound_budget && deadlines.enforcement == Enforcement::kEnforce) {
+      impl->CompleteWith(absl::DeadlineExceededError(
+          absl::StrFormat("%dms of budget left at %s for %s, below the %dms minimum; not sent",
+                          absl::ToInt64Milliseconds(budget), impl->service, impl->target,
+                          absl::ToInt64Milliseconds(deadlines.min_outbound_budget))));
       return call;
     }
     // The callee gets the exact, slack-shortened budget; gRPC's own timer is set at
@@ -202,8 +199,7 @@ std::unique_ptr<PendingCall> PendingCall::Start(const Context& ctx,
     const absl::Time transport =
         impl->deadline_context == &impl->caller ? ctx.Deadline() : outbound;
     impl->client.set_deadline(absl::ToChronoTime(transport));
-    impl->client.AddMetadata(kBudgetHeader,
-                             std::to_string(absl::ToInt64Microseconds(budget)));
+    impl->client.AddMetadata(kBudgetHeader, std::to_string(absl::ToInt64Microseconds(budget)));
     impl->outbound_deadline = outbound;
   } else if (options.timeout != absl::InfiniteDuration()) {
     impl->client.set_deadline(absl::ToChronoTime(impl->ctx.Deadline()));
@@ -229,8 +225,7 @@ std::unique_ptr<PendingCall> PendingCall::Start(const Context& ctx,
   Impl* raw = impl.get();
   impl->cancel_on_done = AfterFunc(impl->ctx, [raw] { raw->client.TryCancel(); });
   impl->sent = true;
-  std::move(starter)(&impl->client,
-                     [impl](grpc::Status status) { impl->OnGrpcDone(status); });
+  std::move(starter)(&impl->client, [impl](grpc::Status status) { impl->OnGrpcDone(status); });
   return call;
 }
 

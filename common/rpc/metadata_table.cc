@@ -31,9 +31,9 @@ bool Printable(char c) { return c >= 0x20 && c < 0x7f; }
 
 bool ValidRequestId(std::string_view v) {
   return !v.empty() && v.size() <= kMaxRequestId && AllOf(v, [](char c) {
-           return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
-                  std::string_view("._:/+=-").find(c) != std::string_view::npos;
-         });
+    return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+           std::string_view("._:/+=-").find(c) != std::string_view::npos;
+  });
 }
 
 bool ValidMemberList(std::string_view v, size_t max_bytes, size_t max_members) {
@@ -58,9 +58,8 @@ bool ValidBase64(std::string_view v) {
 
 bool ValidTenant(std::string_view v) {
   return !v.empty() && v.size() <= kMaxTenant && AllOf(v, [](char c) {
-           return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' ||
-                  c == '_' || c == '-';
-         });
+    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+  });
 }
 
 std::optional<Criticality> ParseCriticality(std::string_view v) {
@@ -73,8 +72,8 @@ std::optional<Criticality> ParseCriticality(std::string_view v) {
 
 // Takes `header` into `field` if `valid`; records it as rejected otherwise.
 template <typename Valid>
-void TakeIf(const HeaderLookup& lookup, std::string_view header, Valid valid,
-            std::string& field, std::vector<std::string>& rejected) {
+void TakeIf(const HeaderLookup& lookup, std::string_view header, Valid valid, std::string& field,
+            std::vector<std::string>& rejected) {
   std::optional<std::string_view> value = lookup(header);
   if (!value.has_value()) return;
   if (valid(*value)) {
@@ -179,9 +178,7 @@ RequestMetadata ParseIncoming(const HeaderLookup& incoming, const MetadataPolicy
   ParseTrace(lookup, out);
   TakeIf(
       lookup, "tracestate",
-      [](std::string_view v) {
-        return ValidMemberList(v, kMaxTracestate, kMaxTracestateMembers);
-      },
+      [](std::string_view v) { return ValidMemberList(v, kMaxTracestate, kMaxTracestateMembers); },
       out.tracestate, out.rejected);
   // W3C: tracestate belongs to the traceparent it came with; without a valid one it
   // would be attached to a trace it knows nothing of.
@@ -230,9 +227,9 @@ RequestMetadata ParseIncoming(const HeaderLookup& incoming, const MetadataPolicy
   return out;
 }
 
-std::vector<std::pair<std::string, std::string>> OutgoingHeaders(
-    const RequestMetadata& metadata, const TraceContext& span,
-    const MetadataPolicy& policy) {
+std::vector<std::pair<std::string, std::string>> OutgoingHeaders(const RequestMetadata& metadata,
+                                                                 const TraceContext& span,
+                                                                 const MetadataPolicy& policy) {
   std::vector<std::pair<std::string, std::string>> headers;
   headers.emplace_back(kRequestIdHeader, metadata.request_id);
   // W3C always (it is how a trace starts here); B3 too when the caller spoke B3.

@@ -60,9 +60,9 @@ RequestMetadata ParseIncoming(const HeaderLookup& lookup, const MetadataPolicy& 
 
 // The headers an outbound call carries for `metadata`: the same trace, with `span`
 // (normally metadata.trace, this hop's own span) as the callee's parent span.
-std::vector<std::pair<std::string, std::string>> OutgoingHeaders(
-    const RequestMetadata& metadata, const TraceContext& span,
-    const MetadataPolicy& policy);
+std::vector<std::pair<std::string, std::string>> OutgoingHeaders(const RequestMetadata& metadata,
+                                                                 const TraceContext& span,
+                                                                 const MetadataPolicy& policy);
 
 bool IsCredentialHeader(std::string_view name);
 // Headers that only Baton hops may set; the edge ignores them from clients.

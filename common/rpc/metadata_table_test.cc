@@ -66,14 +66,14 @@ TEST(MetadataTable, NothingArrivesMeansNewIdsAndTrace) {
 
 TEST(MetadataTable, MalformedValuesAreDroppedAndNamed) {
   RequestMetadata md = Parse({
-      {"x-request-id", std::string(129, 'a')},                 // oversized
-      {"traceparent", "00-XYZ-00f067aa0ba902b7-01"},          // bad hex
-      {"tracestate", std::string(600, 'a') + "=b"},           // oversized
-      {"baggage", "no-equals-sign"},                          // not key=value
-      {"x-ot-span-context", "not base64!"},                   // bad base64
-      {"x-baton-identity", "bad\x01identity"},                // control character
-      {"x-baton-tenant", "acme corp"},                        // space
-      {"x-baton-criticality", "VERY_IMPORTANT"},              // unknown
+      {"x-request-id", std::string(129, 'a')},        // oversized
+      {"traceparent", "00-XYZ-00f067aa0ba902b7-01"},  // bad hex
+      {"tracestate", std::string(600, 'a') + "=b"},   // oversized
+      {"baggage", "no-equals-sign"},                  // not key=value
+      {"x-ot-span-context", "not base64!"},           // bad base64
+      {"x-baton-identity", "bad\x01identity"},        // control character
+      {"x-baton-tenant", "acme corp"},                // space
+      {"x-baton-criticality", "VERY_IMPORTANT"},      // unknown
   });
   EXPECT_TRUE(md.request_id_generated);
   EXPECT_FALSE(md.parent_trace.has_value());
@@ -125,9 +125,8 @@ TEST(MetadataTable, B3IsUsedWhenNoTraceparent) {
 }
 
 TEST(MetadataTable, TraceparentWinsOverB3) {
-  RequestMetadata md =
-      Parse({{"traceparent", kTraceparent},
-             {"b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1"}});
+  RequestMetadata md = Parse({{"traceparent", kTraceparent},
+                              {"b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1"}});
   EXPECT_EQ(md.trace.TraceIdHex(), "4bf92f3577b34da6a3ce929d0e0e4736");
 }
 
@@ -169,8 +168,8 @@ TEST(MetadataTable, OutgoingCarriesTheTableAndNoCredentials) {
 }
 
 TEST(MetadataTable, OutgoingB3KeepsTheParentLink) {
-  RequestMetadata md = Parse({{"x-b3-traceid", "463ac35c9f6413ad48485a3953bb6124"},
-                              {"x-b3-spanid", "a2fb4a1d1a96d312"}});
+  RequestMetadata md = Parse(
+      {{"x-b3-traceid", "463ac35c9f6413ad48485a3953bb6124"}, {"x-b3-spanid", "a2fb4a1d1a96d312"}});
   std::map<std::string, std::string> out = ToMap(OutgoingHeaders(md, md.trace, {}));
   EXPECT_EQ(out["x-b3-traceid"], "463ac35c9f6413ad48485a3953bb6124");
   EXPECT_EQ(out["x-b3-spanid"], md.trace.SpanIdHex());

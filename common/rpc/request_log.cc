@@ -10,7 +10,9 @@ namespace baton::rpc {
 std::string ToJson(const RequestLog& log) {
   JsonObject out;
   out.Add("time", FormatLogTime(log.time))
-      .Add("service", log.service).Add("method", log.method).Add("code", log.code);
+      .Add("service", log.service)
+      .Add("method", log.method)
+      .Add("code", log.code);
   if (!log.message.empty()) out.Add("message", log.message);
   out.Add("duration_ms", absl::ToDoubleMilliseconds(log.duration))
       .Add("request_id", log.request_id)
@@ -30,9 +32,8 @@ std::string ToText(const RequestLog& log) {
   std::string out = absl::StrFormat(
       "%s %s %s %s %.3fms request_id=%s trace_id=%s budget_at_arrival=%.3fms(%s) admission=%s",
       FormatLogTime(log.time), log.service, log.method, log.code,
-      absl::ToDoubleMilliseconds(log.duration),
-      log.request_id, log.trace_id, absl::ToDoubleMilliseconds(log.budget_at_arrival),
-      log.deadline_source, log.admission);
+      absl::ToDoubleMilliseconds(log.duration), log.request_id, log.trace_id,
+      absl::ToDoubleMilliseconds(log.budget_at_arrival), log.deadline_source, log.admission);
   if (!log.identity.empty()) absl::StrAppend(&out, " identity=", log.identity);
   if (!log.budget_trail.empty()) absl::StrAppend(&out, " trail=", log.budget_trail);
   if (!log.rejected_headers.empty()) {

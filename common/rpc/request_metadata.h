@@ -36,10 +36,10 @@ struct RequestMetadata {
   bool had_traceparent = false;
   bool had_b3 = false;
   bool had_cloud_trace = false;
-  std::string tracestate;     // W3C tracestate, forwarded as is.
-  std::string baggage;        // W3C baggage, forwarded as is.
+  std::string tracestate;       // W3C tracestate, forwarded as is.
+  std::string baggage;          // W3C baggage, forwarded as is.
   std::string ot_span_context;  // x-ot-span-context, forwarded as is.
-  std::string identity;       // Authenticated caller, set by the gateway.
+  std::string identity;         // Authenticated caller, set by the gateway.
   std::string tenant;
   Criticality criticality = Criticality::kCritical;
   // Allowlisted extra headers, forwarded as is (lowercase names).
@@ -55,9 +55,7 @@ struct RequestMetadata {
 inline constexpr ContextKey<RequestMetadata> kRequestMetadata("baton.request_metadata");
 
 // The request's metadata, or null outside an RPC (e.g. a background job).
-inline const RequestMetadata* MetadataOf(const Context& ctx) {
-  return ctx.Value(kRequestMetadata);
-}
+inline const RequestMetadata* MetadataOf(const Context& ctx) { return ctx.Value(kRequestMetadata); }
 
 }  // namespace baton::rpc
 

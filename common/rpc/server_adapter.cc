@@ -20,8 +20,7 @@ namespace {
 constexpr char kEnvoyTimeoutHeader[] = "x-envoy-expected-rq-timeout-ms";
 
 std::optional<std::string_view> FindHeader(
-    const std::multimap<grpc::string_ref, grpc::string_ref>& headers,
-    std::string_view name) {
+    const std::multimap<grpc::string_ref, grpc::string_ref>& headers, std::string_view name) {
   auto it = headers.find(grpc::string_ref(name.data(), name.size()));
   if (it == headers.end()) return std::nullopt;
   return std::string_view(it->second.data(), it->second.size());
@@ -66,8 +65,7 @@ ArrivalDeadline ComputeDeadline(const grpc::CallbackServerContext& call,
     out.deadline = now + policy.default_deadline;
     out.source = "default";
   }
-  if (std::optional<std::string_view> exact =
-          FindHeader(call.client_metadata(), kBudgetHeader)) {
+  if (std::optional<std::string_view> exact = FindHeader(call.client_metadata(), kBudgetHeader)) {
     std::optional<int64_t> us = ParsePositive(*exact);
     if (us.has_value() && now + absl::Microseconds(*us) < out.deadline) {
       out.deadline = now + absl::Microseconds(*us);
@@ -93,8 +91,7 @@ ArrivalDeadline ComputeDeadline(const grpc::CallbackServerContext& call,
   if (source == "caller") {
     what = absl::StrFormat("the caller's deadline (%dms left on arrival)", budget_ms);
   } else if (source == "default") {
-    what = absl::StrFormat("%s's default deadline of %dms (the call had none)", service,
-                           budget_ms);
+    what = absl::StrFormat("%s's default deadline of %dms (the call had none)", service, budget_ms);
   } else if (source == "capped") {
     what = absl::StrFormat("%s's deadline cap of %dms", service, budget_ms);
   } else {
@@ -110,8 +107,8 @@ ArrivalDeadline ComputeDeadline(const grpc::CallbackServerContext& call,
 // StartUnary until gRPC calls OnDone.
 class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
  public:
-  UnaryCall(ServerAdapter* adapter, grpc::CallbackServerContext* call,
-            std::string_view method, ServerAdapter::Body body)
+  UnaryCall(ServerAdapter* adapter, grpc::CallbackServerContext* call, std::string_view method,
+            ServerAdapter::Body body)
       : adapter_(adapter),
         call_(call),
         method_(method),
@@ -131,8 +128,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
     deadline_cause_ = arrival.cause;
     const auto& headers = call_->client_metadata();
     RequestMetadata metadata = ParseIncoming(
-        [&headers](std::string_view name) { return FindHeader(headers, name); },
-        policy.metadata);
+        [&headers](std::string_view name) { return FindHeader(headers, name); }, policy.metadata);
     criticality_ = metadata.criticality;
     budget_at_arrival_ = arrival.deadline - start_;
     call_state_ =
@@ -140,8 +136,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
 
     auto [cancellable, cancel] = WithCancelCause(adapter_->root_.context);
     cancel_ = std::move(cancel);
-    auto [bounded, deadline] =
-        WithDeadlineCause(cancellable, arrival.deadline, arrival.cause);
+    auto [bounded, deadline] = WithDeadlineCause(cancellable, arrival.deadline, arrival.cause);
     deadline_ = std::move(deadline);
     ctx_ = WithValue(WithValue(bounded, kRequestMetadata, std::move(metadata)), kCallState,
                      call_state_);
@@ -167,9 +162,9 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
         return;
       case WorkerPool::Admission::kShed:
         adapter_->stats_.shed.fetch_add(1, std::memory_order_relaxed);
-        Finish(absl::ResourceExhaustedError(absl::StrFormat(
-                   "%s is overloaded: %s requests are shed", policy.service_name,
-                   CriticalityName(criticality_))),
+        Finish(absl::ResourceExhaustedError(
+                   absl::StrFormat("%s is overloaded: %s requests are shed", policy.service_name,
+                                   CriticalityName(criticality_))),
                "shed");
         return;
     }
@@ -204,8 +199,8 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
       cancel_.Cancel(deadline_cause_);
       return;
     }
-    cancel_.Cancel(absl::CancelledError(absl::StrFormat(
-        "cancelled by caller (at %s)", adapter_->options_.policy.service_name)));
+    cancel_.Cancel(absl::CancelledError(
+        absl::StrFormat("cancelled by caller (at %s)", adapter_->options_.policy.service_name)));
   }
 
   void OnDone() override {
@@ -224,14 +219,13 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
     if (budget_at_arrival_ <= absl::ZeroDuration()) {
       reason = "expired_on_arrival";
       rejection = absl::DeadlineExceededError(absl::StrFormat(
-          "deadline already expired on arrival at %s; %s not run", policy.service_name,
-          method_));
+          "deadline already expired on arrival at %s; %s not run", policy.service_name, method_));
     } else if (budget_at_arrival_ < options.min_budget) {
       reason = "below_min_budget";
-      rejection = absl::DeadlineExceededError(absl::StrFormat(
-          "%dms of budget left on arrival at %s, below the %dms %s needs; not run",
-          absl::ToInt64Milliseconds(budget_at_arrival_), policy.service_name,
-          absl::ToInt64Milliseconds(options.min_budget), method_));
+      rejection = absl::DeadlineExceededError(
+          absl::StrFormat("%dms of budget left on arrival at %s, below the %dms %s needs; not run",
+                          absl::ToInt64Milliseconds(budget_at_arrival_), policy.service_name,
+                          absl::ToInt64Milliseconds(options.min_budget), method_));
     } else {
       return true;
     }
@@ -258,8 +252,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
     grpc::ServerUnaryReactor::Finish(ToGrpcStatus(status));
   }
 
-  void Log(const absl::Status& status, const std::string& admission,
-           const std::string& trail) {
+  void Log(const absl::Status& status, const std::string& admission, const std::string& trail) {
     RequestLog log;
     log.time = start_;
     log.service = adapter_->options_.policy.service_name;
@@ -302,16 +295,13 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
 };
 
 ServerAdapter::ServerAdapter(Options options)
-    : options_(std::move(options)),
-      root_(WithCancelCause(Background())),
-      pool_(options_.pool) {}
+    : options_(std::move(options)), root_(WithCancelCause(Background())), pool_(options_.pool) {}
 
 ServerAdapter::~ServerAdapter() = default;
 
 grpc::ServerUnaryReactor* ServerAdapter::StartUnary(grpc::CallbackServerContext* call,
                                                     std::string_view method,
-                                                    const MethodOptions& options,
-                                                    Body body) {
+                                                    const MethodOptions& options, Body body) {
   // Owned by gRPC from here until OnDone.
   UnaryCall* unary = std::make_unique<UnaryCall>(this, call, method, std::move(body)).release();
   unary->Start(options);

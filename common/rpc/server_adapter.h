@@ -94,22 +94,20 @@ class ServerAdapter {
   // Handles one unary call; returns the reactor the generated method must return.
   // `method` is the short method name, for logs and messages; it must outlive the call
   // (a string literal).
-  grpc::ServerUnaryReactor* StartUnary(grpc::CallbackServerContext* call,
-                                       std::string_view method,
+  grpc::ServerUnaryReactor* StartUnary(grpc::CallbackServerContext* call, std::string_view method,
                                        const MethodOptions& options, Body body);
 
   // StartUnary with a typed handler: absl::Status(const Context&, const Request&,
   // Response&). The request and response stay valid until the handler returns.
   template <typename Request, typename Response, typename Handler>
-  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* call,
-                                  const Request* request, Response* response,
-                                  std::string_view method, Handler&& handler,
+  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* call, const Request* request,
+                                  Response* response, std::string_view method, Handler&& handler,
                                   const MethodOptions& options = {}) {
-    return StartUnary(call, method, options,
-                      [request, response, handler = std::forward<Handler>(handler)](
-                          const Context& ctx) mutable {
-                        return handler(ctx, *request, *response);
-                      });
+    return StartUnary(
+        call, method, options,
+        [request, response, handler = std::forward<Handler>(handler)](const Context& ctx) mutable {
+          return handler(ctx, *request, *response);
+        });
   }
 
   // The start of a drain: every request that arrives from now on is answered with

@@ -107,8 +107,7 @@ std::optional<TraceContext> ParseTraceparent(std::string_view value) {
   TraceContext trace;
   std::array<uint8_t, 1> flags{};
   if (!DecodeHex(value.substr(3, 32), trace.trace_id) ||
-      !DecodeHex(value.substr(36, 16), trace.span_id) ||
-      !DecodeHex(value.substr(53, 2), flags)) {
+      !DecodeHex(value.substr(36, 16), trace.span_id) || !DecodeHex(value.substr(53, 2), flags)) {
     return std::nullopt;
   }
   if (AllZero(trace.trace_id) || AllZero(trace.span_id)) return std::nullopt;
@@ -124,7 +123,8 @@ std::string FormatTraceparent(const TraceContext& trace) {
 std::optional<TraceContext> ParseB3Single(std::string_view value) {
   if (value.size() > 128) return std::nullopt;
   std::vector<std::string_view> parts;
-  for (absl::string_view part : absl::StrSplit(absl::string_view(value.data(), value.size()), '-')) {
+  for (absl::string_view part :
+       absl::StrSplit(absl::string_view(value.data(), value.size()), '-')) {
     parts.emplace_back(part.data(), part.size());
   }
   if (parts.size() < 2 || parts.size() > 4) return std::nullopt;
@@ -146,10 +146,8 @@ std::optional<TraceContext> ParseB3Single(std::string_view value) {
   return trace;
 }
 
-std::optional<TraceContext> ParseB3Multi(std::string_view trace_id,
-                                         std::string_view span_id,
-                                         std::string_view sampled,
-                                         std::string_view flags) {
+std::optional<TraceContext> ParseB3Multi(std::string_view trace_id, std::string_view span_id,
+                                         std::string_view sampled, std::string_view flags) {
   TraceContext trace;
   if (!TraceIdFromB3(trace_id, trace.trace_id) || !DecodeHex(span_id, trace.span_id)) {
     return std::nullopt;
@@ -166,8 +164,8 @@ std::optional<TraceContext> ParseB3Multi(std::string_view trace_id,
 }
 
 std::string FormatB3Single(const TraceContext& trace, const TraceContext& parent) {
-  return absl::StrCat(trace.TraceIdHex(), "-", trace.SpanIdHex(),
-                      trace.sampled ? "-1-" : "-0-", parent.SpanIdHex());
+  return absl::StrCat(trace.TraceIdHex(), "-", trace.SpanIdHex(), trace.sampled ? "-1-" : "-0-",
+                      parent.SpanIdHex());
 }
 
 std::optional<TraceContext> ParseCloudTrace(std::string_view value) {
@@ -182,7 +180,8 @@ std::optional<TraceContext> ParseCloudTrace(std::string_view value) {
     rest = rest.substr(0, semicolon);
   }
   // Its trace ids are lowercase hex in practice, but Google's docs do not promise case.
-  const std::string lower = absl::AsciiStrToLower(absl::string_view(trace_hex.data(), trace_hex.size()));
+  const std::string lower =
+      absl::AsciiStrToLower(absl::string_view(trace_hex.data(), trace_hex.size()));
   if (!IsLowerHex(lower, 32) || !DecodeHex(lower, trace.trace_id)) return std::nullopt;
   uint64_t span = 0;
   if (rest.empty() || rest.size() > 20 ||

@@ -43,8 +43,7 @@ std::string FormatTraceparent(const TraceContext& trace);
 std::optional<TraceContext> ParseB3Single(std::string_view value);
 // B3 multi-header: x-b3-traceid, x-b3-spanid, x-b3-sampled ("0"/"1"/"true"/"false";
 // empty means unsampled), x-b3-flags ("1" means sampled).
-std::optional<TraceContext> ParseB3Multi(std::string_view trace_id,
-                                         std::string_view span_id,
+std::optional<TraceContext> ParseB3Multi(std::string_view trace_id, std::string_view span_id,
                                          std::string_view sampled, std::string_view flags);
 std::string FormatB3Single(const TraceContext& trace, const TraceContext& parent);
 

@@ -37,9 +37,8 @@ TEST(Traceparent, RejectsMalformed) {
 }
 
 TEST(Traceparent, FutureVersionReadsFirstFields) {
-  EXPECT_TRUE(
-      ParseTraceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-future")
-          .has_value());
+  EXPECT_TRUE(ParseTraceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-future")
+                  .has_value());
 }
 
 TEST(Traceparent, OversizedIsRejected) {
@@ -56,8 +55,7 @@ TEST(B3, SingleHeaderForms) {
   EXPECT_EQ(short_id->TraceIdHex(), "000000000000000064fe8b2a57d3eff7");
   EXPECT_FALSE(short_id->sampled);
   for (const char* bad : {"1", "0", "d", "xyz", "80f198ee56343ba8-zz57b5a2e4d86bd1",
-                          "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-7",
-                          "a-b-c-d-e"}) {
+                          "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-7", "a-b-c-d-e"}) {
     EXPECT_FALSE(ParseB3Single(bad).has_value()) << bad;
   }
 }
@@ -68,9 +66,8 @@ TEST(B3, MultiHeader) {
   ASSERT_TRUE(trace.has_value());
   EXPECT_TRUE(trace->sampled);
   EXPECT_FALSE(ParseB3Multi("463ac35c9f6413ad48485a3953bb6124", "", "1", "").has_value());
-  EXPECT_FALSE(
-      ParseB3Multi("463ac35c9f6413ad48485a3953bb6124", "a2fb4a1d1a96d312", "maybe", "")
-          .has_value());
+  EXPECT_FALSE(ParseB3Multi("463ac35c9f6413ad48485a3953bb6124", "a2fb4a1d1a96d312", "maybe", "")
+                   .has_value());
 }
 
 TEST(Ids, NewChildKeepsTraceAndChangesSpan) {
@@ -98,8 +95,7 @@ namespace baton::rpc {
 namespace {
 
 TEST(CloudTrace, ParsesAndFormats) {
-  std::optional<TraceContext> trace =
-      ParseCloudTrace("105445aa7843bc8bf206b12000100000/1;o=1");
+  std::optional<TraceContext> trace = ParseCloudTrace("105445aa7843bc8bf206b12000100000/1;o=1");
   ASSERT_TRUE(trace.has_value());
   EXPECT_EQ(trace->TraceIdHex(), "105445aa7843bc8bf206b12000100000");
   EXPECT_EQ(trace->SpanIdHex(), "0000000000000001");
@@ -113,11 +109,11 @@ TEST(CloudTrace, ParsesAndFormats) {
 }
 
 TEST(CloudTrace, RejectsMalformed) {
-  for (const char* bad : {"", "nosla sh", "105445aa7843bc8bf206b12000100000/",
-                          "105445aa7843bc8bf206b12000100000/0",
-                          "105445aa7843bc8bf206b12000100000/18446744073709551616",
-                          "105445aa/1", "105445aa7843bc8bf206b12000100000/1;o=2",
-                          "00000000000000000000000000000000/1", "zz5445aa7843bc8bf206b12000100000/1"}) {
+  for (const char* bad :
+       {"", "nosla sh", "105445aa7843bc8bf206b12000100000/", "105445aa7843bc8bf206b12000100000/0",
+        "105445aa7843bc8bf206b12000100000/18446744073709551616", "105445aa/1",
+        "105445aa7843bc8bf206b12000100000/1;o=2", "00000000000000000000000000000000/1",
+        "zz5445aa7843bc8bf206b12000100000/1"}) {
     EXPECT_FALSE(ParseCloudTrace(bad).has_value()) << bad;
   }
 }

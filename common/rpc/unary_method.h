@@ -1,13 +1,11 @@
 // BATON_UNARY_METHOD: the one line that connects a generated callback method to its
 // blocking handler through the server adapter.
 //
-//   // In the class: the blocking handler, and the generated override.
-//   absl::Status GetProduct(const Context& ctx, const GetProductRequest& request,
-//                           Product& product);
-//   grpc::ServerUnaryReactor* GetProduct(grpc::CallbackServerContext* call,
-//                                        const GetProductRequest* request,
-//                                        Product* response) override;
-//   // In the .cc file:
+//   // In the class: declares the blocking handler
+//   //   absl::Status GetProduct(const Context&, const GetProductRequest&, Product&);
+//   // and the generated method's override, which calls it.
+//   BATON_UNARY_METHOD_DECL(GetProduct, v1::GetProductRequest, v1::Product);
+//   // In the .cc file: the override; the handler is written as usual.
 //   BATON_UNARY_METHOD(CatalogService, GetProduct, v1::GetProductRequest, v1::Product)
 //
 // The class needs a `rpc::ServerAdapter* adapter_` member. The _WITH_OPTIONS form takes
@@ -18,15 +16,20 @@
 #include "common/context/context.h"
 #include "common/rpc/server_adapter.h"
 
-#define BATON_UNARY_METHOD_WITH_OPTIONS(Class, Method, Request, Response, options)        \
-  grpc::ServerUnaryReactor* Class::Method(grpc::CallbackServerContext* call,             \
-                                          const Request* request, Response* response) {  \
-    return adapter_->Unary(                                                              \
-        call, request, response, #Method,                                                \
-        [this](const ::baton::Context& ctx, const Request& req, Response& resp) {        \
-          return Method(ctx, req, resp);                                                 \
-        },                                                                               \
-        options);                                                                        \
+#define BATON_UNARY_METHOD_DECL(Method, Request, Response)                                      \
+  absl::Status Method(const ::baton::Context& ctx, const Request& request, Response& response); \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* call, const Request* request,   \
+                                   Response* response) override
+
+#define BATON_UNARY_METHOD_WITH_OPTIONS(Class, Method, Request, Response, options)      \
+  grpc::ServerUnaryReactor* Class::Method(grpc::CallbackServerContext* call,            \
+                                          const Request* request, Response* response) { \
+    return adapter_->Unary(                                                             \
+        call, request, response, #Method,                                               \
+        [this](const ::baton::Context& ctx, const Request& req, Response& resp) {       \
+          return Method(ctx, req, resp);                                                \
+        },                                                                              \
+        options);                                                                       \
   }
 
 #define BATON_UNARY_METHOD(Class, Method, Request, Response) \

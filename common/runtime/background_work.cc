@@ -46,12 +46,11 @@ size_t BackgroundWork::Drain(absl::Time deadline) {
     absl::MutexLock lock(&mu_);
     if (!closed_) {
       closed_ = true;
-      mu_.AwaitWithDeadline(absl::Condition(
-                                +[](std::deque<absl::AnyInvocable<void() &&>>* queue) {
-                                  return queue->empty();
-                                },
-                                &queue_),
-                            deadline);
+      mu_.AwaitWithDeadline(
+          absl::Condition(
+              +[](std::deque<absl::AnyInvocable<void() &&>>* queue) { return queue->empty(); },
+              &queue_),
+          deadline);
       dropped_ = queue_.size();
       queue_.clear();
     }

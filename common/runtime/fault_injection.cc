@@ -93,8 +93,7 @@ absl::Status FaultInjector::Inject(const Context& ctx, FaultPoint point) const {
                           : point == FaultPoint::kStorage ? "storage"
                                                           : "reply";
       if (rule.fail != absl::StatusCode::kOk) {
-        return absl::Status(rule.fail,
-                            absl::StrCat("injected fault at ", service_, ".", where));
+        return absl::Status(rule.fail, absl::StrCat("injected fault at ", service_, ".", where));
       }
       if (ctx.WaitFor(rule.delay)) return Cause(ctx);
     }

@@ -39,7 +39,7 @@ enum class FaultPoint { kHandler, kStorage, kReply };
 struct FaultRule {
   std::string service;
   FaultPoint point = FaultPoint::kHandler;
-  absl::Duration delay = absl::ZeroDuration();  // A delay rule, or
+  absl::Duration delay = absl::ZeroDuration();    // A delay rule, or
   absl::StatusCode fail = absl::StatusCode::kOk;  // a failure rule.
 };
 

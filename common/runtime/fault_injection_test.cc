@@ -15,9 +15,9 @@ Context WithFaultHeader(const Context& parent, std::string value) {
 }
 
 TEST(ParseFaultHeader, ReadsRulesWithPointsAndActions) {
-  absl::StatusOr<std::vector<FaultRule>> rules =
-      ParseFaultHeader("inventory.storage=delay:500ms, orders=fail:UNAVAILABLE,x.handler=fail:4,"
-                       "y.reply=delay:1s");
+  absl::StatusOr<std::vector<FaultRule>> rules = ParseFaultHeader(
+      "inventory.storage=delay:500ms, orders=fail:UNAVAILABLE,x.handler=fail:4,"
+      "y.reply=delay:1s");
   ASSERT_TRUE(rules.ok()) << rules.status();
   ASSERT_EQ(rules->size(), 4u);
   EXPECT_EQ((*rules)[0].service, "inventory");
@@ -30,10 +30,10 @@ TEST(ParseFaultHeader, ReadsRulesWithPointsAndActions) {
 }
 
 TEST(ParseFaultHeader, NamesTheBadRule) {
-  for (const char* bad : {"inventory", "=delay:1s", "inventory.disk=delay:1s",
-                          "inventory=delay:forever", "inventory=delay:61s",
-                          "inventory=delay:-1s", "inventory=fail:NOPE", "inventory=fail:0",
-                          "inventory=fail:17", "inventory=explode"}) {
+  for (const char* bad :
+       {"inventory", "=delay:1s", "inventory.disk=delay:1s", "inventory=delay:forever",
+        "inventory=delay:61s", "inventory=delay:-1s", "inventory=fail:NOPE", "inventory=fail:0",
+        "inventory=fail:17", "inventory=explode"}) {
     absl::StatusOr<std::vector<FaultRule>> rules = ParseFaultHeader(bad);
     ASSERT_FALSE(rules.ok()) << bad;
     EXPECT_EQ(rules.status().code(), absl::StatusCode::kInvalidArgument);
@@ -43,7 +43,8 @@ TEST(ParseFaultHeader, NamesTheBadRule) {
 
 TEST(FaultInjector, FailsOnlyItsOwnServiceAndPoint) {
   const FaultInjector inventory("inventory");
-  Context ctx = WithFaultHeader(Background(), "inventory.storage=fail:ABORTED,orders=fail:INTERNAL");
+  Context ctx =
+      WithFaultHeader(Background(), "inventory.storage=fail:ABORTED,orders=fail:INTERNAL");
   EXPECT_TRUE(inventory.Inject(ctx, FaultPoint::kHandler).ok());
   EXPECT_EQ(inventory.Inject(ctx, FaultPoint::kStorage).code(), absl::StatusCode::kAborted);
   EXPECT_TRUE(inventory.Inject(Background(), FaultPoint::kStorage).ok());
@@ -62,8 +63,7 @@ TEST(FaultInjector, DelayStopsWhenTheContextIsDone) {
 TEST(FaultInjector, MalformedHeaderFailsTheHandlerPointOnly) {
   const FaultInjector inventory("inventory");
   Context ctx = WithFaultHeader(Background(), "inventory=teleport");
-  EXPECT_EQ(inventory.Inject(ctx, FaultPoint::kHandler).code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(inventory.Inject(ctx, FaultPoint::kHandler).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(inventory.Inject(ctx, FaultPoint::kStorage).ok());
 }
 

@@ -31,8 +31,8 @@ class HookedDatabase final : public storage::Database {
   absl::StatusOr<std::vector<storage::Row>> Query(
       const Context& ctx, std::string_view sql,
       const std::vector<storage::Value>& params) override {
-    return Around<std::vector<storage::Row>>(
-        ctx, "query", [&] { return database_->Query(ctx, sql, params); });
+    return Around<std::vector<storage::Row>>(ctx, "query",
+                                             [&] { return database_->Query(ctx, sql, params); });
   }
 
   absl::StatusOr<int64_t> Execute(const Context& ctx, std::string_view sql,
@@ -40,9 +40,8 @@ class HookedDatabase final : public storage::Database {
     return Around<int64_t>(ctx, "execute", [&] { return database_->Execute(ctx, sql, params); });
   }
 
-  absl::Status Transaction(
-      const Context& ctx,
-      absl::FunctionRef<absl::Status(storage::Connection&)> body) override {
+  absl::Status Transaction(const Context& ctx,
+                           absl::FunctionRef<absl::Status(storage::Connection&)> body) override {
     absl::StatusOr<bool> done = Around<bool>(ctx, "transaction", [&]() -> absl::StatusOr<bool> {
       absl::Status status = database_->Transaction(ctx, body);
       if (!status.ok()) return status;

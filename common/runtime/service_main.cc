@@ -14,13 +14,13 @@
 #include "common/rpc/json_object.h"
 #include "common/rpc/metadata_table.h"
 #include "common/runtime/adapter_flags.h"
-#include "common/runtime/hooked_database.h"
 #include "common/runtime/fault_injection.h"
 #include "common/runtime/health_service.h"
+#include "common/runtime/hooked_database.h"
 #include "common/runtime/metrics/metrics_http_server.h"
 #include "common/runtime/metrics/metrics_registry.h"
-#include "common/runtime/service_metrics.h"
 #include "common/runtime/service_flags.h"
+#include "common/runtime/service_metrics.h"
 #include "common/runtime/shutdown_signal.h"
 #include "common/runtime/tls_flags.h"
 #include "grpcpp/create_channel.h"
@@ -62,13 +62,11 @@ absl::Status WritePortFile(const std::string& path, int port) {
 absl::StatusOr<rpc::ServerAdapter::Options> AdapterOptions(const ServiceDefinition& definition,
                                                            const FaultInjector* faults,
                                                            ServiceMetrics* metrics) {
-  absl::StatusOr<rpc::ServerAdapter::Options> options =
-      AdapterOptionsFromFlags(definition.name);
+  absl::StatusOr<rpc::ServerAdapter::Options> options = AdapterOptionsFromFlags(definition.name);
   if (!options.ok()) return options.status();
   const std::string format = absl::GetFlag(FLAGS_log_format);
   if (format != "json" && format != "text") {
-    return absl::InvalidArgumentError("--log_format: must be json or text, not \"" + format +
-                                      "\"");
+    return absl::InvalidArgumentError("--log_format: must be json or text, not \"" + format + "\"");
   }
   options->log_sink = [write = TextLogs() ? rpc::LogTextToStderr : rpc::LogToStderr,
                        metrics](const rpc::RequestLog& log) {
@@ -88,8 +86,9 @@ absl::StatusOr<rpc::ServerAdapter::Options> AdapterOptions(const ServiceDefiniti
   return options;
 }
 
-absl::StatusOr<std::unique_ptr<storage::Database>> OpenStorage(
-    const ServiceDefinition& definition, const FaultInjector* faults, ServiceMetrics* metrics) {
+absl::StatusOr<std::unique_ptr<storage::Database>> OpenStorage(const ServiceDefinition& definition,
+                                                               const FaultInjector* faults,
+                                                               ServiceMetrics* metrics) {
   std::string url = absl::GetFlag(FLAGS_storage);
   if (url.empty()) url = absl::StrCat("sqlite://", definition.name, ".db");
   absl::StatusOr<std::unique_ptr<storage::Database>> database = storage::OpenDatabase(url);
@@ -104,7 +103,9 @@ absl::StatusOr<std::unique_ptr<storage::Database>> OpenStorage(
   }
   HookedDatabase::Hooks hooks;
   if (faults != nullptr) {
-    hooks.before = [faults](const Context& ctx) { return faults->Inject(ctx, FaultPoint::kStorage); };
+    hooks.before = [faults](const Context& ctx) {
+      return faults->Inject(ctx, FaultPoint::kStorage);
+    };
   }
   hooks.after = [metrics](std::string_view operation, absl::Duration took,
                           const absl::Status& status) {
@@ -118,8 +119,8 @@ absl::StatusOr<std::unique_ptr<storage::Database>> OpenStorage(
 void LogEvent(std::string_view service, std::string_view event,
               const std::vector<std::pair<std::string, std::string>>& fields) {
   if (TextLogs()) {
-    std::string line = absl::StrCat(rpc::FormatLogTime(absl::Now()), " ", std::string(service),
-                                    " ", std::string(event));
+    std::string line = absl::StrCat(rpc::FormatLogTime(absl::Now()), " ", std::string(service), " ",
+                                    std::string(event));
     for (const auto& [name, value] : fields) absl::StrAppend(&line, " ", name, "=", value);
     rpc::WriteLineToStderr(std::move(line));
     return;
@@ -148,9 +149,9 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ServiceEnvironment::Dial(
 int RunService(const ServiceDefinition& definition, int argc, char** argv) {
   // Before any thread exists, so that every thread inherits the blocked signals.
   ShutdownSignal shutdown;
-  absl::SetProgramUsageMessage(absl::StrCat(
-      definition.summary, "\n\nUsage: ", argv[0],
-      " [--listen=HOST:PORT] [--storage=URL] [flags]; --helpfull lists every flag."));
+  absl::SetProgramUsageMessage(
+      absl::StrCat(definition.summary, "\n\nUsage: ", argv[0],
+                   " [--listen=HOST:PORT] [--storage=URL] [flags]; --helpfull lists every flag."));
   absl::ParseCommandLine(argc, argv);
   // gRPC's locks are Abseil's; the deadlock detector costs every lock tens of ns.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
@@ -210,8 +211,8 @@ int RunService(const ServiceDefinition& definition, int argc, char** argv) {
   std::unique_ptr<MetricsHttpServer> metrics_server;
   if (const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
       !metrics_listen.empty()) {
-    absl::StatusOr<std::unique_ptr<MetricsHttpServer>> started = MetricsHttpServer::Start(
-        metrics_listen, &registry, [&serving] { return serving.load(); });
+    absl::StatusOr<std::unique_ptr<MetricsHttpServer>> started =
+        MetricsHttpServer::Start(metrics_listen, &registry, [&serving] { return serving.load(); });
     if (!started.ok()) {
       server->Shutdown();
       return Fail(name, 1, started.status());
@@ -249,12 +250,10 @@ int RunService(const ServiceDefinition& definition, int argc, char** argv) {
   if (!adapter.WaitForIdle(drain_deadline)) {
     LogEvent(name, "drain_timeout", {{"in_flight", absl::StrCat(adapter.in_flight())}});
     adapter.CancelInFlight(absl::UnavailableError(absl::StrCat(
-        name, " is shutting down: the ", absl::FormatDuration(drain),
-        " drain timeout passed")));
+        name, " is shutting down: the ", absl::FormatDuration(drain), " drain timeout passed")));
     adapter.WaitForIdle(absl::Now() + kAnswerGrace);
   }
-  if (const size_t dropped =
-          background.Drain(std::max(drain_deadline, absl::Now() + kAnswerGrace));
+  if (const size_t dropped = background.Drain(std::max(drain_deadline, absl::Now() + kAnswerGrace));
       dropped > 0) {
     LogEvent(name, "background_work_dropped", {{"tasks", absl::StrCat(dropped)}});
   }

@@ -19,8 +19,8 @@ ServiceMetrics::ServiceMetrics(MetricsRegistry* registry)
                                  "Requests answered without running their handler, by reason.",
                                  {"reason"})),
       storage_duration_(registry->Histogram("baton_storage_duration_seconds",
-                                            "Time of storage calls, by operation.",
-                                            {"operation"}, kLatencyBuckets)),
+                                            "Time of storage calls, by operation.", {"operation"},
+                                            kLatencyBuckets)),
       storage_interrupted_(registry->Counter(
           "baton_storage_interrupted_total",
           "Storage calls ended early because their Context was cancelled or expired.",
@@ -38,9 +38,8 @@ void ServiceMetrics::Observe(const rpc::ServerAdapter* adapter) {
                    [adapter] { return static_cast<double>(adapter->in_flight()); });
   registry_->ObservedCounter(
       "baton_work_after_deadline_total",
-      "Handlers that were still running when their request's deadline passed.", [adapter] {
-        return static_cast<double>(adapter->stats().work_after_deadline.load());
-      });
+      "Handlers that were still running when their request's deadline passed.",
+      [adapter] { return static_cast<double>(adapter->stats().work_after_deadline.load()); });
 }
 
 void ServiceMetrics::RecordRequest(const rpc::RequestLog& log) {

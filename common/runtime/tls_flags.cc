@@ -29,7 +29,8 @@ absl::StatusOr<std::string> ReadFlagFile(const char* flag, const std::string& pa
     return absl::InvalidArgumentError(absl::StrCat("--", flag, "=", path, ": cannot be read"));
   }
   if (content.str().empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("--", flag, "=", path, ": cannot be read or is empty"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, "=", path, ": cannot be read or is empty"));
   }
   return content.str();
 }

@@ -31,19 +31,17 @@ absl::Status CheckProduct(const v1::Product& product) {
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = shop::CheckText("product.category", product.category(), 0, 64);
-      !s.ok()) {
+  if (absl::Status s = shop::CheckText("product.category", product.category(), 0, 64); !s.ok()) {
     return s;
   }
-  return shop::CheckRange("product.price_cents", product.price_cents(), 0,
-                          int64_t{1} << 40);
+  return shop::CheckRange("product.price_cents", product.price_cents(), 0, int64_t{1} << 40);
 }
 
 // A LIKE pattern matching `text` anywhere, with LIKE's wildcards taken literally.
 std::string ContainsPattern(std::string_view text) {
-  std::string escaped = absl::StrReplaceAll(
-      absl::AsciiStrToLower(absl::string_view(text.data(), text.size())),
-      {{"\\", "\\\\"}, {"%", "\\%"}, {"_", "\\_"}});
+  std::string escaped =
+      absl::StrReplaceAll(absl::AsciiStrToLower(absl::string_view(text.data(), text.size())),
+                          {{"\\", "\\\\"}, {"%", "\\%"}, {"_", "\\_"}});
   return absl::StrCat("%", escaped, "%");
 }
 
@@ -63,9 +61,9 @@ std::vector<storage::Migration> Schema() {
 absl::Status CatalogService::GetProduct(const Context& ctx, const v1::GetProductRequest& request,
                                         v1::Product& product) {
   if (absl::Status s = shop::CheckSku("sku", request.sku()); !s.ok()) return s;
-  absl::StatusOr<std::vector<Row>> rows = database_->Query(
-      ctx, absl::StrCat("SELECT ", kColumns, " FROM products WHERE sku = ?1"),
-      {Value(request.sku())});
+  absl::StatusOr<std::vector<Row>> rows =
+      database_->Query(ctx, absl::StrCat("SELECT ", kColumns, " FROM products WHERE sku = ?1"),
+                       {Value(request.sku())});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) {
     return absl::NotFoundError(absl::StrCat("product \"", request.sku(), "\" not found"));
@@ -82,8 +80,7 @@ absl::Status CatalogService::ListProducts(const Context& ctx,
   absl::StatusOr<std::string> after = shop::DecodePageToken(request.page_token());
   if (!after.ok()) return after.status();
   if (absl::Status s = shop::CheckText("category", request.category(), 0, 64); !s.ok()) return s;
-  if (absl::Status s = shop::CheckText("name_contains", request.name_contains(), 0, 200);
-      !s.ok()) {
+  if (absl::Status s = shop::CheckText("name_contains", request.name_contains(), 0, 200); !s.ok()) {
     return s;
   }
   // One more row than the page tells whether another page follows.
@@ -125,8 +122,7 @@ absl::Status CatalogService::UpsertProduct(const Context& ctx,
 }
 
 BATON_UNARY_METHOD(CatalogService, GetProduct, v1::GetProductRequest, v1::Product)
-BATON_UNARY_METHOD(CatalogService, ListProducts, v1::ListProductsRequest,
-                   v1::ListProductsResponse)
+BATON_UNARY_METHOD(CatalogService, ListProducts, v1::ListProductsRequest, v1::ListProductsResponse)
 BATON_UNARY_METHOD(CatalogService, UpsertProduct, v1::UpsertProductRequest, v1::Product)
 
 }  // namespace baton::catalog

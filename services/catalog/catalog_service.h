@@ -11,6 +11,7 @@
 
 #include "baton/catalog/v1/catalog.grpc.pb.h"
 #include "common/rpc/server_adapter.h"
+#include "common/rpc/unary_method.h"
 #include "common/storage/database.h"
 #include "common/storage/migrations.h"
 
@@ -25,22 +26,9 @@ class CatalogService final : public v1::CatalogService::CallbackService {
   CatalogService(rpc::ServerAdapter* adapter, storage::Database* database)
       : adapter_(adapter), database_(database) {}
 
-  absl::Status GetProduct(const Context& ctx, const v1::GetProductRequest& request,
-                          v1::Product& product);
-  absl::Status ListProducts(const Context& ctx, const v1::ListProductsRequest& request,
-                            v1::ListProductsResponse& response);
-  absl::Status UpsertProduct(const Context& ctx, const v1::UpsertProductRequest& request,
-                             v1::Product& product);
-
-  grpc::ServerUnaryReactor* GetProduct(grpc::CallbackServerContext* call,
-                                       const v1::GetProductRequest* request,
-                                       v1::Product* response) override;
-  grpc::ServerUnaryReactor* ListProducts(grpc::CallbackServerContext* call,
-                                         const v1::ListProductsRequest* request,
-                                         v1::ListProductsResponse* response) override;
-  grpc::ServerUnaryReactor* UpsertProduct(grpc::CallbackServerContext* call,
-                                          const v1::UpsertProductRequest* request,
-                                          v1::Product* response) override;
+  BATON_UNARY_METHOD_DECL(GetProduct, v1::GetProductRequest, v1::Product);
+  BATON_UNARY_METHOD_DECL(ListProducts, v1::ListProductsRequest, v1::ListProductsResponse);
+  BATON_UNARY_METHOD_DECL(UpsertProduct, v1::UpsertProductRequest, v1::Product);
 
  private:
   rpc::ServerAdapter* const adapter_;

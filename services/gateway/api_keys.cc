@@ -41,10 +41,9 @@ absl::StatusOr<std::string> CreateApiKey(const Context& ctx, storage::Database& 
   if (RAND_bytes(secret.data(), secret.size()) != 1) {
     return absl::UnavailableError("no randomness for a new API key");
   }
-  const std::string key = absl::StrCat(
-      kKeyPrefix,
-      absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(secret.data()),
-                                               secret.size())));
+  const std::string key =
+      absl::StrCat(kKeyPrefix, absl::BytesToHexString(absl::string_view(
+                                   reinterpret_cast<const char*>(secret.data()), secret.size())));
   absl::StatusOr<int64_t> stored = database.Execute(
       ctx, "INSERT INTO api_keys (key_hash, identity, create_time_us) VALUES (?1, ?2, ?3)",
       {storage::Value(HashApiKey(key)), storage::Value(std::string(identity)),
@@ -56,9 +55,8 @@ absl::StatusOr<std::string> CreateApiKey(const Context& ctx, storage::Database& 
 absl::StatusOr<std::string> Authenticate(const Context& ctx, storage::Database& database,
                                          std::string_view key) {
   if (key.empty()) return absl::UnauthenticatedError("the x-api-key header is required");
-  absl::StatusOr<std::vector<storage::Row>> rows =
-      database.Query(ctx, "SELECT identity FROM api_keys WHERE key_hash = ?1",
-                     {storage::Value(HashApiKey(key))});
+  absl::StatusOr<std::vector<storage::Row>> rows = database.Query(
+      ctx, "SELECT identity FROM api_keys WHERE key_hash = ?1", {storage::Value(HashApiKey(key))});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return absl::UnauthenticatedError("the x-api-key is not valid");
   return shop::TextColumn(rows->front()[0]);

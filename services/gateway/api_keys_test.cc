@@ -47,8 +47,7 @@ TEST_F(ApiKeysTest, MissingOrWrongKeyIsUnauthenticated) {
 }
 
 TEST(HashApiKey, IsSha256) {
-  EXPECT_EQ(HashApiKey("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(HashApiKey("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 }  // namespace

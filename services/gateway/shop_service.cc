@@ -21,20 +21,21 @@ absl::StatusOr<Context> ShopService::Authenticated(const Context& ctx) {
   return WithValue(ctx, rpc::kRequestMetadata, std::move(metadata));
 }
 
+absl::Status ShopService::Forward(const Context& ctx, const char* target, rpc::Starter start) {
+  absl::StatusOr<Context> caller = Authenticated(ctx);
+  if (!caller.ok()) return caller.status();
+  return rpc::Call(*caller, {.target = target}, std::move(start));
+}
+
 absl::Status ShopService::ListProducts(const Context& ctx,
                                        const catalog::v1::ListProductsRequest& request,
                                        catalog::v1::ListProductsResponse& response) {
-  absl::StatusOr<Context> caller = Authenticated(ctx);
-  if (!caller.ok()) return caller.status();
-  return rpc::Call(*caller, {.target = "catalog.ListProducts"},
-                   [&](grpc::ClientContext* call, rpc::Done done) {
-                     backends_.catalog->async()->ListProducts(call, &request, &response,
-                                                              std::move(done));
-                   });
+  return Forward(ctx, "catalog.ListProducts", [&](grpc::ClientContext* call, rpc::Done done) {
+    backends_.catalog->async()->ListProducts(call, &request, &response, std::move(done));
+  });
 }
 
-absl::Status ShopService::GetProduct(const Context& ctx,
-                                     const shop::v1::GetProductRequest& request,
+absl::Status ShopService::GetProduct(const Context& ctx, const shop::v1::GetProductRequest& request,
                                      shop::v1::ProductWithStock& response) {
   absl::StatusOr<Context> caller = Authenticated(ctx);
   if (!caller.ok()) return caller.status();
@@ -45,16 +46,15 @@ absl::Status ShopService::GetProduct(const Context& ctx,
   stock_request.set_sku(request.sku());
   inventory::v1::Stock stock;
   std::vector<rpc::FanOutCall> calls;
-  calls.push_back({{.target = "catalog.GetProduct"},
-                   [&](grpc::ClientContext* call, rpc::Done done) {
-                     backends_.catalog->async()->GetProduct(
-                         call, &product_request, response.mutable_product(), std::move(done));
-                   }});
-  calls.push_back({{.target = "inventory.GetStock"},
-                   [&](grpc::ClientContext* call, rpc::Done done) {
-                     backends_.inventory->async()->GetStock(call, &stock_request, &stock,
-                                                            std::move(done));
-                   }});
+  calls.push_back(
+      {{.target = "catalog.GetProduct"}, [&](grpc::ClientContext* call, rpc::Done done) {
+         backends_.catalog->async()->GetProduct(call, &product_request, response.mutable_product(),
+                                                std::move(done));
+       }});
+  calls.push_back(
+      {{.target = "inventory.GetStock"}, [&](grpc::ClientContext* call, rpc::Done done) {
+         backends_.inventory->async()->GetStock(call, &stock_request, &stock, std::move(done));
+       }});
   if (absl::Status found = rpc::FanOut(*caller, std::move(calls)); !found.ok()) return found;
   response.set_available(stock.available());
   return absl::OkStatus();
@@ -63,30 +63,21 @@ absl::Status ShopService::GetProduct(const Context& ctx,
 absl::Status ShopService::PlaceOrder(const Context& ctx,
                                      const orders::v1::PlaceOrderRequest& request,
                                      orders::v1::Order& response) {
-  absl::StatusOr<Context> caller = Authenticated(ctx);
-  if (!caller.ok()) return caller.status();
-  return rpc::Call(*caller, {.target = "orders.PlaceOrder"},
-                   [&](grpc::ClientContext* call, rpc::Done done) {
-                     backends_.orders->async()->PlaceOrder(call, &request, &response,
-                                                           std::move(done));
-                   });
+  return Forward(ctx, "orders.PlaceOrder", [&](grpc::ClientContext* call, rpc::Done done) {
+    backends_.orders->async()->PlaceOrder(call, &request, &response, std::move(done));
+  });
 }
 
 absl::Status ShopService::GetOrder(const Context& ctx, const orders::v1::GetOrderRequest& request,
                                    orders::v1::Order& response) {
-  absl::StatusOr<Context> caller = Authenticated(ctx);
-  if (!caller.ok()) return caller.status();
-  return rpc::Call(*caller, {.target = "orders.GetOrder"},
-                   [&](grpc::ClientContext* call, rpc::Done done) {
-                     backends_.orders->async()->GetOrder(call, &request, &response,
-                                                         std::move(done));
-                   });
+  return Forward(ctx, "orders.GetOrder", [&](grpc::ClientContext* call, rpc::Done done) {
+    backends_.orders->async()->GetOrder(call, &request, &response, std::move(done));
+  });
 }
 
 BATON_UNARY_METHOD(ShopService, ListProducts, catalog::v1::ListProductsRequest,
                    catalog::v1::ListProductsResponse)
-BATON_UNARY_METHOD(ShopService, GetProduct, shop::v1::GetProductRequest,
-                   shop::v1::ProductWithStock)
+BATON_UNARY_METHOD(ShopService, GetProduct, shop::v1::GetProductRequest, shop::v1::ProductWithStock)
 BATON_UNARY_METHOD(ShopService, PlaceOrder, orders::v1::PlaceOrderRequest, orders::v1::Order)
 BATON_UNARY_METHOD(ShopService, GetOrder, orders::v1::GetOrderRequest, orders::v1::Order)
 

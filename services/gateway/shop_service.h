@@ -16,7 +16,9 @@
 #include "baton/inventory/v1/inventory.grpc.pb.h"
 #include "baton/orders/v1/orders.grpc.pb.h"
 #include "baton/shop/v1/shop.grpc.pb.h"
+#include "common/rpc/client_call.h"
 #include "common/rpc/server_adapter.h"
+#include "common/rpc/unary_method.h"
 #include "common/storage/database.h"
 
 namespace baton::gateway {
@@ -33,31 +35,17 @@ class ShopService final : public shop::v1::ShopService::CallbackService {
   ShopService(rpc::ServerAdapter* adapter, storage::Database* database, Backends backends)
       : adapter_(adapter), database_(database), backends_(std::move(backends)) {}
 
-  absl::Status ListProducts(const Context& ctx, const catalog::v1::ListProductsRequest& request,
-                            catalog::v1::ListProductsResponse& response);
-  absl::Status GetProduct(const Context& ctx, const shop::v1::GetProductRequest& request,
-                          shop::v1::ProductWithStock& response);
-  absl::Status PlaceOrder(const Context& ctx, const orders::v1::PlaceOrderRequest& request,
-                          orders::v1::Order& response);
-  absl::Status GetOrder(const Context& ctx, const orders::v1::GetOrderRequest& request,
-                        orders::v1::Order& response);
-
-  grpc::ServerUnaryReactor* ListProducts(grpc::CallbackServerContext* call,
-                                         const catalog::v1::ListProductsRequest* request,
-                                         catalog::v1::ListProductsResponse* response) override;
-  grpc::ServerUnaryReactor* GetProduct(grpc::CallbackServerContext* call,
-                                       const shop::v1::GetProductRequest* request,
-                                       shop::v1::ProductWithStock* response) override;
-  grpc::ServerUnaryReactor* PlaceOrder(grpc::CallbackServerContext* call,
-                                       const orders::v1::PlaceOrderRequest* request,
-                                       orders::v1::Order* response) override;
-  grpc::ServerUnaryReactor* GetOrder(grpc::CallbackServerContext* call,
-                                     const orders::v1::GetOrderRequest* request,
-                                     orders::v1::Order* response) override;
+  BATON_UNARY_METHOD_DECL(ListProducts, catalog::v1::ListProductsRequest,
+                          catalog::v1::ListProductsResponse);
+  BATON_UNARY_METHOD_DECL(GetProduct, shop::v1::GetProductRequest, shop::v1::ProductWithStock);
+  BATON_UNARY_METHOD_DECL(PlaceOrder, orders::v1::PlaceOrderRequest, orders::v1::Order);
+  BATON_UNARY_METHOD_DECL(GetOrder, orders::v1::GetOrderRequest, orders::v1::Order);
 
  private:
   // The request's Context with the caller's identity in place of its API key.
   absl::StatusOr<Context> Authenticated(const Context& ctx);
+  // Authenticates, then makes one call downstream as the caller's identity.
+  absl::Status Forward(const Context& ctx, const char* target, rpc::Starter start);
 
   rpc::ServerAdapter* const adapter_;
   storage::Database* const database_;

@@ -26,16 +26,16 @@ Reservation::State ParseState(const std::string& name) {
 // Reads a reservation (state and items) in `tx`; nullopt when there is none.
 absl::StatusOr<std::optional<Reservation>> Load(const Context& ctx, Connection& tx,
                                                 const std::string& order_id) {
-  absl::StatusOr<std::vector<Row>> state = tx.Query(
-      ctx, "SELECT state FROM reservations WHERE order_id = ?1", {Value(order_id)});
+  absl::StatusOr<std::vector<Row>> state =
+      tx.Query(ctx, "SELECT state FROM reservations WHERE order_id = ?1", {Value(order_id)});
   if (!state.ok()) return state.status();
   if (state->empty()) return std::nullopt;
   Reservation reservation;
   reservation.set_order_id(order_id);
   reservation.set_state(ParseState(shop::TextColumn(state->front()[0])));
-  absl::StatusOr<std::vector<Row>> items = tx.Query(
-      ctx, "SELECT sku, quantity FROM reservation_items WHERE order_id = ?1 ORDER BY sku",
-      {Value(order_id)});
+  absl::StatusOr<std::vector<Row>> items =
+      tx.Query(ctx, "SELECT sku, quantity FROM reservation_items WHERE order_id = ?1 ORDER BY sku",
+               {Value(order_id)});
   if (!items.ok()) return items.status();
   for (const Row& row : *items) {
     v1::LineItem* item = reservation.add_items();
@@ -75,8 +75,7 @@ absl::Status Repeat(const Reservation& existing, const v1::ReserveRequest& reque
 // Takes `item` out of stock in `tx`, or says why it cannot.
 absl::Status Take(const Context& ctx, Connection& tx, const v1::LineItem& item) {
   absl::StatusOr<int64_t> taken = tx.Execute(
-      ctx,
-      "UPDATE stock SET available = available - ?1 WHERE sku = ?2 AND available >= ?1",
+      ctx, "UPDATE stock SET available = available - ?1 WHERE sku = ?2 AND available >= ?1",
       {Value(int64_t{item.quantity()}), Value(item.sku())});
   if (!taken.ok()) return taken.status();
   if (*taken == 1) return absl::OkStatus();
@@ -130,9 +129,9 @@ absl::Status InventoryService::Reserve(const Context& ctx, const v1::ReserveRequ
     absl::StatusOr<std::optional<Reservation>> existing = Load(ctx, tx, request.order_id());
     if (!existing.ok()) return existing.status();
     if (existing->has_value()) return Repeat(**existing, request, reservation);
-    absl::StatusOr<int64_t> inserted = tx.Execute(
-        ctx, "INSERT INTO reservations (order_id, state) VALUES (?1, 'reserved')",
-        {Value(request.order_id())});
+    absl::StatusOr<int64_t> inserted =
+        tx.Execute(ctx, "INSERT INTO reservations (order_id, state) VALUES (?1, 'reserved')",
+                   {Value(request.order_id())});
     if (!inserted.ok()) return inserted.status();
     reservation.Clear();
     reservation.set_order_id(request.order_id());
@@ -176,15 +175,15 @@ absl::Status InventoryService::Release(const Context& ctx, const v1::ReleaseRequ
     }
     const Reservation& found = **existing;
     if (found.state() == Reservation::COMMITTED) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the reservation for order \"", request.order_id(), "\" is committed"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("the reservation for order \"", request.order_id(), "\" is committed"));
     }
     *reservation.mutable_items() = found.items();
     if (found.state() == Reservation::RELEASED) return absl::OkStatus();
     for (const v1::LineItem& item : found.items()) {
-      absl::StatusOr<int64_t> restored = tx.Execute(
-          ctx, "UPDATE stock SET available = available + ?1 WHERE sku = ?2",
-          {Value(int64_t{item.quantity()}), Value(item.sku())});
+      absl::StatusOr<int64_t> restored =
+          tx.Execute(ctx, "UPDATE stock SET available = available + ?1 WHERE sku = ?2",
+                     {Value(int64_t{item.quantity()}), Value(item.sku())});
       if (!restored.ok()) return restored.status();
     }
     return tx
@@ -206,8 +205,8 @@ absl::Status InventoryService::Commit(const Context& ctx, const v1::CommitReques
     }
     reservation = **existing;
     if (reservation.state() == Reservation::RELEASED) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the reservation for order \"", request.order_id(), "\" was released"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("the reservation for order \"", request.order_id(), "\" was released"));
     }
     if (reservation.state() == Reservation::COMMITTED) return absl::OkStatus();
     reservation.set_state(Reservation::COMMITTED);
@@ -225,17 +224,20 @@ absl::Status InventoryService::SetStock(const Context& ctx, const v1::SetStockRe
       !s.ok()) {
     return s;
   }
-  absl::StatusOr<int64_t> changed = database_->Execute(
-      ctx,
-      "INSERT INTO stock (sku, available) VALUES (?1, ?2) "
-      "ON CONFLICT (sku) DO UPDATE SET available = excluded.available",
-      {Value(request.sku()), Value(int64_t{request.available()})});
+  absl::StatusOr<int64_t> changed =
+      database_->Execute(ctx,
+                         "INSERT INTO stock (sku, available) VALUES (?1, ?2) "
+                         "ON CONFLICT (sku) DO UPDATE SET available = excluded.available",
+                         {Value(request.sku()), Value(int64_t{request.available()})});
   if (!changed.ok()) return changed.status();
-  return GetStock(ctx, [&] {
-    v1::GetStockRequest get;
-    get.set_sku(request.sku());
-    return get;
-  }(), stock);
+  return GetStock(
+      ctx,
+      [&] {
+        v1::GetStockRequest get;
+        get.set_sku(request.sku());
+        return get;
+      }(),
+      stock);
 }
 
 BATON_UNARY_METHOD(InventoryService, GetStock, v1::GetStockRequest, v1::Stock)

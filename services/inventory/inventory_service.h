@@ -14,6 +14,7 @@
 
 #include "baton/inventory/v1/inventory.grpc.pb.h"
 #include "common/rpc/server_adapter.h"
+#include "common/rpc/unary_method.h"
 #include "common/storage/database.h"
 #include "common/storage/migrations.h"
 
@@ -28,32 +29,11 @@ class InventoryService final : public v1::InventoryService::CallbackService {
   InventoryService(rpc::ServerAdapter* adapter, storage::Database* database)
       : adapter_(adapter), database_(database) {}
 
-  absl::Status GetStock(const Context& ctx, const v1::GetStockRequest& request,
-                        v1::Stock& stock);
-  absl::Status Reserve(const Context& ctx, const v1::ReserveRequest& request,
-                       v1::Reservation& reservation);
-  absl::Status Release(const Context& ctx, const v1::ReleaseRequest& request,
-                       v1::Reservation& reservation);
-  absl::Status Commit(const Context& ctx, const v1::CommitRequest& request,
-                      v1::Reservation& reservation);
-  absl::Status SetStock(const Context& ctx, const v1::SetStockRequest& request,
-                        v1::Stock& stock);
-
-  grpc::ServerUnaryReactor* GetStock(grpc::CallbackServerContext* call,
-                                     const v1::GetStockRequest* request,
-                                     v1::Stock* response) override;
-  grpc::ServerUnaryReactor* Reserve(grpc::CallbackServerContext* call,
-                                    const v1::ReserveRequest* request,
-                                    v1::Reservation* response) override;
-  grpc::ServerUnaryReactor* Release(grpc::CallbackServerContext* call,
-                                    const v1::ReleaseRequest* request,
-                                    v1::Reservation* response) override;
-  grpc::ServerUnaryReactor* Commit(grpc::CallbackServerContext* call,
-                                   const v1::CommitRequest* request,
-                                   v1::Reservation* response) override;
-  grpc::ServerUnaryReactor* SetStock(grpc::CallbackServerContext* call,
-                                     const v1::SetStockRequest* request,
-                                     v1::Stock* response) override;
+  BATON_UNARY_METHOD_DECL(GetStock, v1::GetStockRequest, v1::Stock);
+  BATON_UNARY_METHOD_DECL(Reserve, v1::ReserveRequest, v1::Reservation);
+  BATON_UNARY_METHOD_DECL(Release, v1::ReleaseRequest, v1::Reservation);
+  BATON_UNARY_METHOD_DECL(Commit, v1::CommitRequest, v1::Reservation);
+  BATON_UNARY_METHOD_DECL(SetStock, v1::SetStockRequest, v1::Stock);
 
  private:
   rpc::ServerAdapter* const adapter_;

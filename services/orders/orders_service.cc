@@ -149,8 +149,7 @@ absl::Status OrdersService::PlaceOrder(const Context& ctx, const v1::PlaceOrderR
   return absl::OkStatus();
 }
 
-absl::Status OrdersService::LookUpProducts(const Context& ctx,
-                                           const v1::PlaceOrderRequest& request,
+absl::Status OrdersService::LookUpProducts(const Context& ctx, const v1::PlaceOrderRequest& request,
                                            v1::Order& order) {
   const int n = request.items_size();
   std::vector<catalog::v1::GetProductRequest> lookups(n);
@@ -186,8 +185,7 @@ absl::Status OrdersService::Reserve(const Context& ctx, const v1::PlaceOrderRequ
   inventory::v1::Reservation reservation;
   return rpc::Call(ctx, {.target = "inventory.Reserve"},
                    [&](grpc::ClientContext* call, rpc::Done done) {
-                     inventory_->async()->Reserve(call, &reserve, &reservation,
-                                                  std::move(done));
+                     inventory_->async()->Reserve(call, &reserve, &reservation, std::move(done));
                    });
 }
 
@@ -195,21 +193,21 @@ absl::Status OrdersService::Store(const Context& ctx, const std::string& key,
                                   const std::string& owner, const v1::Order& order) {
   const int64_t micros = ToMicros(order.create_time());
   return database_->Transaction(ctx, [&](Connection& tx) -> absl::Status {
-    absl::StatusOr<int64_t> inserted = tx.Execute(
-        ctx,
-        "INSERT INTO orders (order_id, idempotency_key, owner, customer, request_id, "
-        "total_cents, create_time_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        {Value(order.order_id()), Value(key), Value(owner), Value(order.customer()),
-         Value(order.request_id()), Value(int64_t{order.total_cents()}), Value(micros)});
+    absl::StatusOr<int64_t> inserted =
+        tx.Execute(ctx,
+                   "INSERT INTO orders (order_id, idempotency_key, owner, customer, request_id, "
+                   "total_cents, create_time_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                   {Value(order.order_id()), Value(key), Value(owner), Value(order.customer()),
+                    Value(order.request_id()), Value(int64_t{order.total_cents()}), Value(micros)});
     if (!inserted.ok()) return inserted.status();
     for (int i = 0; i < order.lines_size(); ++i) {
       const v1::OrderLine& line = order.lines(i);
-      absl::StatusOr<int64_t> added = tx.Execute(
-          ctx,
-          "INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price_cents) "
-          "VALUES (?1, ?2, ?3, ?4, ?5)",
-          {Value(order.order_id()), Value(int64_t{i}), Value(line.sku()),
-           Value(int64_t{line.quantity()}), Value(int64_t{line.unit_price_cents()})});
+      absl::StatusOr<int64_t> added =
+          tx.Execute(ctx,
+                     "INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price_cents) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5)",
+                     {Value(order.order_id()), Value(int64_t{i}), Value(line.sku()),
+                      Value(int64_t{line.quantity()}), Value(int64_t{line.unit_price_cents()})});
       if (!added.ok()) return added.status();
     }
     return absl::OkStatus();
@@ -236,8 +234,7 @@ void OrdersService::Release(const Context& cleanup, const std::string& order_id)
   // held, never oversold) for an operator to release.
   (void)rpc::Call(cleanup, {.target = "inventory.Release"},
                   [&](grpc::ClientContext* call, rpc::Done done) {
-                    inventory_->async()->Release(call, &release, &reservation,
-                                                 std::move(done));
+                    inventory_->async()->Release(call, &release, &reservation, std::move(done));
                   });
 }
 
@@ -286,8 +283,8 @@ absl::Status OrdersService::LoadLines(const Context& ctx, v1::Order& order) {
 absl::Status OrdersService::GetOrder(const Context& ctx, const v1::GetOrderRequest& request,
                                      v1::Order& order) {
   if (absl::Status s = shop::CheckId("order_id", request.order_id()); !s.ok()) return s;
-  absl::StatusOr<std::optional<v1::Order>> found =
-      LoadWhere(ctx, "order_id = ?1 AND owner = ?2", {Value(request.order_id()), Value(OwnerOf(ctx))});
+  absl::StatusOr<std::optional<v1::Order>> found = LoadWhere(
+      ctx, "order_id = ?1 AND owner = ?2", {Value(request.order_id()), Value(OwnerOf(ctx))});
   if (!found.ok()) return found.status();
   if (!found->has_value()) {
     return absl::NotFoundError(absl::StrCat("order \"", request.order_id(), "\" not found"));
@@ -321,8 +318,7 @@ absl::Status OrdersService::ListOrders(const Context& ctx, const v1::ListOrdersR
                    " FROM orders WHERE owner = ?1 AND (?2 = '' OR customer = ?2) AND "
                    "(create_time_us < ?3 OR (create_time_us = ?3 AND order_id < ?4)) "
                    "ORDER BY create_time_us DESC, order_id DESC LIMIT ?5"),
-      {Value(OwnerOf(ctx)), Value(request.customer()), Value(before_us),
-       Value(before_id),
+      {Value(OwnerOf(ctx)), Value(request.customer()), Value(before_us), Value(before_id),
        Value(int64_t{*page_size + 1})});
   if (!rows.ok()) return rows.status();
   const size_t shown = std::min(rows->size(), static_cast<size_t>(*page_size));
@@ -333,8 +329,8 @@ absl::Status OrdersService::ListOrders(const Context& ctx, const v1::ListOrdersR
   }
   if (rows->size() > shown) {
     const v1::Order& last = *response.orders().rbegin();
-    response.set_next_page_token(shop::EncodePageToken(
-        absl::StrCat(ToMicros(last.create_time()), "/", last.order_id())));
+    response.set_next_page_token(
+        shop::EncodePageToken(absl::StrCat(ToMicros(last.create_time()), "/", last.order_id())));
   }
   return absl::OkStatus();
 }

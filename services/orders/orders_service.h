@@ -31,6 +31,7 @@
 #include "baton/inventory/v1/inventory.grpc.pb.h"
 #include "baton/orders/v1/orders.grpc.pb.h"
 #include "common/rpc/server_adapter.h"
+#include "common/rpc/unary_method.h"
 #include "common/runtime/background_work.h"
 #include "common/storage/database.h"
 #include "common/storage/migrations.h"
@@ -51,25 +52,11 @@ class OrdersService final : public v1::OrdersService::CallbackService {
   OrdersService(rpc::ServerAdapter* adapter, storage::Database* database,
                 runtime::BackgroundWork* background,
                 std::unique_ptr<catalog::v1::CatalogService::Stub> catalog,
-                std::unique_ptr<inventory::v1::InventoryService::Stub> inventory,
-                Options options);
+                std::unique_ptr<inventory::v1::InventoryService::Stub> inventory, Options options);
 
-  absl::Status PlaceOrder(const Context& ctx, const v1::PlaceOrderRequest& request,
-                          v1::Order& order);
-  absl::Status GetOrder(const Context& ctx, const v1::GetOrderRequest& request,
-                        v1::Order& order);
-  absl::Status ListOrders(const Context& ctx, const v1::ListOrdersRequest& request,
-                          v1::ListOrdersResponse& response);
-
-  grpc::ServerUnaryReactor* PlaceOrder(grpc::CallbackServerContext* call,
-                                       const v1::PlaceOrderRequest* request,
-                                       v1::Order* response) override;
-  grpc::ServerUnaryReactor* GetOrder(grpc::CallbackServerContext* call,
-                                     const v1::GetOrderRequest* request,
-                                     v1::Order* response) override;
-  grpc::ServerUnaryReactor* ListOrders(grpc::CallbackServerContext* call,
-                                       const v1::ListOrdersRequest* request,
-                                       v1::ListOrdersResponse* response) override;
+  BATON_UNARY_METHOD_DECL(PlaceOrder, v1::PlaceOrderRequest, v1::Order);
+  BATON_UNARY_METHOD_DECL(GetOrder, v1::GetOrderRequest, v1::Order);
+  BATON_UNARY_METHOD_DECL(ListOrders, v1::ListOrdersRequest, v1::ListOrdersResponse);
 
  private:
   absl::Status LookUpProducts(const Context& ctx, const v1::PlaceOrderRequest& request,
@@ -83,8 +70,7 @@ class OrdersService final : public v1::OrdersService::CallbackService {
   void Abandon(const Context& ctx, const std::string& order_id);
   void Release(const Context& cleanup, const std::string& order_id);
   void CommitReservation(const Context& ctx, const std::string& order_id);
-  absl::StatusOr<std::optional<v1::Order>> LoadWhere(const Context& ctx,
-                                                     std::string_view condition,
+  absl::StatusOr<std::optional<v1::Order>> LoadWhere(const Context& ctx, std::string_view condition,
                                                      const std::vector<storage::Value>& params);
   absl::Status LoadLines(const Context& ctx, v1::Order& order);
 

@@ -32,8 +32,7 @@ TEST(Fields, PageSizeAndTokens) {
   EXPECT_FALSE(PageSize(501, 50, 500).ok());
   EXPECT_EQ(*DecodePageToken(EncodePageToken("sku-9")), "sku-9");
   EXPECT_EQ(*DecodePageToken(""), "");
-  EXPECT_EQ(DecodePageToken("!!not base64!!").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(DecodePageToken("!!not base64!!").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(Fields, ColumnsTolerateTypes) {

@@ -60,8 +60,7 @@ class InteropTest : public SuiteTest {
 
   static void RunNode(const std::string& scenario, std::string* output = nullptr) {
     const std::string script = NodeScript();
-    const std::string modules =
-        script.substr(0, script.rfind('/')) + "/node_modules/@grpc/grpc-js";
+    const std::string modules = script.substr(0, script.rfind('/')) + "/node_modules/@grpc/grpc-js";
     struct stat info;
     ASSERT_EQ(stat(modules.c_str(), &info), 0)
         << "Node packages are missing: run `npm ci` in tests/interop/node (tools/test.sh does)";
@@ -69,14 +68,16 @@ class InteropTest : public SuiteTest {
   }
 
   static void RunPython(const std::string& scenario) {
-    RunScenario({"/usr/bin/python3", RunfilePath("tests/interop/python/shop_interop.py"), scenario});
+    RunScenario(
+        {"/usr/bin/python3", RunfilePath("tests/interop/python/shop_interop.py"), scenario});
   }
 
   // The trace id a scenario printed ("TRACE <id>") appears in every listed log.
   static void ExpectTraceIn(const std::string& output, const std::vector<std::string>& services) {
     std::string trace;
     for (absl::string_view line : absl::StrSplit(output, '\n')) {
-      if (absl::ConsumePrefix(&line, "TRACE ")) trace = std::string(absl::StripAsciiWhitespace(line));
+      if (absl::ConsumePrefix(&line, "TRACE "))
+        trace = std::string(absl::StripAsciiWhitespace(line));
     }
     ASSERT_EQ(trace.size(), 32u) << output;
     for (const std::string& service : services) {

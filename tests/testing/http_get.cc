@@ -14,8 +14,7 @@
 
 namespace baton::testing {
 
-absl::StatusOr<HttpResponse> HttpGet(int port, const std::string& path,
-                                     const std::string& method) {
+absl::StatusOr<HttpResponse> HttpGet(int port, const std::string& path, const std::string& method) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return absl::UnavailableError("socket");
   timeval timeout{10, 0};
@@ -29,8 +28,8 @@ absl::StatusOr<HttpResponse> HttpGet(int port, const std::string& path,
     close(fd);
     return absl::UnavailableError(absl::StrCat("cannot connect to 127.0.0.1:", port));
   }
-  const std::string request = absl::StrCat(method, " ", path,
-                                           " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  const std::string request =
+      absl::StrCat(method, " ", path, " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
   if (write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
     close(fd);
     return absl::UnavailableError("write");

@@ -7,8 +7,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "grpcpp/create_channel.h"
@@ -29,8 +29,8 @@ absl::StatusOr<int> WaitForPort(const std::string& path, ChildProcess& process) 
       return port;
     }
     if (std::optional<int> exited = process.WaitFor(absl::ZeroDuration())) {
-      return absl::UnavailableError(absl::StrCat("exited with ", *exited, ": ",
-                                                 ReadFile(process.log_path())));
+      return absl::UnavailableError(
+          absl::StrCat("exited with ", *exited, ": ", ReadFile(process.log_path())));
     }
     absl::SleepFor(absl::Milliseconds(10));
   }
@@ -51,8 +51,8 @@ std::string RunfilePath(const std::string& relative) {
   return absl::StrCat(root != nullptr ? root : ".", "/baton/", relative);
 }
 
-orders::v1::PlaceOrderRequest OrderOf(
-    const std::string& customer, const std::vector<std::pair<std::string, int64_t>>& items) {
+orders::v1::PlaceOrderRequest OrderOf(const std::string& customer,
+                                      const std::vector<std::pair<std::string, int64_t>>& items) {
   orders::v1::PlaceOrderRequest request;
   request.set_customer(customer);
   for (const auto& [sku, quantity] : items) {
@@ -100,10 +100,11 @@ absl::Status ShopSuite::StartService(const std::string& name, std::vector<std::s
   const std::string port_file = absl::StrCat(dir_, "/", name, ".port");
   const std::string metrics_port_file = absl::StrCat(dir_, "/", name, ".metrics-port");
   std::vector<std::string> argv = {RunfilePath(absl::StrCat("services/", name, "/", name)),
-                                    "--listen=127.0.0.1:0", "--port_file=" + port_file,
-                                    "--metrics_listen=127.0.0.1:0",
-                                    "--metrics_port_file=" + metrics_port_file,
-                                    absl::StrCat("--storage=sqlite://", dir_, "/", name, ".db")};
+                                   "--listen=127.0.0.1:0",
+                                   "--port_file=" + port_file,
+                                   "--metrics_listen=127.0.0.1:0",
+                                   "--metrics_port_file=" + metrics_port_file,
+                                   absl::StrCat("--storage=sqlite://", dir_, "/", name, ".db")};
   if (options.fault_injection) argv.push_back("--enable_fault_injection");
   argv.insert(argv.end(), options.common_flags.begin(), options.common_flags.end());
   argv.insert(argv.end(), flags.begin(), flags.end());
@@ -116,8 +117,7 @@ absl::Status ShopSuite::StartService(const std::string& name, std::vector<std::s
   auto [it, inserted] = processes_.emplace(name, *std::move(process));
   absl::StatusOr<int> port = WaitForPort(port_file, it->second);
   if (!port.ok()) {
-    return absl::Status(port.status().code(),
-                        absl::StrCat(name, ": ", port.status().message()));
+    return absl::Status(port.status().code(), absl::StrCat(name, ": ", port.status().message()));
   }
   addresses_[name] = absl::StrCat("127.0.0.1:", *port);
   // Written before the gRPC port file, so it is there by now.

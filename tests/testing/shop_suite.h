@@ -57,7 +57,8 @@ class ShopSuite {
   // (e.g. "baton_requests_in_flight"), or -1.
   double Metric(const std::string& service, const std::string& series) const;
   // Waits (up to 30 s, scaled) until `series` on `service` is at least `value`.
-  bool AwaitMetricAtLeast(const std::string& service, const std::string& series, double value) const;
+  bool AwaitMetricAtLeast(const std::string& service, const std::string& series,
+                          double value) const;
   // What the service has written to stderr so far (its JSON log lines).
   std::string Log(const std::string& service) const;
   const std::string& api_key() const { return api_key_; }

@@ -44,10 +44,10 @@ constexpr DemoProduct kProducts[] = {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("Seeds demo products and stock into a running suite.");
   absl::ParseCommandLine(argc, argv);
-  auto catalog = baton::catalog::v1::CatalogService::NewStub(grpc::CreateChannel(
-      absl::GetFlag(FLAGS_catalog), grpc::InsecureChannelCredentials()));
-  auto inventory = baton::inventory::v1::InventoryService::NewStub(grpc::CreateChannel(
-      absl::GetFlag(FLAGS_inventory), grpc::InsecureChannelCredentials()));
+  auto catalog = baton::catalog::v1::CatalogService::NewStub(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_catalog), grpc::InsecureChannelCredentials()));
+  auto inventory = baton::inventory::v1::InventoryService::NewStub(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_inventory), grpc::InsecureChannelCredentials()));
   auto [ctx, cancel] = baton::WithTimeout(baton::Background(), absl::Seconds(30));
   for (const DemoProduct& demo : kProducts) {
     baton::catalog::v1::UpsertProductRequest upsert;
@@ -57,11 +57,11 @@ int main(int argc, char** argv) {
     product->set_category(demo.category);
     product->set_price_cents(demo.price_cents);
     baton::catalog::v1::Product stored;
-    absl::Status status = baton::rpc::Call(
-        ctx, {.target = "catalog.UpsertProduct"},
-        [&](grpc::ClientContext* call, baton::rpc::Done done) {
-          catalog->async()->UpsertProduct(call, &upsert, &stored, std::move(done));
-        });
+    absl::Status status =
+        baton::rpc::Call(ctx, {.target = "catalog.UpsertProduct"},
+                         [&](grpc::ClientContext* call, baton::rpc::Done done) {
+                           catalog->async()->UpsertProduct(call, &upsert, &stored, std::move(done));
+                         });
     if (!status.ok()) {
       std::fprintf(stderr, "seed_demo: %s\n", status.ToString().c_str());
       return 1;
@@ -72,8 +72,7 @@ int main(int argc, char** argv) {
     baton::inventory::v1::Stock stock;
     status = baton::rpc::Call(ctx, {.target = "inventory.SetStock"},
                               [&](grpc::ClientContext* call, baton::rpc::Done done) {
-                                inventory->async()->SetStock(call, &set, &stock,
-                                                             std::move(done));
+                                inventory->async()->SetStock(call, &set, &stock, std::move(done));
                               });
     if (!status.ok()) {
       std::fprintf(stderr, "seed_demo: %s\n", status.ToString().c_str());

@@ -36,9 +36,9 @@ MHD_Result Answer(void* cls, MHD_Connection* connection, const char* url, const 
     return Reply(connection, MHD_HTTP_OK, handler->registry->Expose(), kMetricsType);
   }
   if (std::strcmp(url, "/healthz") == 0) {
-    return handler->healthy() ? Reply(connection, MHD_HTTP_OK, "ok\n", "text/plain")
-                              : Reply(connection, MHD_HTTP_SERVICE_UNAVAILABLE, "draining\n",
-                                      "text/plain");
+    return handler->healthy()
+               ? Reply(connection, MHD_HTTP_OK, "ok\n", "text/plain")
+               : Reply(connection, MHD_HTTP_SERVICE_UNAVAILABLE, "draining\n", "text/plain");
   }
   return Reply(connection, MHD_HTTP_NOT_FOUND, "not found: try /metrics or /healthz\n",
                "text/plain");
@@ -79,8 +79,8 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
   auto handler = std::make_unique<Handler>(Handler{registry, std::move(healthy)});
   MHD_Daemon* daemon = MHD_start_daemon(
       flags, static_cast<uint16_t>(port), nullptr, nullptr, &Answer, handler.get(),
-      MHD_OPTION_SOCK_ADDR, reinterpret_cast<sockaddr*>(&address),
-      MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_END);
+      MHD_OPTION_SOCK_ADDR, reinterpret_cast<sockaddr*>(&address), MHD_OPTION_CONNECTION_TIMEOUT,
+      10u, MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_END);
   if (daemon == nullptr) {
     return absl::UnavailableError("--metrics_listen: cannot listen on " + listen);
   }

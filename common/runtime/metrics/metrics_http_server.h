@@ -25,8 +25,9 @@ class MetricsHttpServer {
  public:
   // `listen` is HOST:PORT (IPv4 or [IPv6]; port 0 picks one). Both pointers must
   // outlive the server.
-  static absl::StatusOr<std::unique_ptr<MetricsHttpServer>> Start(
-      const std::string& listen, const MetricsRegistry* registry, std::function<bool()> healthy);
+  static absl::StatusOr<std::unique_ptr<MetricsHttpServer>> Start(const std::string& listen,
+                                                                  const MetricsRegistry* registry,
+                                                                  std::function<bool()> healthy);
   ~MetricsHttpServer();  // Stops serving.
 
   int port() const { return port_; }

@@ -18,8 +18,8 @@ Labels Zip(const std::vector<std::string>& names, const std::vector<std::string>
 
 const std::vector<double> kLatencyBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                              0.1,    0.25,  0.5,    1,     2.5,  5,     10};
-const std::vector<double> kBudgetBuckets = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                            0.25,  0.5,   1,    2.5,   5,    10, 30, 60};
+const std::vector<double> kBudgetBuckets = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                            0.5,   1,     2.5,  5,     10,   30,  60};
 
 void CounterFamily::Add(const std::vector<std::string>& label_values, double amount) {
   absl::MutexLock lock(&mu_);
@@ -32,8 +32,7 @@ void CounterFamily::Write(const std::string& name, PrometheusText& out) const {
 }
 
 void HistogramFamily::Observe(const std::vector<std::string>& label_values, double value) {
-  const size_t bucket =
-      std::lower_bound(bounds_.begin(), bounds_.end(), value) - bounds_.begin();
+  const size_t bucket = std::lower_bound(bounds_.begin(), bounds_.end(), value) - bounds_.begin();
   absl::MutexLock lock(&mu_);
   Series& series = series_[label_values];
   if (series.counts.empty()) series.counts.resize(bounds_.size() + 1);

@@ -35,7 +35,8 @@ extern const std::vector<double> kBudgetBuckets;
 
 class CounterFamily {
  public:
-  explicit CounterFamily(std::vector<std::string> label_names) : label_names_(std::move(label_names)) {}
+  explicit CounterFamily(std::vector<std::string> label_names)
+      : label_names_(std::move(label_names)) {}
   // `label_values` in the order of the family's label names.
   void Add(const std::vector<std::string>& label_values, double amount = 1);
   void Write(const std::string& name, PrometheusText& out) const;

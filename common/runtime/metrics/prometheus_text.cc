@@ -76,8 +76,7 @@ std::string FormatValue(double value) {
   return absl::StrFormat("%.17g", value);
 }
 
-void PrometheusText::Family(std::string_view name, std::string_view type,
-                            std::string_view help) {
+void PrometheusText::Family(std::string_view name, std::string_view type, std::string_view help) {
   absl::StrAppend(&text_, "# HELP ", std::string(name), " ");
   AppendEscaped(text_, help, /*quote=*/false);
   absl::StrAppend(&text_, "\n# TYPE ", std::string(name), " ", std::string(type), "\n");

@@ -93,7 +93,8 @@ void ExpectWellFormed(const std::string& text) {
 
 TEST(MetricsRegistry, ExposesEveryKindWellFormed) {
   MetricsRegistry registry;
-  CounterFamily& requests = registry.Counter("baton_requests_total", "Requests.", {"method", "code"});
+  CounterFamily& requests =
+      registry.Counter("baton_requests_total", "Requests.", {"method", "code"});
   HistogramFamily& latency =
       registry.Histogram("baton_request_duration_seconds", "Latency.", {"method"}, kLatencyBuckets);
   registry.Gauge("baton_requests_in_flight", "In flight.", [] { return 3.0; });
@@ -105,9 +106,12 @@ TEST(MetricsRegistry, ExposesEveryKindWellFormed) {
   const std::string text = registry.Expose();
   ExpectWellFormed(text);
   EXPECT_TRUE(absl::StrContains(text, "baton_requests_total{method=\"Get\",code=\"OK\"} 2\n"));
-  EXPECT_TRUE(absl::StrContains(text, "baton_request_duration_seconds_bucket{method=\"Get\",le=\"0.0025\"} 1\n"));
-  EXPECT_TRUE(absl::StrContains(text, "baton_request_duration_seconds_bucket{method=\"Get\",le=\"10\"} 1\n"));
-  EXPECT_TRUE(absl::StrContains(text, "baton_request_duration_seconds_bucket{method=\"Get\",le=\"+Inf\"} 2\n"));
+  EXPECT_TRUE(absl::StrContains(
+      text, "baton_request_duration_seconds_bucket{method=\"Get\",le=\"0.0025\"} 1\n"));
+  EXPECT_TRUE(absl::StrContains(
+      text, "baton_request_duration_seconds_bucket{method=\"Get\",le=\"10\"} 1\n"));
+  EXPECT_TRUE(absl::StrContains(
+      text, "baton_request_duration_seconds_bucket{method=\"Get\",le=\"+Inf\"} 2\n"));
   EXPECT_TRUE(absl::StrContains(text, "baton_request_duration_seconds_count{method=\"Get\"} 2\n"));
   EXPECT_TRUE(absl::StrContains(text, "baton_requests_in_flight 3\n"));
 }
