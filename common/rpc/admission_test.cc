@@ -18,24 +18,29 @@
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "absl/strings/str_cat.h"
+#include "common/testing/time_scale.h"
 #include "gtest/gtest.h"
 
 namespace baton::rpc::testing {
 namespace {
 
+using ::baton::testing::Scaled;
 using ::testing::HasSubstr;
 
 
 TEST_F(SingleHopTest, TooLittleBudgetOnArrivalNeverReachesTheHandler) {
   Build([](HopServer::Options& options) {
-    options.method.min_budget = absl::Seconds(1);
+    options.method.min_budget = Scaled(absl::Seconds(1));
   });
-  Result result = caller_->Call(Work(0), absl::Milliseconds(300));
+  Result result = caller_->Call(Work(0), Scaled(absl::Milliseconds(300)));
   EXPECT_EQ(result.status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
-  EXPECT_THAT(result.status.error_message(), HasSubstr("below the 1000ms Hop needs"));
+  EXPECT_THAT(result.status.error_message(),
+              HasSubstr(absl::StrCat("below the ", 1000 * ::baton::testing::TimeScale(),
+                                     "ms Hop needs")));
   EXPECT_EQ(server_->handler_runs(), 0);
   EXPECT_EQ(server_->adapter().stats().below_min_budget.load(), 1u);
-  Result enough = caller_->Call(Work(0), absl::Seconds(3));
+  Result enough = caller_->Call(Work(0), Scaled(absl::Seconds(3)));
   EXPECT_TRUE(enough.status.ok());
   EXPECT_EQ(server_->handler_runs(), 1);
 }

@@ -42,7 +42,8 @@ class InteropTest : public SuiteTest {
     setenv("BATON_PROTO_ROOT", RunfilePath("proto").c_str(), 1);
   }
 
-  // Runs a scenario script; its output on failure.
+  // Runs a scenario script; its output on failure. Scripts run without the sanitizer
+  // builds' LD_LIBRARY_PATH (an instrumented Abseil), which other runtimes must not load.
   static void RunScenario(const std::vector<std::string>& argv, std::string* output = nullptr) {
     absl::StatusOr<std::string> result =
         ChildProcess::Output(argv, absl::Seconds(120) * TimeScale());
@@ -64,12 +65,13 @@ class InteropTest : public SuiteTest {
     struct stat info;
     ASSERT_EQ(stat(modules.c_str(), &info), 0)
         << "Node packages are missing: run `npm ci` in tests/interop/node (tools/test.sh does)";
-    RunScenario({"/usr/bin/node", script, scenario}, output);
+    RunScenario({"/usr/bin/env", "-u", "LD_LIBRARY_PATH", "/usr/bin/node", script, scenario},
+                output);
   }
 
   static void RunPython(const std::string& scenario) {
-    RunScenario(
-        {"/usr/bin/python3", RunfilePath("tests/interop/python/shop_interop.py"), scenario});
+    RunScenario({"/usr/bin/env", "-u", "LD_LIBRARY_PATH", "/usr/bin/python3",
+                 RunfilePath("tests/interop/python/shop_interop.py"), scenario});
   }
 
   // The trace id a scenario printed ("TRACE <id>") appears in every listed log.
