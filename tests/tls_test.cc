@@ -97,7 +97,8 @@ class TlsTest : public ::testing::Test {
   void TearDown() override {
     for (auto& [name, process] : processes_) {
       process.Signal(SIGTERM);
-      EXPECT_EQ(process.WaitFor(absl::Seconds(15)), 0) << name;
+      EXPECT_EQ(process.WaitFor(absl::Seconds(15)), 0)
+          << name << ": " << ReadFile(Path(name + ".log"));
     }
   }
 
