@@ -46,6 +46,12 @@ TEST_F(OrderFlowTest, PlacedOrderReadsBackAndStockGoesDown) {
 
   EXPECT_EQ(suite().Available("flow-tea"), 7);
   EXPECT_EQ(suite().Available("flow-mug"), 4);
+  inventory::v1::GetStockRequest stock_request;
+  stock_request.set_sku("flow-tea");
+  inventory::v1::Stock stock;
+  grpc::ClientContext stock_call;
+  ASSERT_TRUE(suite().inventory().GetStock(&stock_call, stock_request, &stock).ok());
+  EXPECT_EQ(stock.reserved(), 0);  // Committed with the order, no longer held.
 
   shop::v1::GetProductRequest product_request;
   product_request.set_sku("flow-tea");
