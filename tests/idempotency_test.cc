@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
+#include "tests/testing/shop_scenarios.h"
 #include "tests/testing/suite_test.h"
 
 namespace baton::testing {
@@ -67,32 +68,7 @@ TEST_F(IdempotencyTest, ConcurrentRetriesStillMakeOneOrder) {
 }
 
 TEST_F(IdempotencyTest, ConcurrentOrdersForTheLastUnitsNeverOversell) {
-  constexpr int kUnits = 3;
-  constexpr int kBuyers = 12;
-  ASSERT_TRUE(suite().AddProduct("last-units", 100, kUnits).ok());
-  std::atomic<int> placed{0};
-  std::atomic<int> refused{0};
-  std::atomic<int> other{0};
-  std::vector<std::thread> buyers;
-  for (int i = 0; i < kBuyers; ++i) {
-    buyers.emplace_back([&, i] {
-      orders::v1::Order order;
-      grpc::Status status = Place(suite(), absl::StrCat("last-units-", i),
-                                  OrderOf("buyer", {{"last-units", 1}}), order);
-      if (status.ok()) {
-        placed.fetch_add(1);
-      } else if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
-        refused.fetch_add(1);
-      } else {
-        other.fetch_add(1);
-      }
-    });
-  }
-  for (std::thread& buyer : buyers) buyer.join();
-  EXPECT_EQ(placed.load(), kUnits);
-  EXPECT_EQ(refused.load(), kBuyers - kUnits);
-  EXPECT_EQ(other.load(), 0);
-  EXPECT_EQ(suite().Available("last-units"), 0);
+  ExpectNoOversell(suite(), "last-units", /*units=*/3, /*buyers=*/12);
 }
 
 }  // namespace

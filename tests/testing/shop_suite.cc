@@ -74,7 +74,7 @@ absl::StatusOr<std::unique_ptr<ShopSuite>> ShopSuite::Start(Options options) {
       "--inventory_address=" + suite->addresses_["inventory"]};
   if (absl::Status s = suite->StartService("orders", backends, options); !s.ok()) return s;
 
-  const std::string gateway_db = absl::StrCat("--storage=sqlite://", suite->dir_, "/gateway.db");
+  const std::string gateway_db = suite->StorageFlag("gateway", options);
   absl::StatusOr<std::string> key = ChildProcess::Output(
       {RunfilePath("services/gateway/gateway"), gateway_db, "--create_api_key=tester"},
       kStartTimeout);
@@ -95,6 +95,12 @@ absl::StatusOr<std::unique_ptr<ShopSuite>> ShopSuite::Start(Options options) {
   return suite;
 }
 
+std::string ShopSuite::StorageFlag(const std::string& name, const Options& options) const {
+  auto url = options.storage.find(name);
+  if (url != options.storage.end()) return "--storage=" + url->second;
+  return absl::StrCat("--storage=sqlite://", dir_, "/", name, ".db");
+}
+
 absl::Status ShopSuite::StartService(const std::string& name, std::vector<std::string> flags,
                                      const Options& options) {
   const std::string port_file = absl::StrCat(dir_, "/", name, ".port");
@@ -104,7 +110,7 @@ absl::Status ShopSuite::StartService(const std::string& name, std::vector<std::s
                                    "--port_file=" + port_file,
                                    "--metrics_listen=127.0.0.1:0",
                                    "--metrics_port_file=" + metrics_port_file,
-                                   absl::StrCat("--storage=sqlite://", dir_, "/", name, ".db")};
+                                   StorageFlag(name, options)};
   if (options.fault_injection) argv.push_back("--enable_fault_injection");
   argv.insert(argv.end(), options.common_flags.begin(), options.common_flags.end());
   argv.insert(argv.end(), flags.begin(), flags.end());

@@ -35,6 +35,8 @@ class ShopSuite {
     std::map<std::string, std::vector<std::string>> flags = {};
     // Extra flags for all four.
     std::vector<std::string> common_flags = {};
+    // Storage URL per service name; SQLite files in the test's directory otherwise.
+    std::map<std::string, std::string> storage = {};
   };
 
   static absl::StatusOr<std::unique_ptr<ShopSuite>> Start(Options options);
@@ -82,6 +84,7 @@ class ShopSuite {
   int64_t Available(const std::string& sku);
 
  private:
+  std::string StorageFlag(const std::string& name, const Options& options) const;
   absl::Status StartService(const std::string& name, std::vector<std::string> flags,
                             const Options& options);
 
