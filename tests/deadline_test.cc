@@ -116,8 +116,13 @@ TEST_F(DeadlineTest, DeadlineAfterTheReservationReleasesIt) {
   grpc::Status status = suite().shop().PlaceOrder(
       call.get(), OrderOf("dl-reply-customer", {{"dl-kettle", 2}}), &order);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << status.error_message();
+  // Inventory's late answer never counted: its deadline passed, or (when the hops
+  // above were slow to receive the call, so their relative deadlines lie later than
+  // the client's) the caller's cancel reached it first.
   const std::string reserve = AwaitLogLine(suite(), "inventory", "Reserve", "dl-late-reply");
-  EXPECT_TRUE(absl::StrContains(reserve, "DEADLINE_EXCEEDED")) << reserve;
+  EXPECT_TRUE(absl::StrContains(reserve, "DEADLINE_EXCEEDED") ||
+              absl::StrContains(reserve, "\"code\":\"CANCELLED\""))
+      << reserve;
   // The release ran (its own reply is late too, but the stock is back).
   EXPECT_FALSE(AwaitLogLine(suite(), "inventory", "Release", "dl-late-reply").empty());
   EXPECT_TRUE(StockReturnsTo(suite(), "dl-kettle", 5));

@@ -244,9 +244,10 @@ int RunService(const ServiceDefinition& definition, int argc, char** argv) {
            {{"signal", why},
             {"in_flight", absl::StrCat(adapter.in_flight())},
             {"drain_timeout", absl::FormatDuration(drain)}});
+  // Refusing first: whoever sees NOT_SERVING and calls anyway is refused, not served.
+  adapter.StartDraining(absl::UnavailableError(absl::StrCat(name, " is shutting down")));
   serving = false;
   health.Shutdown();
-  adapter.StartDraining(absl::UnavailableError(absl::StrCat(name, " is shutting down")));
   if (!adapter.WaitForIdle(drain_deadline)) {
     LogEvent(name, "drain_timeout", {{"in_flight", absl::StrCat(adapter.in_flight())}});
     adapter.CancelInFlight(absl::UnavailableError(absl::StrCat(
