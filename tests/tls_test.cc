@@ -71,15 +71,10 @@ class TlsTest : public ::testing::Test {
     absl::StatusOr<ChildProcess> process = ChildProcess::Start(argv, Path(name + ".log"));
     EXPECT_TRUE(process.ok()) << process.status();
     if (!process.ok()) return "";
-    processes_.emplace(name, *std::move(process));
-    const absl::Time give_up = absl::Now() + absl::Seconds(60);
-    int port = 0;
-    while (absl::Now() < give_up &&
-           !absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(port_file)), &port)) {
-      absl::SleepFor(absl::Milliseconds(10));
-    }
-    EXPECT_GT(port, 0) << ReadFile(Path(name + ".log"));
-    return absl::StrCat("127.0.0.1:", port);
+    auto [it, inserted] = processes_.emplace(name, *std::move(process));
+    absl::StatusOr<int> port = WaitForPortFile(port_file, it->second, absl::Seconds(60));
+    EXPECT_TRUE(port.ok()) << port.status();
+    return port.ok() ? absl::StrCat("127.0.0.1:", *port) : "";
   }
 
   std::shared_ptr<grpc::Channel> Channel(const std::string& address, bool client_cert) const {

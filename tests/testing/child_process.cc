@@ -10,6 +10,9 @@
 #include <sstream>
 #include <utility>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 
 namespace baton::testing {
@@ -112,6 +115,23 @@ std::optional<int> ChildProcess::WaitFor(absl::Duration timeout) {
   std::optional<int> code = Reap(pid_, timeout);
   if (code.has_value()) pid_ = -1;
   return code;
+}
+
+absl::StatusOr<int> WaitForPortFile(const std::string& path, ChildProcess& process,
+                                    absl::Duration timeout) {
+  const absl::Time give_up = absl::Now() + timeout;
+  while (absl::Now() < give_up) {
+    int port = 0;
+    if (absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(path)), &port) && port > 0) {
+      return port;
+    }
+    if (std::optional<int> exited = process.WaitFor(absl::ZeroDuration())) {
+      return absl::UnavailableError(
+          absl::StrCat("exited with ", *exited, ": ", ReadFile(process.log_path())));
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return absl::DeadlineExceededError("no port file " + path);
 }
 
 std::string ReadFile(const std::string& path) {

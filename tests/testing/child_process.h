@@ -44,6 +44,11 @@ class ChildProcess {
   std::string log_path_;
 };
 
+// Waits for a service started with --port_file=`path` to write its port there, up to
+// `timeout`; fails at once, with its log, if the process exits first.
+absl::StatusOr<int> WaitForPortFile(const std::string& path, ChildProcess& process,
+                                    absl::Duration timeout);
+
 // The whole file, or "" if it cannot be read.
 std::string ReadFile(const std::string& path);
 

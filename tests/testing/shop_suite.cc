@@ -21,22 +21,6 @@ namespace {
 // Generous: sanitizer builds start slowly on a loaded 2-core machine.
 constexpr absl::Duration kStartTimeout = absl::Seconds(60);
 
-absl::StatusOr<int> WaitForPort(const std::string& path, ChildProcess& process) {
-  const absl::Time give_up = absl::Now() + kStartTimeout;
-  while (absl::Now() < give_up) {
-    int port = 0;
-    if (absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(path)), &port) && port > 0) {
-      return port;
-    }
-    if (std::optional<int> exited = process.WaitFor(absl::ZeroDuration())) {
-      return absl::UnavailableError(
-          absl::StrCat("exited with ", *exited, ": ", ReadFile(process.log_path())));
-    }
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return absl::DeadlineExceededError("no port file " + path);
-}
-
 std::string TempRoot() {
   const char* root = std::getenv("TEST_TMPDIR");
   std::string dir = absl::StrCat(root != nullptr ? root : "/tmp", "/shop-XXXXXX");
@@ -121,13 +105,13 @@ absl::Status ShopSuite::StartService(const std::string& name, std::vector<std::s
       ChildProcess::Start(argv, absl::StrCat(dir_, "/", name, ".log"));
   if (!process.ok()) return process.status();
   auto [it, inserted] = processes_.emplace(name, *std::move(process));
-  absl::StatusOr<int> port = WaitForPort(port_file, it->second);
+  absl::StatusOr<int> port = WaitForPortFile(port_file, it->second, kStartTimeout);
   if (!port.ok()) {
     return absl::Status(port.status().code(), absl::StrCat(name, ": ", port.status().message()));
   }
   addresses_[name] = absl::StrCat("127.0.0.1:", *port);
   // Written before the gRPC port file, so it is there by now.
-  absl::StatusOr<int> metrics = WaitForPort(metrics_port_file, it->second);
+  absl::StatusOr<int> metrics = WaitForPortFile(metrics_port_file, it->second, kStartTimeout);
   if (!metrics.ok()) return metrics.status();
   metrics_ports_[name] = *metrics;
   return absl::OkStatus();
