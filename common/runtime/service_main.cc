@@ -1,5 +1,7 @@
 #include "common/runtime/service_main.h"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -149,6 +151,10 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ServiceEnvironment::Dial(
 int RunService(const ServiceDefinition& definition, int argc, char** argv) {
   // Before any thread exists, so that every thread inherits the blocked signals.
   ShutdownSignal shutdown;
+  // OpenSSL's atexit cleanup frees its locks while gRPC's executor threads may still
+  // use them (found by TSan at the exit of a TLS-serving process); the process is
+  // ending, so the cleanup buys nothing.
+  OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr);
   absl::SetProgramUsageMessage(
       absl::StrCat(definition.summary, "\n\nUsage: ", argv[0],
                    " [--listen=HOST:PORT] [--storage=URL] [flags]; --helpfull lists every flag."));
