@@ -1,9 +1,14 @@
 // Cancel-to-abort latency per backend: a long query is running; the time from
 // cancel() to the storage call returning, over many cancellations.
 //
-//   bazel run -c opt //common/storage:cancel_benchmark -- [--runs=1000]
+//   bazel run -c opt //common/storage:cancel_benchmark -- [--runs=1000] [--shared_cpus]
 //
-// Starts its own PostgreSQL on loopback (as the test suite does).
+// Starts its own PostgreSQL on loopback (as the test suite does). By default the
+// server gets the last CPU and this process the others — a database on a core of its
+// own, as it would be on a machine of its own — so the figure is the storage layer's,
+// not the scheduler's; --shared_cpus lets them share every core.
+#include <sched.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -14,6 +19,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/storage/database.h"
@@ -62,11 +68,31 @@ void Measure(const std::string& name, Database& db, int runs) {
 
 int Main(int argc, char** argv) {
   int runs = 1000;
+  bool shared_cpus = false;
   for (int i = 1; i < argc; ++i) {
     if (absl::StartsWith(argv[i], "--runs=")) {
       if (!absl::SimpleAtoi(argv[i] + 7, &runs) || runs < 1) return 2;
+    } else if (std::string(argv[i]) == "--shared_cpus") {
+      shared_cpus = true;
+    } else {
+      std::fprintf(stderr, "unknown flag %s (flags: --runs=N, --shared_cpus)\n", argv[i]);
+      return 2;
     }
   }
+  int server_cpu = -1;
+  cpu_set_t mine;
+  if (!shared_cpus && sched_getaffinity(0, sizeof(mine), &mine) == 0 && CPU_COUNT(&mine) >= 2) {
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+      if (CPU_ISSET(cpu, &mine)) server_cpu = cpu;
+    }
+    CPU_CLR(server_cpu, &mine);
+    sched_setaffinity(0, sizeof(mine), &mine);
+  }
+  std::printf("placement: %s\n",
+              server_cpu < 0 ? "shared CPUs"
+                             : absl::StrCat("PostgreSQL on CPU ", server_cpu,
+                                            ", this process on the others")
+                                   .c_str());
   const std::string path = "/tmp/baton-cancel-benchmark.db";
   std::remove(path.c_str());
   absl::StatusOr<std::unique_ptr<Database>> sqlite = OpenDatabase("sqlite://" + path);
@@ -78,7 +104,7 @@ int Main(int argc, char** argv) {
   std::remove(path.c_str());
 
   absl::StatusOr<std::unique_ptr<testing::PostgresServer>> server =
-      testing::PostgresServer::Start();
+      testing::PostgresServer::Start(server_cpu);
   if (!server.ok()) {
     std::fprintf(stderr, "%s\n", std::string(server.status().message()).c_str());
     return 1;

@@ -206,6 +206,18 @@ TEST_P(ConformanceTest, TransactionCancelledMidwayLeavesNoPartialWrites) {
   EXPECT_EQ(StockOf("b"), 7);
 }
 
+TEST_P(ConformanceTest, TransactionCutOffMidStatementReportsTheCauseAndWritesNothing) {
+  auto [ctx, cancel] = WithTimeoutCause(Background(), absl::Milliseconds(50),
+                                        absl::DeadlineExceededError("the 50ms budget"));
+  absl::Status status = db_->Transaction(ctx, [&, &ctx = ctx](Connection& tx) -> absl::Status {
+    absl::Status first = tx.Execute(ctx, "UPDATE stock SET n = 0 WHERE sku = 'a'", {}).status();
+    if (!first.ok()) return first;
+    return tx.Query(ctx, kLongQuery, {}).status();  // Still running at the deadline.
+  });
+  EXPECT_EQ(status, absl::DeadlineExceededError("the 50ms budget"));
+  EXPECT_EQ(StockOf("a"), 5);
+}
+
 TEST_P(ConformanceTest, ConstraintViolationsMapToClearCodes) {
   absl::Status duplicate = db_->Execute(Long(), "INSERT INTO stock VALUES ('a', 1)").status();
   EXPECT_EQ(duplicate.code(), absl::StatusCode::kAlreadyExists) << duplicate;

@@ -8,7 +8,8 @@
 //   - takes back only healthy connections: a broken one is closed, and the next
 //     caller opens a fresh one.
 // Transaction(): begin; body; commit on OK with the Context live; otherwise roll back
-// on a detached Context of its own (the request may be gone, the rollback must run).
+// on a detached Context of its own (the request may be gone, the rollback must run) —
+// or, on a connection that broke midway, let closing it roll the transaction back.
 #ifndef BATON_COMMON_STORAGE_INTERNAL_POOLED_DATABASE_H_
 #define BATON_COMMON_STORAGE_INTERNAL_POOLED_DATABASE_H_
 
@@ -103,6 +104,9 @@ class PooledDatabase final : public Database {
   };
 
   static absl::Status RollBack(const Context& ctx, Conn& connection) {
+    // A broken connection is closed, not reused, and closing one ends its transaction:
+    // the server rolls it back.
+    if (!connection.healthy()) return absl::OkStatus();
     auto [cleanup, cancel] = WithTimeout(WithoutCancel(ctx), absl::Seconds(5));
     return connection.Execute(cleanup, "ROLLBACK", {}).status();
   }

@@ -12,44 +12,47 @@ namespace {
 
 class Sender {
  public:
-  void Send(PGcancel* cancel) {
+  void Send(PGconn* conn) {
     absl::MutexLock lock(&mu_);
     if (!started_) {
       started_ = true;
       std::thread([this] { Run(); }).detach();  // Lives as long as the process.
     }
-    queue_.push_back(cancel);
+    queue_.push_back(conn);
   }
 
  private:
   void Run() {
     for (;;) {
-      PGcancel* cancel = nullptr;
+      PGconn* conn = nullptr;
       {
         absl::MutexLock lock(&mu_);
         mu_.Await(absl::Condition(
-            +[](std::deque<PGcancel*>* q) { return !q->empty(); }, &queue_));
-        cancel = queue_.front();
+            +[](std::deque<PGconn*>* q) { return !q->empty(); }, &queue_));
+        conn = queue_.front();
         queue_.pop_front();
       }
-      char error[256];
-      PQcancel(cancel, error, sizeof(error));
-      PQfreeCancel(cancel);
+      if (PGcancel* cancel = PQgetCancel(conn)) {
+        char error[256];
+        PQcancel(cancel, error, sizeof(error));
+        PQfreeCancel(cancel);
+      }
+      PQfinish(conn);
     }
   }
 
   absl::Mutex mu_;
-  std::deque<PGcancel*> queue_ ABSL_GUARDED_BY(mu_);
+  std::deque<PGconn*> queue_ ABSL_GUARDED_BY(mu_);
   bool started_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace
 
-void SendCancelAsync(PGcancel* cancel) {
-  if (cancel == nullptr) return;
+void CancelAndCloseAsync(PGconn* conn) {
+  if (conn == nullptr) return;
   // Never destroyed: its thread may be sending while the process exits.
   static Sender& sender = *std::make_unique<Sender>().release();
-  sender.Send(cancel);
+  sender.Send(conn);
 }
 
 }  // namespace baton::storage

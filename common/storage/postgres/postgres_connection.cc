@@ -86,10 +86,12 @@ absl::StatusOr<std::unique_ptr<PostgresConnection>> PostgresConnection::Open(
 
 PostgresConnection::PostgresConnection(Passkey, PGconn* conn) : conn_(conn) {}
 
-PostgresConnection::~PostgresConnection() { PQfinish(conn_); }
+PostgresConnection::~PostgresConnection() {
+  if (conn_ != nullptr) PQfinish(conn_);
+}
 
 bool PostgresConnection::healthy() const {
-  return !broken_ && PQstatus(conn_) == CONNECTION_OK;
+  return !broken_ && conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK;
 }
 
 absl::Status PostgresConnection::AwaitResult(const Context& ctx) {
@@ -101,10 +103,9 @@ absl::Status PostgresConnection::AwaitResult(const Context& ctx) {
     }
     if (PQisBusy(conn_) == 0) return absl::OkStatus();
     if (ctx.IsDone()) {
-      // Return now; the server is told to stop from another thread (a cancel request
-      // takes milliseconds), and this connection, mid-statement, is not reused: the
-      // pool closes it when it comes back.
-      SendCancelAsync(PQgetCancel(conn_));
+      // Return now. The connection, mid-statement, cannot be reused; another thread
+      // tells the server to stop (a cancel request takes milliseconds) and closes it.
+      CancelAndCloseAsync(std::exchange(conn_, nullptr));
       broken_ = true;
       return Cause(ctx);
     }
@@ -141,6 +142,9 @@ absl::Status PostgresConnection::Run(const Context& ctx, std::string_view sql,
                                      const std::vector<Value>& params, std::vector<Row>* rows,
                                      int64_t* changed) {
   if (ctx.IsDone()) return Cause(ctx);
+  if (conn_ == nullptr) {
+    return absl::UnavailableError("postgres: connection closed after a cancelled statement");
+  }
   int placeholders = 0;
   const std::string query = ToPostgresPlaceholders(sql, &placeholders);
   if (placeholders != static_cast<int>(params.size())) {

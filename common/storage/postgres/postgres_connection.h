@@ -2,10 +2,10 @@
 //
 // The statement is sent asynchronously; the caller then waits on the connection's
 // socket and the Context's done descriptor together (poll). When the Context ends
-// first, the call returns at once with the Context's cause; a cancel request
-// (PQcancel) goes to the server from a background sender, and the connection — still
-// mid-statement — is marked broken, so the pool closes it instead of reusing it. A server-side statement_timeout equal
-// to the remaining budget is set as a backstop. Placeholders are written ?1, ?2, ...
+// first, the call returns at once with the Context's cause; the connection, still
+// mid-statement, goes to a background sender that cancels the statement (PQcancel)
+// and closes it, and this object is left broken, so the pool drops it. A server-side
+// statement_timeout equal to the remaining budget is set as a backstop. Placeholders are written ?1, ?2, ...
 // as for SQLite, and become $1, $2, ... here.
 //
 // Thread safety: one call at a time.
@@ -52,7 +52,8 @@ class PostgresConnection final : public Connection {
   absl::Status AwaitResult(const Context& ctx);
   absl::Status ErrorStatus(const PGresult* result, const Context& ctx) const;
 
-  PGconn* const conn_;
+  // Null once handed to the background sender.
+  PGconn* conn_;
   // Set when the connection cannot be trusted for another statement.
   bool broken_ = false;
 };

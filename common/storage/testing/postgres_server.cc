@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -51,9 +52,16 @@ std::vector<std::string> AsServerUser(std::vector<std::string> argv) {
   return wrapped;
 }
 
-pid_t Spawn(const std::vector<std::string>& argv, const std::string& log) {
+// `cpu` >= 0 pins the child (and everything it forks) to that CPU.
+pid_t Spawn(const std::vector<std::string>& argv, const std::string& log, int cpu = -1) {
   const pid_t pid = fork();
   if (pid == 0) {
+    if (cpu >= 0) {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(cpu, &set);
+      sched_setaffinity(0, sizeof(set), &set);
+    }
     FILE* out = std::fopen(log.c_str(), "a");
     if (out != nullptr) {
       dup2(fileno(out), STDOUT_FILENO);
@@ -70,7 +78,7 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& log) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start() {
+absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start(int cpu) {
   const std::string bin = FindBinDir();
   if (bin.empty()) {
     return absl::FailedPreconditionError(
@@ -101,7 +109,7 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start() {
       AsServerUser({bin + "/postgres", "-D", dir + "/data", "-p", std::to_string(port), "-k",
                     dir, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c",
                     "max_connections=50"}),
-      log);
+      log, cpu);
   auto instance = std::make_unique<PostgresServer>(dir, port, server);
   const absl::Time give_up = absl::Now() + absl::Seconds(30);
   while (PQping(instance->Conninfo().c_str()) != PQPING_OK) {

@@ -17,8 +17,10 @@ namespace baton::storage::testing {
 class PostgresServer {
  public:
   // FAILED_PRECONDITION when PostgreSQL's binaries are missing (tools/install_deps.sh
-  // installs them), UNAVAILABLE when the server would not start.
-  static absl::StatusOr<std::unique_ptr<PostgresServer>> Start();
+  // installs them), UNAVAILABLE when the server would not start. `cpu` >= 0 pins the
+  // server and its backends to that CPU (benchmarks: a database on a core of its own,
+  // as it would be on a machine of its own).
+  static absl::StatusOr<std::unique_ptr<PostgresServer>> Start(int cpu = -1);
   ~PostgresServer();
 
   // postgres://baton@127.0.0.1:PORT/postgres
