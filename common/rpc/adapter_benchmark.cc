@@ -17,12 +17,14 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "baton/testing/v1/hop.grpc.pb.h"
@@ -103,6 +105,7 @@ class Load {
     all_done_.WaitForNotification();
     return completed_.load() / absl::ToDoubleSeconds(absl::Now() - start);
   }
+  int64_t completed() const { return completed_.load(); }
 
  private:
   struct Slot {
@@ -150,6 +153,42 @@ bool HasFlag(int argc, char** argv, const char* name) {
     if (std::string(argv[i]) == std::string("--") + name) return true;
   }
   return false;
+}
+
+// CPU seconds (user + system) the process has used so far.
+double CpuSeconds(pid_t pid) {
+  FILE* stat = std::fopen(absl::StrCat("/proc/", pid, "/stat").c_str(), "r");
+  if (stat == nullptr) return 0;
+  char buffer[1024] = {};
+  const size_t n = std::fread(buffer, 1, sizeof(buffer) - 1, stat);
+  std::fclose(stat);
+  // Fields after the command name (which may hold spaces) start after the last ')'.
+  const char* rest = std::strrchr(buffer, ')');
+  if (rest == nullptr || n == 0) return 0;
+  unsigned long utime = 0, stime = 0;
+  if (std::sscanf(rest + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
+                  &stime) != 2) {
+    return 0;
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// One timed round against one server: calls per second, and the server process's CPU
+// time per call (microseconds), which machine noise disturbs far less than QPS.
+struct Round {
+  double qps = 0;
+  double cpu_us_per_call = 0;
+};
+
+Round Measure(const std::string& address, int concurrency, absl::Duration seconds,
+              pid_t server) {
+  Load load(address, concurrency, seconds);
+  const double cpu_before = CpuSeconds(server);
+  Round round;
+  round.qps = load.Run();
+  const double cpu = CpuSeconds(server) - cpu_before;
+  round.cpu_us_per_call = load.completed() > 0 ? cpu * 1e6 / load.completed() : 0;
+  return round;
 }
 
 double Median(std::vector<double> values) {
@@ -237,20 +276,28 @@ int Main(int argc, char** argv) {
   Load(bare_server.address, concurrency, absl::Milliseconds(500)).Run();
   Load(adapted_server.address, concurrency, absl::Milliseconds(500)).Run();
 
-  std::vector<double> bare_qps, adapted_qps, ratios;
+  std::vector<double> bare_qps, adapted_qps, ratios, bare_cpu, adapted_cpu, cpu_ratios;
   for (int round = 0; round < rounds; ++round) {
-    const double b = Load(bare_server.address, concurrency, seconds).Run();
-    const double a = Load(adapted_server.address, concurrency, seconds).Run();
-    bare_qps.push_back(b);
-    adapted_qps.push_back(a);
-    ratios.push_back(a / b);
-    std::printf("round %d: bare %.0f qps, adapter %.0f qps, ratio %.3f\n", round + 1, b, a,
-                a / b);
+    const Round b = Measure(bare_server.address, concurrency, seconds, child);
+    const Round a = Measure(adapted_server.address, concurrency, seconds, child);
+    bare_qps.push_back(b.qps);
+    adapted_qps.push_back(a.qps);
+    ratios.push_back(a.qps / b.qps);
+    bare_cpu.push_back(b.cpu_us_per_call);
+    adapted_cpu.push_back(a.cpu_us_per_call);
+    cpu_ratios.push_back(b.cpu_us_per_call / a.cpu_us_per_call);
+    std::printf(
+        "round %d: bare %.0f qps %.1f us cpu/call, adapter %.0f qps %.1f us cpu/call, "
+        "qps ratio %.3f, cpu ratio %.3f\n",
+        round + 1, b.qps, b.cpu_us_per_call, a.qps, a.cpu_us_per_call, a.qps / b.qps,
+        b.cpu_us_per_call / a.cpu_us_per_call);
   }
-  std::printf("median: bare %.0f qps, adapter %.0f qps, ratio %.3f (concurrency %d%s%s)\n",
-              Median(bare_qps), Median(adapted_qps), Median(ratios), concurrency,
-              log ? ", request log on" : "",
-              HasFlag(argc, argv, "inline") ? ", handler inline" : ", worker pool");
+  std::printf(
+      "median: bare %.0f qps %.1f us cpu/call, adapter %.0f qps %.1f us cpu/call; "
+      "qps ratio %.3f, cpu ratio (bare/adapter) %.3f (concurrency %d%s%s)\n",
+      Median(bare_qps), Median(bare_cpu), Median(adapted_qps), Median(adapted_cpu),
+      Median(ratios), Median(cpu_ratios), concurrency, log ? ", request log on" : "",
+      HasFlag(argc, argv, "inline") ? ", handler inline" : ", worker pool");
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
   return 0;

@@ -2,8 +2,12 @@
 
 #include <unistd.h>
 
+#include <cmath>
+#include <cstdint>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
 
 namespace baton::rpc {
 namespace {
@@ -51,7 +55,23 @@ JsonObject& JsonObject::Add(std::string_view name, std::string_view value) {
 
 JsonObject& JsonObject::Add(std::string_view name, double value) {
   Name(name);
-  absl::StrAppendFormat(&body_, "%.3f", value);
+  // "%.3f" by integer arithmetic: every request line carries two of these, and the
+  // formatting library costs a microsecond or so each.
+  const double thousandths = std::round(value * 1000);
+  if (!(std::fabs(thousandths) < 9e15)) {  // Also NaN.
+    absl::StrAppendFormat(&body_, "%.3f", value);
+    return *this;
+  }
+  int64_t scaled = static_cast<int64_t>(thousandths);
+  if (scaled < 0) {
+    body_.push_back('-');
+    scaled = -scaled;
+  }
+  const int64_t fraction = scaled % 1000;
+  absl::StrAppend(&body_, scaled / 1000, ".");
+  body_.push_back(static_cast<char>('0' + fraction / 100));
+  body_.push_back(static_cast<char>('0' + fraction / 10 % 10));
+  body_.push_back(static_cast<char>('0' + fraction % 10));
   return *this;
 }
 
@@ -73,7 +93,26 @@ JsonObject& JsonObject::Add(std::string_view name, const std::vector<std::string
 }
 
 std::string FormatLogTime(absl::Time time) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", time, absl::UTCTimeZone());
+  // By hand rather than absl::FormatTime (several times slower): one per request line.
+  const absl::TimeZone utc = absl::UTCTimeZone();
+  const absl::CivilSecond second = absl::ToCivilSecond(time, utc);
+  const int64_t micros =
+      absl::ToInt64Microseconds(time - absl::FromCivil(second, utc)) % 1000000;
+  if (second.year() < 0 || second.year() > 9999 || micros < 0) {
+    return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", time, utc);
+  }
+  char out[] = "0000-00-00T00:00:00.000000Z";
+  auto put = [&out](int at, int64_t value, int digits) {
+    for (int i = digits - 1; i >= 0; --i, value /= 10) out[at + i] = '0' + value % 10;
+  };
+  put(0, second.year(), 4);
+  put(5, second.month(), 2);
+  put(8, second.day(), 2);
+  put(11, second.hour(), 2);
+  put(14, second.minute(), 2);
+  put(17, second.second(), 2);
+  put(20, micros, 6);
+  return std::string(out, sizeof(out) - 1);
 }
 
 void WriteLineToStderr(std::string line) {
