@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "absl/time/clock.h"
+
 namespace baton::rpc {
 
 WorkerPool::WorkerPool(Options options) : options_(options) {
@@ -11,30 +13,64 @@ WorkerPool::WorkerPool(Options options) : options_(options) {
 }
 
 WorkerPool::~WorkerPool() {
-  std::deque<QueuedWork*> left;
+  std::deque<Waiting> left;
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
     left.swap(queue_);
   }
-  for (QueuedWork* work : left) work->Drop(absl::UnavailableError("server shutting down"));
+  for (const Waiting& waiting : left) {
+    waiting.work->Drop(absl::UnavailableError("server shutting down"));
+  }
   for (std::thread& worker : workers_) worker.join();
 }
 
 WorkerPool::Admission WorkerPool::Submit(QueuedWork* work, Criticality criticality) {
+  std::vector<QueuedWork*> expired;
+  Admission admission = Admission::kQueued;
+  bool stopping = false;
   {
     absl::MutexLock lock(&mu_);
-    if (!stopping_) {
-      if (queue_.size() >= options_.queue_bound) return Admission::kQueueFull;
-      if (queue_.size() >= options_.shed_threshold && criticality < Criticality::kCritical) {
-        return Admission::kShed;
+    stopping = stopping_;
+    if (!stopping) {
+      if (queue_.size() >= options_.shed_threshold) TakeExpiredLocked(expired);
+      if (queue_.size() >= options_.queue_bound) {
+        admission = Admission::kQueueFull;
+      } else if (queue_.size() >= options_.shed_threshold &&
+                 criticality < Criticality::kCritical) {
+        admission = Admission::kShed;
+      } else {
+        queue_.push_back(Waiting{work, absl::Now()});
       }
-      queue_.push_back(work);
-      return Admission::kQueued;
     }
   }
-  work->Drop(absl::UnavailableError("server shutting down"));
-  return Admission::kQueued;
+  DropExpired(expired);
+  if (stopping) work->Drop(absl::UnavailableError("server shutting down"));
+  return admission;
+}
+
+void WorkerPool::TakeExpiredLocked(std::vector<QueuedWork*>& out) {
+  // The head holds the oldest items, the likeliest to be done; a live one stops the
+  // scan, so this costs one check when nothing expired.
+  while (!queue_.empty() && queue_.front().work->context().IsDone()) {
+    out.push_back(queue_.front().work);
+    queue_.pop_front();
+  }
+}
+
+bool WorkerPool::BehindLocked(absl::Time now) const {
+  if (queue_.size() < 2) return false;
+  const Waiting& oldest = queue_.front();
+  const absl::Time deadline = oldest.work->context().Deadline();
+  if (deadline == absl::InfiniteFuture()) return false;
+  return now - oldest.queued_at > (deadline - oldest.queued_at) / 2;
+}
+
+void WorkerPool::DropExpired(const std::vector<QueuedWork*>& expired) {
+  for (QueuedWork* work : expired) {
+    expired_in_queue_.fetch_add(1, std::memory_order_relaxed);
+    work->Drop(Cause(work->context()));
+  }
 }
 
 size_t WorkerPool::queued() const {
@@ -43,6 +79,7 @@ size_t WorkerPool::queued() const {
 }
 
 void WorkerPool::Work() {
+  std::vector<QueuedWork*> expired;
   for (;;) {
     QueuedWork* work = nullptr;
     {
@@ -53,13 +90,23 @@ void WorkerPool::Work() {
           },
           this));
       if (queue_.empty()) return;  // Stopping.
-      work = queue_.front();
-      queue_.pop_front();
+      TakeExpiredLocked(expired);
+      if (!queue_.empty()) {
+        if (BehindLocked(absl::Now())) {
+          work = queue_.back().work;
+          queue_.pop_back();
+        } else {
+          work = queue_.front().work;
+          queue_.pop_front();
+        }
+      }
     }
+    DropExpired(expired);
+    expired.clear();
+    if (work == nullptr) continue;
     const Context& ctx = work->context();
     if (ctx.IsDone()) {
-      expired_in_queue_.fetch_add(1, std::memory_order_relaxed);
-      work->Drop(Cause(ctx));
+      DropExpired({work});
       continue;
     }
     work->Run();

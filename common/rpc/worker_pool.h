@@ -1,12 +1,22 @@
 // WorkerPool: the bounded pool that runs blocking handlers, with a deadline-aware queue.
 //
-// A submitted item waits in a FIFO queue for one of `threads` workers. The queue is
+// A submitted item waits in a queue for one of `threads` workers. The queue is
 // bounded: beyond `queue_bound` waiting items, Submit refuses (the caller answers
 // RESOURCE_EXHAUSTED). Beyond `shed_threshold`, items less critical than CRITICAL are
 // refused first, so under overload sheddable traffic goes before critical traffic. An
 // item whose Context is done by the time a worker reaches it — deadline passed or
 // caller gone while it waited — is dropped, not run: Drop() is called with the
-// Context's cause, and no handler time is spent on it.
+// Context's cause, and no handler time is spent on it. Expired items at the head of
+// the queue are also dropped when a worker looks for work and before a Submit is
+// refused for a full queue, so the dead never crowd out the living.
+//
+// Order: first in, first out — until the queue falls behind: once the oldest waiting
+// item has spent more than half the budget it came with in the queue, the newest goes
+// first (adaptive LIFO). In a FIFO backlog every item reaches a worker just before its
+// deadline, so the pool works only for callers about to give up; newest-first serves
+// callers that still have their budget, while the oldest expire in the queue and are
+// dropped unrun. This is what keeps goodput near the peak under overload
+// (docs/benchmarks.md). Items without a deadline never trigger it.
 //
 // Thread safety: Submit may be called from any thread. Items must stay valid until
 // Run() or Drop() is called on them; exactly one of the two is called, once.
@@ -63,10 +73,20 @@ class WorkerPool {
 
  private:
   void Work();
+  // Moves the items at the head of the queue whose Context is done into `out`.
+  void TakeExpiredLocked(std::vector<QueuedWork*>& out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void DropExpired(const std::vector<QueuedWork*>& expired);
+
+  struct Waiting {
+    QueuedWork* work;
+    absl::Time queued_at;
+  };
+  // Whether the queue has fallen behind its callers' budgets (see Order above).
+  bool BehindLocked(absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Options options_;
   mutable absl::Mutex mu_;
-  std::deque<QueuedWork*> queue_ ABSL_GUARDED_BY(mu_);
+  std::deque<Waiting> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::atomic<uint64_t> expired_in_queue_{0};
   std::vector<std::thread> workers_;

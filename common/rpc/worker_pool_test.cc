@@ -20,6 +20,7 @@ class Item final : public QueuedWork {
       : ctx_(std::move(ctx)), release_(release) {}
   const Context& context() const override { return ctx_; }
   void Run() override {
+    if (order != nullptr) order->push_back(this);
     started.Notify();
     if (release_ != nullptr) release_->WaitForNotification();
     ran = true;
@@ -34,6 +35,8 @@ class Item final : public QueuedWork {
   absl::Notification finished;
   bool ran = false;
   absl::Status dropped;
+  // Where Run() records itself, if set (one worker: no lock needed).
+  std::vector<const Item*>* order = nullptr;
 
  private:
   Context ctx_;
@@ -114,6 +117,68 @@ TEST(WorkerPool, WorkWhoseContextEndedWhileQueuedIsDroppedNotRun) {
   EXPECT_FALSE(cancelled.ran);
   EXPECT_EQ(cancelled.dropped, absl::CancelledError("cancelled by caller"));
   EXPECT_EQ(pool.expired_in_queue(), 2u);
+}
+
+TEST(WorkerPool, FirstInFirstOutWhileTheQueueKeepsUp) {
+  WorkerPool pool(OneWorker(8, 8));
+  absl::Notification release;
+  Item busy(Background(), &release);
+  ASSERT_EQ(pool.Submit(&busy, Criticality::kCritical), WorkerPool::Admission::kQueued);
+  busy.started.WaitForNotification();
+  std::vector<const Item*> order;
+  auto [ctx, cancel] = WithTimeout(Background(), absl::Seconds(60));
+  Item first(ctx), second(ctx), third(ctx);
+  for (Item* item : {&first, &second, &third}) {
+    item->order = &order;
+    ASSERT_EQ(pool.Submit(item, Criticality::kCritical), WorkerPool::Admission::kQueued);
+  }
+  release.Notify();
+  for (Item* item : {&first, &second, &third}) item->finished.WaitForNotification();
+  EXPECT_EQ(order, (std::vector<const Item*>{&first, &second, &third}));
+}
+
+TEST(WorkerPool, OnceTheOldestHasWaitedHalfItsBudgetTheNewestGoesFirst) {
+  WorkerPool pool(OneWorker(8, 8));
+  absl::Notification release;
+  Item busy(Background(), &release);
+  ASSERT_EQ(pool.Submit(&busy, Criticality::kCritical), WorkerPool::Admission::kQueued);
+  busy.started.WaitForNotification();
+  std::vector<const Item*> order;
+  auto [ctx, cancel] = WithTimeout(Background(), absl::Seconds(60));
+  auto [oldest_ctx, cancel_oldest] = WithTimeout(Background(), absl::Milliseconds(400));
+  Item oldest(oldest_ctx), middle(ctx), newest(ctx);
+  for (Item* item : {&oldest, &middle, &newest}) {
+    item->order = &order;
+    ASSERT_EQ(pool.Submit(item, Criticality::kCritical), WorkerPool::Admission::kQueued);
+  }
+  absl::SleepFor(absl::Milliseconds(250));  // The oldest has now used over half its 400ms.
+  release.Notify();
+  for (Item* item : {&oldest, &middle, &newest}) item->finished.WaitForNotification();
+  // Behind: the newest; still behind (the oldest waits on): the middle; then the oldest,
+  // alone, with its budget nearly spent but not gone.
+  EXPECT_EQ(order, (std::vector<const Item*>{&newest, &middle, &oldest}));
+}
+
+TEST(WorkerPool, ExpiredItemsDoNotFillTheQueueForLiveOnes) {
+  WorkerPool pool(OneWorker(/*bound=*/2, /*shed=*/2));
+  absl::Notification release;
+  Item busy(Background(), &release);
+  ASSERT_EQ(pool.Submit(&busy, Criticality::kCritical), WorkerPool::Admission::kQueued);
+  busy.started.WaitForNotification();
+  auto [short_deadline, cancel_deadline] = WithTimeout(Background(), absl::Milliseconds(5));
+  Item first(short_deadline), second(short_deadline);
+  ASSERT_EQ(pool.Submit(&first, Criticality::kCritical), WorkerPool::Admission::kQueued);
+  ASSERT_EQ(pool.Submit(&second, Criticality::kCritical), WorkerPool::Admission::kQueued);
+  ASSERT_TRUE(short_deadline.WaitFor(absl::Seconds(10)));
+
+  Item fresh(Background());
+  EXPECT_EQ(pool.Submit(&fresh, Criticality::kCritical), WorkerPool::Admission::kQueued);
+  EXPECT_EQ(first.dropped.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(second.dropped.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(pool.expired_in_queue(), 2u);
+  release.Notify();
+  fresh.finished.WaitForNotification();
+  EXPECT_TRUE(fresh.ran);
 }
 
 TEST(WorkerPool, DestructionDropsWhatIsQueued) {

@@ -1,0 +1,146 @@
+// Cancel latency through the suite (docs/benchmarks.md): a client cancels a PlaceOrder
+// while inventory — the leaf, three hops down (gateway → orders → inventory) — is
+// inside a storage call; the figure is the time from the client's cancel to each hop's
+// handler returning, read from the hops' own request-log lines (start time + duration).
+// A handler returns after its storage call does, so the leaf's figure bounds the time
+// to the storage call's return from above.
+//
+// The storage call is held open by fault injection (x-baton-fault:
+// inventory.storage=delay:10s), which waits inside the storage layer the way a slow
+// statement would and stops when the Context is done.
+//
+//   bazel run -c opt //tests:cancel_latency_benchmark -- [--runs=300]
+#include <stdlib.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "tests/testing/shop_suite.h"
+
+namespace baton::testing {
+namespace {
+
+// The value of a JSON string or number field in a flat log line ("" if absent).
+std::string Field(const std::string& line, const std::string& name) {
+  const std::string key = "\"" + name + "\":";
+  const size_t at = line.find(key);
+  if (at == std::string::npos) return "";
+  size_t begin = at + key.size();
+  if (line[begin] == '"') {
+    ++begin;
+    return line.substr(begin, line.find('"', begin) - begin);
+  }
+  return line.substr(begin, line.find_first_of(",}", begin) - begin);
+}
+
+// When the handler of `method` for `request_id` returned, from the service's log.
+std::optional<absl::Time> HandlerEnd(const std::string& log, const std::string& method,
+                                     const std::string& request_id) {
+  for (absl::string_view view : absl::StrSplit(log, '\n')) {
+    const std::string line(view);
+    if (Field(line, "method") != method || Field(line, "request_id") != request_id) continue;
+    absl::Time start;
+    std::string error;
+    double duration_ms = 0;
+    if (!absl::ParseTime("%Y-%m-%dT%H:%M:%E*SZ", Field(line, "time"), &start, &error) ||
+        !absl::SimpleAtod(Field(line, "duration_ms"), &duration_ms)) {
+      return std::nullopt;
+    }
+    return start + absl::Microseconds(static_cast<int64_t>(duration_ms * 1000));
+  }
+  return std::nullopt;
+}
+
+double Percentile(std::vector<double> values, double p) {
+  if (values.empty()) return -1;
+  std::sort(values.begin(), values.end());
+  return values[std::min(values.size() - 1, static_cast<size_t>(p * values.size()))];
+}
+
+int Main(int argc, char** argv) {
+  int runs = 300;
+  for (int i = 1; i < argc; ++i) {
+    if (absl::StartsWith(argv[i], "--runs=") && !absl::SimpleAtoi(argv[i] + 7, &runs)) return 2;
+  }
+  // Outside `bazel test`, find the services in this binary's runfiles.
+  if (getenv("TEST_SRCDIR") == nullptr) {
+    setenv("TEST_SRCDIR", absl::StrCat(argv[0], ".runfiles").c_str(), 1);
+  }
+  char dir[] = "/tmp/baton-cancel-latency-XXXXXX";
+  if (getenv("TEST_TMPDIR") == nullptr && mkdtemp(dir) != nullptr) setenv("TEST_TMPDIR", dir, 1);
+
+  absl::StatusOr<std::unique_ptr<ShopSuite>> suite = ShopSuite::Start();
+  if (!suite.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(suite.status().message()).c_str());
+    return 1;
+  }
+  ShopSuite& shop = **suite;
+  if (!shop.AddProduct("cl-tea", 100, 1000000).ok() || !shop.WarmUp().ok()) return 1;
+
+  const std::vector<std::pair<std::string, std::string>> hops = {
+      {"gateway", "PlaceOrder"}, {"orders", "PlaceOrder"}, {"inventory", "Reserve"}};
+  std::map<std::string, std::vector<double>> latency_ms;
+  std::vector<std::pair<std::string, absl::Time>> cancels;
+  int not_cancelled = 0;
+  for (int run = 0; run < runs; ++run) {
+    const std::string request_id = absl::StrCat("cancel-latency-", run);
+    auto call = shop.ShopCall(absl::Seconds(30),
+                              {{"x-request-id", request_id},
+                               {"x-baton-fault", "inventory.storage=delay:10s"}});
+    const orders::v1::PlaceOrderRequest request = OrderOf("cl-customer", {{"cl-tea", 1}});
+    orders::v1::Order order;
+    grpc::Status status;
+    absl::Notification done;
+    shop.shop().async()->PlaceOrder(call.get(), &request, &order,
+                                    [&](grpc::Status s) {
+                                      status = std::move(s);
+                                      done.Notify();
+                                    });
+    // Long enough for the call to reach inventory's storage call on a busy machine.
+    absl::SleepFor(absl::Milliseconds(60));
+    const absl::Time cancelled = absl::Now();
+    call->TryCancel();
+    done.WaitForNotification();
+    if (status.error_code() != grpc::StatusCode::CANCELLED) ++not_cancelled;
+    cancels.emplace_back(request_id, cancelled);
+  }
+  absl::SleepFor(absl::Milliseconds(500));  // The last lines reach the logs.
+  std::map<std::string, std::string> logs;
+  for (const auto& [service, method] : hops) logs[service] = shop.Log(service);
+  int missing = 0;
+  for (const auto& [request_id, cancelled] : cancels) {
+    for (const auto& [service, method] : hops) {
+      std::optional<absl::Time> end = HandlerEnd(logs[service], method, request_id);
+      if (!end.has_value()) {
+        ++missing;
+        continue;
+      }
+      latency_ms[service].push_back(absl::ToDoubleMilliseconds(*end - cancelled));
+    }
+  }
+  std::printf("%d cancellations (%d not answered CANCELLED, %d log lines missing)\n", runs,
+              not_cancelled, missing);
+  std::printf("time from the client's cancel to each hop's handler returning:\n");
+  for (const auto& [service, method] : hops) {
+    const std::vector<double>& values = latency_ms[service];
+    std::printf("  %-9s %-10s n=%zu  p50 %.3f ms  p99 %.3f ms  max %.3f ms\n", service.c_str(),
+                method.c_str(), values.size(), Percentile(values, 0.5),
+                Percentile(values, 0.99), Percentile(values, 1.0));
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace baton::testing
+
+int main(int argc, char** argv) { return baton::testing::Main(argc, argv); }
