@@ -4,6 +4,7 @@
 #
 #   tools/test.sh                     # all tests
 #   tools/test.sh --config=asan       # extra flags go to `bazel test`
+#   BATON_TEST_TARGETS="//common/... //tests/..." tools/test.sh   # some packages only
 set -uo pipefail
 cd "$(dirname "$0")/.."
 tools/install_deps.sh interop || exit 1
@@ -20,8 +21,10 @@ case " $* " in
     ;;
 esac
 
-targets=$(bazel query 'tests(//...)' 2>/dev/null) || { echo "bazel query failed" >&2; exit 1; }
-bazel test --keep_going "$@" //...
+patterns=${BATON_TEST_TARGETS:-//...}
+query="tests($(echo $patterns | sed 's/ / + /g'))"
+targets=$(bazel query "$query" 2>/dev/null) || { echo "bazel query failed" >&2; exit 1; }
+bazel test --keep_going "$@" $patterns
 bazel_status=$?
 
 # A test that crashed cannot stop the PostgreSQL it started (testing/postgres_server.h
