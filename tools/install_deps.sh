@@ -12,9 +12,11 @@ packages=(
 # Extra groups on request: `install_deps.sh go` adds Go for the comparison benchmarks;
 # `install_deps.sh interop` adds the independent clients and tools the tests drive the
 # suite with (Node and npm, Python's grpcio, PyYAML for the deploy/ checks, openssl).
+# `install_deps.sh fuzz` adds clang-14 and libFuzzer for tools/fuzz.sh.
 for extra in "$@"; do
   case "$extra" in
     go) packages+=(golang-go) ;;
+    fuzz) packages+=(clang-14 libfuzzer-14-dev) ;;
     interop)
       packages+=(python3-grpcio python3-protobuf python3-yaml openssl)
       # A Node 20 that brings its own npm (as NodeSource's does) conflicts with Debian's
