@@ -22,44 +22,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "tests/testing/log_lines.h"
 #include "tests/testing/shop_suite.h"
 
 namespace baton::testing {
 namespace {
-
-// The value of a JSON string or number field in a flat log line ("" if absent).
-std::string Field(const std::string& line, const std::string& name) {
-  const std::string key = "\"" + name + "\":";
-  const size_t at = line.find(key);
-  if (at == std::string::npos) return "";
-  size_t begin = at + key.size();
-  if (line[begin] == '"') {
-    ++begin;
-    return line.substr(begin, line.find('"', begin) - begin);
-  }
-  return line.substr(begin, line.find_first_of(",}", begin) - begin);
-}
-
-// When the handler of `method` for `request_id` returned, from the service's log.
-std::optional<absl::Time> HandlerEnd(const std::string& log, const std::string& method,
-                                     const std::string& request_id) {
-  for (absl::string_view view : absl::StrSplit(log, '\n')) {
-    const std::string line(view);
-    if (Field(line, "method") != method || Field(line, "request_id") != request_id) continue;
-    absl::Time start;
-    std::string error;
-    double duration_ms = 0;
-    if (!absl::ParseTime("%Y-%m-%dT%H:%M:%E*SZ", Field(line, "time"), &start, &error) ||
-        !absl::SimpleAtod(Field(line, "duration_ms"), &duration_ms)) {
-      return std::nullopt;
-    }
-    return start + absl::Microseconds(static_cast<int64_t>(duration_ms * 1000));
-  }
-  return std::nullopt;
-}
 
 double Percentile(std::vector<double> values, double p) {
   if (values.empty()) return -1;
@@ -120,7 +89,7 @@ int Main(int argc, char** argv) {
   int missing = 0;
   for (const auto& [request_id, cancelled] : cancels) {
     for (const auto& [service, method] : hops) {
-      std::optional<absl::Time> end = HandlerEnd(logs[service], method, request_id);
+      std::optional<absl::Time> end = EndTime(LogLine(logs[service], method, request_id));
       if (!end.has_value()) {
         ++missing;
         continue;

@@ -5,11 +5,11 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/testing/time_scale.h"
 #include "gtest/gtest.h"
+#include "tests/testing/log_lines.h"
 #include "tests/testing/suite_test.h"
 
 namespace baton::testing {
@@ -39,18 +39,6 @@ bool StockReturnsTo(ShopSuite& suite, const std::string& sku, int64_t expected) 
   return false;
 }
 
-// The log line of `method` for `request_id` in `log`, or "".
-std::string LogLine(const std::string& log, const std::string& method,
-                    const std::string& request_id) {
-  for (absl::string_view line : absl::StrSplit(log, '\n')) {
-    if (absl::StrContains(line, "\"method\":\"" + method + "\"") &&
-        absl::StrContains(line, "\"request_id\":\"" + request_id + "\"")) {
-      return std::string(line);
-    }
-  }
-  return "";
-}
-
 // Waits (boundedly) for the log line of `method` for `request_id` in `service`'s log:
 // a line is written when the request ends, which may be after its caller has moved on.
 std::string AwaitLogLine(ShopSuite& suite, const std::string& service, const std::string& method,
@@ -67,12 +55,6 @@ std::string AwaitLogLine(ShopSuite& suite, const std::string& service, const std
 // An x-baton-fault rule with a scaled duration: "inventory=delay:" + 500ms.
 std::string Fault(const std::string& rule, absl::Duration delay) {
   return rule + absl::FormatDuration(Scaled(delay));
-}
-
-double DurationMs(const std::string& line) {
-  const size_t at = line.find("\"duration_ms\":");
-  if (at == std::string::npos) return -1;
-  return std::stod(line.substr(at + 14));
 }
 
 TEST_F(DeadlineTest, DeadlineWithSlowInventoryAbandonsWorkAndReleases) {

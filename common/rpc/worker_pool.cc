@@ -29,6 +29,7 @@ WorkerPool::Admission WorkerPool::Submit(QueuedWork* work, Criticality criticali
   std::vector<QueuedWork*> expired;
   Admission admission = Admission::kQueued;
   bool stopping = false;
+  const absl::Time now = absl::Now();  // Outside the lock: it only orders the queue.
   {
     absl::MutexLock lock(&mu_);
     stopping = stopping_;
@@ -40,11 +41,11 @@ WorkerPool::Admission WorkerPool::Submit(QueuedWork* work, Criticality criticali
                  criticality < Criticality::kCritical) {
         admission = Admission::kShed;
       } else {
-        queue_.push_back(Waiting{work, absl::Now()});
+        queue_.push_back(Waiting{work, now});
       }
     }
   }
-  DropExpired(expired);
+  for (QueuedWork* done : expired) DropExpired(done);
   if (stopping) work->Drop(absl::UnavailableError("server shutting down"));
   return admission;
 }
@@ -66,11 +67,9 @@ bool WorkerPool::BehindLocked(absl::Time now) const {
   return now - oldest.queued_at > (deadline - oldest.queued_at) / 2;
 }
 
-void WorkerPool::DropExpired(const std::vector<QueuedWork*>& expired) {
-  for (QueuedWork* work : expired) {
-    expired_in_queue_.fetch_add(1, std::memory_order_relaxed);
-    work->Drop(Cause(work->context()));
-  }
+void WorkerPool::DropExpired(QueuedWork* work) {
+  expired_in_queue_.fetch_add(1, std::memory_order_relaxed);
+  work->Drop(Cause(work->context()));
 }
 
 size_t WorkerPool::queued() const {
@@ -101,12 +100,12 @@ void WorkerPool::Work() {
         }
       }
     }
-    DropExpired(expired);
+    for (QueuedWork* done : expired) DropExpired(done);
     expired.clear();
     if (work == nullptr) continue;
-    const Context& ctx = work->context();
-    if (ctx.IsDone()) {
-      DropExpired({work});
+    // Not only the head expires: the newest may be cancelled too.
+    if (work->context().IsDone()) {
+      DropExpired(work);
       continue;
     }
     work->Run();

@@ -75,7 +75,8 @@ class WorkerPool {
   void Work();
   // Moves the items at the head of the queue whose Context is done into `out`.
   void TakeExpiredLocked(std::vector<QueuedWork*>& out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void DropExpired(const std::vector<QueuedWork*>& expired);
+  // Drop() with the Context's cause, counted in expired_in_queue().
+  void DropExpired(QueuedWork* work);
 
   struct Waiting {
     QueuedWork* work;

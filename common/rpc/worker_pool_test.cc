@@ -51,6 +51,28 @@ WorkerPool::Options OneWorker(size_t bound, size_t shed) {
   return options;
 }
 
+// Keeps a one-worker pool's only worker busy until Release() (or destruction), so that
+// a test can fill the queue behind it.
+class OccupiedWorker {
+ public:
+  explicit OccupiedWorker(WorkerPool& pool) : busy_(Background(), &release_) {
+    EXPECT_EQ(pool.Submit(&busy_, Criticality::kCritical), WorkerPool::Admission::kQueued);
+    busy_.started.WaitForNotification();
+  }
+  ~OccupiedWorker() {
+    Release();
+    busy_.finished.WaitForNotification();
+  }
+  void Release() {
+    if (!release_.HasBeenNotified()) release_.Notify();
+  }
+  Item& item() { return busy_; }
+
+ private:
+  absl::Notification release_;
+  Item busy_;
+};
+
 TEST(WorkerPool, RunsSubmittedWork) {
   WorkerPool pool(WorkerPool::Options{});
   std::vector<std::unique_ptr<Item>> items;
@@ -67,10 +89,7 @@ TEST(WorkerPool, RunsSubmittedWork) {
 
 TEST(WorkerPool, FullQueueRefusesAndShedsSheddableFirst) {
   WorkerPool pool(OneWorker(/*bound=*/3, /*shed=*/1));
-  absl::Notification release;
-  Item busy(Background(), &release);
-  ASSERT_EQ(pool.Submit(&busy, Criticality::kCritical), WorkerPool::Admission::kQueued);
-  busy.started.WaitForNotification();  // The only worker is now busy.
+  OccupiedWorker busy(pool);
 
   Item first(Background());
   EXPECT_EQ(pool.Submit(&first, Criticality::kSheddable), WorkerPool::Admission::kQueued);
@@ -85,8 +104,8 @@ TEST(WorkerPool, FullQueueRefusesAndShedsSheddableFirst) {
   Item over(Background());
   EXPECT_EQ(pool.Submit(&over, Criticality::kCriticalPlus),
             WorkerPool::Admission::kQueueFull);
-  release.Notify();
-  for (Item* item : {&busy, &first, &critical, &critical_plus}) {
+  busy.Release();
+  for (Item* item : {&busy.item(), &first, &critical, &critical_plus}) {
     item->finished.WaitForNotification();
     EXPECT_TRUE(item->ran);
   }
@@ -94,10 +113,7 @@ TEST(WorkerPool, FullQueueRefusesAndShedsSheddableFirst) {
 
 TEST(WorkerPool, WorkWhoseContextEndedWhileQueuedIsDroppedNotRun) {
   WorkerPool pool(OneWorker(8, 8));
-  absl::Notification release;
-  Item busy(Background(), &release);
-  ASSERT_EQ(pool.Submit(&busy, Criticality::kCritical), WorkerPool::Admission::kQueued);
-  busy.started.WaitForNotification();
+  OccupiedWorker busy(pool);
 
   auto [short_deadline, cancel_deadline] = WithTimeout(Background(), absl::Milliseconds(5));
   Item expired(short_deadline);
@@ -108,7 +124,7 @@ TEST(WorkerPool, WorkWhoseContextEndedWhileQueuedIsDroppedNotRun) {
             WorkerPool::Admission::kQueued);
   cancel(absl::CancelledError("cancelled by caller"));
   ASSERT_TRUE(short_deadline.WaitFor(absl::Seconds(10)));
-  release.Notify();
+  busy.Release();
 
   expired.finished.WaitForNotification();
   cancelled.finished.WaitForNotification();
@@ -121,10 +137,7 @@ TEST(WorkerPool, WorkWhoseContextEndedWhileQueuedIsDroppedNotRun) {
 
 TEST(WorkerPool, FirstInFirstOutWhileTheQueueKeepsUp) {
   WorkerPool pool(OneWorker(8, 8));
-  absl::Notification release;
-  Item busy(Background(), &release);
-  ASSERT_EQ(pool.Submit(&busy, Criticality::kCritical), WorkerPool::Admission::kQueued);
-  busy.started.WaitForNotification();
+  OccupiedWorker busy(pool);
   std::vector<const Item*> order;
   auto [ctx, cancel] = WithTimeout(Background(), absl::Seconds(60));
   Item first(ctx), second(ctx), third(ctx);
@@ -132,17 +145,14 @@ TEST(WorkerPool, FirstInFirstOutWhileTheQueueKeepsUp) {
     item->order = &order;
     ASSERT_EQ(pool.Submit(item, Criticality::kCritical), WorkerPool::Admission::kQueued);
   }
-  release.Notify();
+  busy.Release();
   for (Item* item : {&first, &second, &third}) item->finished.WaitForNotification();
   EXPECT_EQ(order, (std::vector<const Item*>{&first, &second, &third}));
 }
 
 TEST(WorkerPool, OnceTheOldestHasWaitedHalfItsBudgetTheNewestGoesFirst) {
   WorkerPool pool(OneWorker(8, 8));
-  absl::Notification release;
-  Item busy(Background(), &release);
-  ASSERT_EQ(pool.Submit(&busy, Criticality::kCritical), WorkerPool::Admission::kQueued);
-  busy.started.WaitForNotification();
+  OccupiedWorker busy(pool);
   std::vector<const Item*> order;
   auto [ctx, cancel] = WithTimeout(Background(), absl::Seconds(60));
   auto [oldest_ctx, cancel_oldest] = WithTimeout(Background(), absl::Milliseconds(400));
@@ -152,7 +162,7 @@ TEST(WorkerPool, OnceTheOldestHasWaitedHalfItsBudgetTheNewestGoesFirst) {
     ASSERT_EQ(pool.Submit(item, Criticality::kCritical), WorkerPool::Admission::kQueued);
   }
   absl::SleepFor(absl::Milliseconds(250));  // The oldest has now used over half its 400ms.
-  release.Notify();
+  busy.Release();
   for (Item* item : {&oldest, &middle, &newest}) item->finished.WaitForNotification();
   // Behind: the newest; still behind (the oldest waits on): the middle; then the oldest,
   // alone, with its budget nearly spent but not gone.
@@ -161,10 +171,7 @@ TEST(WorkerPool, OnceTheOldestHasWaitedHalfItsBudgetTheNewestGoesFirst) {
 
 TEST(WorkerPool, ExpiredItemsDoNotFillTheQueueForLiveOnes) {
   WorkerPool pool(OneWorker(/*bound=*/2, /*shed=*/2));
-  absl::Notification release;
-  Item busy(Background(), &release);
-  ASSERT_EQ(pool.Submit(&busy, Criticality::kCritical), WorkerPool::Admission::kQueued);
-  busy.started.WaitForNotification();
+  OccupiedWorker busy(pool);
   auto [short_deadline, cancel_deadline] = WithTimeout(Background(), absl::Milliseconds(5));
   Item first(short_deadline), second(short_deadline);
   ASSERT_EQ(pool.Submit(&first, Criticality::kCritical), WorkerPool::Admission::kQueued);
@@ -176,7 +183,7 @@ TEST(WorkerPool, ExpiredItemsDoNotFillTheQueueForLiveOnes) {
   EXPECT_EQ(first.dropped.code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_EQ(second.dropped.code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_EQ(pool.expired_in_queue(), 2u);
-  release.Notify();
+  busy.Release();
   fresh.finished.WaitForNotification();
   EXPECT_TRUE(fresh.ran);
 }

@@ -74,6 +74,19 @@ void PrintSummary(const char* label, const loadgen::Summary& s) {
   std::printf("\n");
 }
 
+// The load flags, over a scenario's own defaults.
+LoadOptions LoadFromFlags(int argc, char** argv, LoadOptions defaults) {
+  LoadOptions load = defaults;
+  load.duration = absl::Seconds(
+      FlagNumber(argc, argv, "seconds", absl::ToDoubleSeconds(defaults.duration)));
+  load.deadline = absl::Milliseconds(
+      FlagNumber(argc, argv, "deadline_ms", absl::ToDoubleMilliseconds(defaults.deadline)));
+  load.concurrency =
+      static_cast<int>(FlagNumber(argc, argv, "concurrency", defaults.concurrency));
+  load.work_us = static_cast<int>(FlagNumber(argc, argv, "work_us", defaults.work_us));
+  return load;
+}
+
 ChainOptions ChainFor(ChainKind kind, int hops, int threads) {
   ChainOptions options;
   options.kind = kind;
@@ -84,11 +97,10 @@ ChainOptions ChainFor(ChainKind kind, int hops, int threads) {
 
 int RunChain(int argc, char** argv) {
   const int rounds = static_cast<int>(FlagNumber(argc, argv, "rounds", 5));
-  LoadOptions load;
-  load.duration = absl::Seconds(FlagNumber(argc, argv, "seconds", 3));
-  load.deadline = absl::Milliseconds(FlagNumber(argc, argv, "deadline_ms", 100));
-  load.concurrency = static_cast<int>(FlagNumber(argc, argv, "concurrency", 32));
-  load.work_us = static_cast<int>(FlagNumber(argc, argv, "work_us", 0));
+  LoadOptions load = LoadFromFlags(
+      argc, argv,
+      {.duration = absl::Seconds(3), .deadline = absl::Milliseconds(100), .work_us = 0,
+       .concurrency = 32});
   const int threads = static_cast<int>(FlagNumber(argc, argv, "threads", 8));
   std::printf("chain: 3 hops, concurrency %d, deadline %.0f ms, work %d us per hop\n",
               load.concurrency, absl::ToDoubleMilliseconds(load.deadline), load.work_us);
@@ -106,11 +118,10 @@ int RunChain(int argc, char** argv) {
 }
 
 int RunWaste(int argc, char** argv) {
-  LoadOptions load;
-  load.duration = absl::Seconds(FlagNumber(argc, argv, "seconds", 5));
-  load.deadline = absl::Milliseconds(FlagNumber(argc, argv, "deadline_ms", 20));
-  load.concurrency = static_cast<int>(FlagNumber(argc, argv, "concurrency", 1));
-  load.work_us = static_cast<int>(FlagNumber(argc, argv, "work_us", 10000));
+  LoadOptions load = LoadFromFlags(
+      argc, argv,
+      {.duration = absl::Seconds(5), .deadline = absl::Milliseconds(20), .work_us = 10000,
+       .concurrency = 1});
   const int threads = static_cast<int>(FlagNumber(argc, argv, "threads", 8));
   std::printf("waste: 3 hops, %d us of CPU work per hop, deadline %.0f ms, concurrency %d\n",
               load.work_us, absl::ToDoubleMilliseconds(load.deadline), load.concurrency);
@@ -136,11 +147,10 @@ int RunWaste(int argc, char** argv) {
 }
 
 int RunOverload(int argc, char** argv) {
-  LoadOptions load;
-  load.duration = absl::Seconds(FlagNumber(argc, argv, "seconds", 5));
-  load.deadline = absl::Milliseconds(FlagNumber(argc, argv, "deadline_ms", 50));
-  load.concurrency = static_cast<int>(FlagNumber(argc, argv, "concurrency", 8));
-  load.work_us = static_cast<int>(FlagNumber(argc, argv, "work_us", 1000));
+  LoadOptions load = LoadFromFlags(
+      argc, argv,
+      {.duration = absl::Seconds(5), .deadline = absl::Milliseconds(50), .work_us = 1000,
+       .concurrency = 8});
   const int threads = static_cast<int>(FlagNumber(argc, argv, "threads", 2));
   const double factor = FlagNumber(argc, argv, "overload_factor", 3);
   std::printf("overload: 1 hop, %d us of CPU work, deadline %.0f ms, %d worker threads\n",

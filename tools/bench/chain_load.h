@@ -16,7 +16,7 @@
 namespace baton::bench {
 
 struct LoadOptions {
-  std::string address;
+  std::string address = "";
   absl::Duration duration = absl::Seconds(3);
   absl::Duration deadline = absl::Milliseconds(100);
   int work_us = 0;

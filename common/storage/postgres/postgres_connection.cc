@@ -11,7 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/storage/postgres/cancel_sender.h"
+#include "common/storage/postgres/cancel_and_close.h"
 
 namespace baton::storage {
 namespace {

@@ -7,8 +7,8 @@
 // first use, does both in order: cancel (so the server stops burning CPU on work nobody
 // waits for), then close. A process-wide registry: it lives for the whole process, and
 // a connection still queued at exit is simply left to the operating system.
-#ifndef BATON_COMMON_STORAGE_POSTGRES_CANCEL_SENDER_H_
-#define BATON_COMMON_STORAGE_POSTGRES_CANCEL_SENDER_H_
+#ifndef BATON_COMMON_STORAGE_POSTGRES_CANCEL_AND_CLOSE_H_
+#define BATON_COMMON_STORAGE_POSTGRES_CANCEL_AND_CLOSE_H_
 
 // Debian puts libpq under postgresql/; its own includes are relative to it.
 #include <postgresql/libpq-fe.h>
@@ -21,4 +21,4 @@ void CancelAndCloseAsync(PGconn* conn);
 
 }  // namespace baton::storage
 
-#endif  // BATON_COMMON_STORAGE_POSTGRES_CANCEL_SENDER_H_
+#endif  // BATON_COMMON_STORAGE_POSTGRES_CANCEL_AND_CLOSE_H_

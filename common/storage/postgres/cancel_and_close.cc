@@ -1,4 +1,4 @@
-#include "common/storage/postgres/cancel_sender.h"
+#include "common/storage/postgres/cancel_and_close.h"
 
 #include <deque>
 #include <memory>
