@@ -39,19 +39,6 @@ bool StockReturnsTo(ShopSuite& suite, const std::string& sku, int64_t expected) 
   return false;
 }
 
-// Waits (boundedly) for the log line of `method` for `request_id` in `service`'s log:
-// a line is written when the request ends, which may be after its caller has moved on.
-std::string AwaitLogLine(ShopSuite& suite, const std::string& service, const std::string& method,
-                         const std::string& request_id) {
-  const absl::Time give_up = absl::Now() + absl::Seconds(10);
-  std::string line;
-  while ((line = LogLine(suite.Log(service), method, request_id)).empty() &&
-         absl::Now() < give_up) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return line;
-}
-
 // An x-baton-fault rule with a scaled duration: "inventory=delay:" + 500ms.
 std::string Fault(const std::string& rule, absl::Duration delay) {
   return rule + absl::FormatDuration(Scaled(delay));
@@ -76,14 +63,14 @@ TEST_F(DeadlineTest, DeadlineWithSlowInventoryAbandonsWorkAndReleases) {
   EXPECT_TRUE(StockReturnsTo(suite(), "dl-tea", 10));
   EXPECT_EQ(CountOrders(suite(), "dl-customer"), 0);
   // Inventory gave up its Reserve when the budget ran out, not after 500 ms.
-  const std::string reserve = AwaitLogLine(suite(), "inventory", "Reserve", "dl-slow-inventory");
+  const std::string reserve = suite().AwaitLogLine("inventory", "Reserve", "dl-slow-inventory");
   ASSERT_FALSE(reserve.empty());
   EXPECT_TRUE(absl::StrContains(reserve, "DEADLINE_EXCEEDED")) << reserve;
   EXPECT_LT(DurationMs(reserve), 300 * TimeScale()) << reserve;
   // Orders released on its own short deadline, though the caller was gone. (The release
   // meets the same injected delay; under a sanitizer's time scale it may outlast its
   // budget, which is why only its having run is asserted.)
-  EXPECT_FALSE(AwaitLogLine(suite(), "inventory", "Release", "dl-slow-inventory").empty());
+  EXPECT_FALSE(suite().AwaitLogLine("inventory", "Release", "dl-slow-inventory").empty());
 }
 
 TEST_F(DeadlineTest, DeadlineAfterTheReservationReleasesIt) {
@@ -101,12 +88,12 @@ TEST_F(DeadlineTest, DeadlineAfterTheReservationReleasesIt) {
   // Inventory's late answer never counted: its deadline passed, or (when the hops
   // above were slow to receive the call, so their relative deadlines lie later than
   // the client's) the caller's cancel reached it first.
-  const std::string reserve = AwaitLogLine(suite(), "inventory", "Reserve", "dl-late-reply");
+  const std::string reserve = suite().AwaitLogLine("inventory", "Reserve", "dl-late-reply");
   EXPECT_TRUE(absl::StrContains(reserve, "DEADLINE_EXCEEDED") ||
               absl::StrContains(reserve, "\"code\":\"CANCELLED\""))
       << reserve;
   // The release ran (its own reply is late too, but the stock is back).
-  EXPECT_FALSE(AwaitLogLine(suite(), "inventory", "Release", "dl-late-reply").empty());
+  EXPECT_FALSE(suite().AwaitLogLine("inventory", "Release", "dl-late-reply").empty());
   EXPECT_TRUE(StockReturnsTo(suite(), "dl-kettle", 5));
   EXPECT_EQ(CountOrders(suite(), "dl-reply-customer"), 0);
 }
@@ -150,7 +137,7 @@ TEST_F(DeadlineTest, ClientCancelMidOrderAbandonsWorkAndReleases) {
   EXPECT_TRUE(StockReturnsTo(suite(), "cancel-tea", 10));
   EXPECT_EQ(CountOrders(suite(), "cancel-customer"), 0);
   // Inventory's Reserve stopped at the cancel, far short of its 3 s delay.
-  const std::string reserve = AwaitLogLine(suite(), "inventory", "Reserve", "cancel-mid-order");
+  const std::string reserve = suite().AwaitLogLine("inventory", "Reserve", "cancel-mid-order");
   EXPECT_TRUE(absl::StrContains(reserve, "CANCELLED")) << reserve;
   EXPECT_LT(DurationMs(reserve), 2000 * TimeScale()) << reserve;
   EXPECT_LT(absl::Now() - cancelled_at, absl::Seconds(5));

@@ -3,13 +3,16 @@
 // on the backend meant for scale as on SQLite.
 #include <postgresql/libpq-fe.h>
 
+#include <iostream>
 #include <memory>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/storage/testing/postgres_server.h"
+#include "common/testing/time_scale.h"
 #include "gtest/gtest.h"
+#include "tests/testing/order_load.h"
 #include "tests/testing/shop_scenarios.h"
 #include "tests/testing/suite_test.h"
 
@@ -36,6 +39,9 @@ class PostgresSuiteTest : public SuiteTest {
       options.storage[service] = absl::StrCat(base, "/", service);
     }
     PQfinish(admin);
+    // Reservations cut off by the restart test are settled within its bounded wait.
+    options.flags["orders"] = {"--release_window=" +
+                               absl::FormatDuration(Scaled(absl::Seconds(4)))};
     StartSuite(std::move(options));
   }
 
@@ -72,6 +78,31 @@ TEST_F(PostgresSuiteTest, OrderFlowAndRetryOnPostgres) {
 
 TEST_F(PostgresSuiteTest, ConcurrentOrdersNeverOversellOnPostgres) {
   ExpectNoOversell(suite(), "pg-last", /*units=*/3, /*buyers=*/12);
+}
+
+// PostgreSQL restarted (a fast shutdown: every session cut) while orders flow: calls
+// fail during the outage, none hangs, the pools replace their dead connections, and
+// afterwards every unit of stock is accounted for.
+TEST_F(PostgresSuiteTest, PostgresRestartedUnderLoadRecoversAndPoolsHeal) {
+  ASSERT_TRUE(suite().AddProduct("pg-restart-tea", 100, 1000000).ok());
+  OrderLoad load(suite(), {.sku = "pg-restart-tea",
+                           .customer = "pg-restart",
+                           .deadline = Scaled(absl::Seconds(2))});
+  ASSERT_TRUE(load.AwaitMoreAcked(20, absl::Seconds(30)));
+  ASSERT_TRUE(Server()->Restart().ok());
+  // More than all pools' connections together: each dead one has been replaced.
+  EXPECT_TRUE(load.AwaitMoreAcked(100, absl::Seconds(60))) << "traffic did not recover";
+  load.Stop();
+
+  int failed = 0;
+  for (const auto& [code, count] : load.outcomes()) {
+    if (code != grpc::StatusCode::OK) failed += count;
+    EXPECT_NE(code, grpc::StatusCode::INTERNAL) << count << " calls failed INTERNAL";
+    std::cerr << "outcome " << code << ": " << count << "\n";
+  }
+  EXPECT_GT(failed, 0) << "the restart went unnoticed: was it a restart?";
+  EXPECT_LT(load.longest_overrun(), Scaled(absl::Milliseconds(500)));
+  ExpectStockAccountedFor(suite(), "pg-restart-tea", 1000000, "pg-restart", load.acked());
 }
 
 }  // namespace

@@ -121,6 +121,9 @@ class ServerAdapter {
   void CancelInFlight(const absl::Status& cause);
 
   int64_t in_flight() const { return in_flight_.load(); }
+  // The Context every request's Context derives from (for introspection: its child set
+  // must track the requests in flight, never grow with the requests served).
+  const Context& root() const { return root_.context; }
   const ServerStats& stats() const { return stats_; }
   const WorkerPool& pool() const { return pool_; }
   const AdapterPolicy& policy() const { return options_.policy; }

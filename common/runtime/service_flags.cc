@@ -22,3 +22,11 @@ ABSL_FLAG(std::string, metrics_listen, "",
           "(503 while draining). Off when empty.");
 ABSL_FLAG(std::string, metrics_port_file, "",
           "If set, the metrics port actually bound is written to this file.");
+ABSL_FLAG(int32_t, max_message_bytes, 4 << 20,
+          "Largest message received, by the server and by its clients of other services; "
+          "a larger one is refused with RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int32_t, max_metadata_bytes, 16 << 10,
+          "Largest request/response metadata (headers) accepted, in bytes.");
+ABSL_FLAG(absl::Duration, max_reconnect_backoff, absl::Seconds(2),
+          "Longest wait between attempts to reconnect to a peer service that went away, so "
+          "that traffic recovers soon after it is back.");

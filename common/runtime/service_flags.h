@@ -12,9 +12,13 @@
 //   --metrics_listen=HOST:PORT  serve /metrics (Prometheus) and /healthz over HTTP; off
 //                               when empty
 //   --metrics_port_file=PATH    write the metrics port actually bound here
+//   --max_message_bytes=4MiB    largest message received (server and outbound calls)
+//   --max_metadata_bytes=16KiB  largest metadata accepted (server and outbound calls)
+//   --max_reconnect_backoff=2s  longest pause between reconnects to a peer service
 #ifndef BATON_COMMON_RUNTIME_SERVICE_FLAGS_H_
 #define BATON_COMMON_RUNTIME_SERVICE_FLAGS_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/flags/declare.h"
@@ -28,5 +32,8 @@ ABSL_DECLARE_FLAG(std::string, log_format);
 ABSL_DECLARE_FLAG(bool, enable_fault_injection);
 ABSL_DECLARE_FLAG(std::string, metrics_listen);
 ABSL_DECLARE_FLAG(std::string, metrics_port_file);
+ABSL_DECLARE_FLAG(int32_t, max_message_bytes);
+ABSL_DECLARE_FLAG(int32_t, max_metadata_bytes);
+ABSL_DECLARE_FLAG(absl::Duration, max_reconnect_backoff);
 
 #endif  // BATON_COMMON_RUNTIME_SERVICE_FLAGS_H_

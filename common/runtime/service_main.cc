@@ -61,6 +61,19 @@ absl::Status WritePortFile(const std::string& path, int port) {
   return absl::OkStatus();
 }
 
+absl::Status CheckTransportFlags() {
+  if (absl::GetFlag(FLAGS_max_message_bytes) <= 0) {
+    return absl::InvalidArgumentError("--max_message_bytes: must be positive");
+  }
+  if (absl::GetFlag(FLAGS_max_metadata_bytes) < 1024) {
+    return absl::InvalidArgumentError("--max_metadata_bytes: must be at least 1024");
+  }
+  if (absl::GetFlag(FLAGS_max_reconnect_backoff) < absl::Milliseconds(100)) {
+    return absl::InvalidArgumentError("--max_reconnect_backoff: must be at least 100ms");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<rpc::ServerAdapter::Options> AdapterOptions(const ServiceDefinition& definition,
                                                            const FaultInjector* faults,
                                                            ServiceMetrics* metrics) {
@@ -142,6 +155,13 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ServiceEnvironment::Dial(
   // Keep connections to peers alive through idle NATs and meshes, and notice dead ones.
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  // gRPC's own cap is two minutes: a peer back from a restart would sit unused that long.
+  const int backoff_ms =
+      static_cast<int>(absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_max_reconnect_backoff)));
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, backoff_ms);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, std::min(backoff_ms, 1000));
+  args.SetMaxReceiveMessageSize(absl::GetFlag(FLAGS_max_message_bytes));
+  args.SetInt(GRPC_ARG_MAX_METADATA_SIZE, absl::GetFlag(FLAGS_max_metadata_bytes));
   if (!client_tls.target_name.empty()) {
     args.SetSslTargetNameOverride(client_tls.target_name);
   }
@@ -172,6 +192,7 @@ int RunService(const ServiceDefinition& definition, int argc, char** argv) {
   absl::StatusOr<rpc::ServerAdapter::Options> options =
       AdapterOptions(definition, faults.get(), &metrics);
   if (!options.ok()) return Fail(name, 2, options.status());
+  if (absl::Status checked = CheckTransportFlags(); !checked.ok()) return Fail(name, 2, checked);
   rpc::ServerAdapter adapter(*std::move(options));
   metrics.Observe(&adapter);
 
@@ -201,6 +222,8 @@ int RunService(const ServiceDefinition& definition, int argc, char** argv) {
   std::string listen = absl::GetFlag(FLAGS_listen);
   if (listen.empty()) listen = definition.default_listen;
   grpc::ServerBuilder builder;
+  builder.SetMaxReceiveMessageSize(absl::GetFlag(FLAGS_max_message_bytes));
+  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, absl::GetFlag(FLAGS_max_metadata_bytes));
   int port = 0;
   builder.AddListeningPort(listen, *server_credentials, &port);
   builder.RegisterService(&health);

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/match.h"
+#include "common/context/introspection.h"
 
 namespace baton::runtime {
 
@@ -36,6 +37,13 @@ ServiceMetrics::ServiceMetrics(MetricsRegistry* registry)
 void ServiceMetrics::Observe(const rpc::ServerAdapter* adapter) {
   registry_->Gauge("baton_requests_in_flight", "Requests received and not yet answered.",
                    [adapter] { return static_cast<double>(adapter->in_flight()); });
+  registry_->Gauge("baton_context_children",
+                   "Cancellable Contexts registered under the server's root Context (one per "
+                   "request in flight; growth beyond that is a leak).",
+                   [adapter] { return static_cast<double>(RegisteredChildren(adapter->root())); });
+  registry_->Gauge("baton_context_callbacks",
+                   "AfterFunc callbacks waiting on the server's root Context.",
+                   [adapter] { return static_cast<double>(PendingCallbacks(adapter->root())); });
   registry_->ObservedCounter(
       "baton_work_after_deadline_total",
       "Handlers that were still running when their request's deadline passed.",

@@ -111,6 +111,14 @@ std::vector<storage::Migration> Schema() {
         "UPDATE stock SET reserved = (SELECT COALESCE(SUM(i.quantity), 0) FROM "
         "reservation_items i JOIN reservations r ON r.order_id = i.order_id "
         "WHERE i.sku = stock.sku AND r.state = 'reserved')"}},
+      // So that a stock's units can be accounted for: available + reserved + committed
+      // is every unit ever stocked.
+      {3,
+       "committed units kept on the stock row",
+       {"ALTER TABLE stock ADD COLUMN committed BIGINT NOT NULL DEFAULT 0",
+        "UPDATE stock SET committed = (SELECT COALESCE(SUM(i.quantity), 0) FROM "
+        "reservation_items i JOIN reservations r ON r.order_id = i.order_id "
+        "WHERE i.sku = stock.sku AND r.state = 'committed')"}},
   };
 }
 
@@ -118,12 +126,14 @@ absl::Status InventoryService::GetStock(const Context& ctx, const v1::GetStockRe
                                         v1::Stock& stock) {
   if (absl::Status s = shop::CheckSku("sku", request.sku()); !s.ok()) return s;
   absl::StatusOr<std::vector<Row>> rows = database_->Query(
-      ctx, "SELECT available, reserved FROM stock WHERE sku = ?1", {Value(request.sku())});
+      ctx, "SELECT available, reserved, committed FROM stock WHERE sku = ?1",
+      {Value(request.sku())});
   if (!rows.ok()) return rows.status();
   stock.set_sku(request.sku());
   // A SKU never stocked has none available.
   stock.set_available(rows->empty() ? 0 : shop::IntColumn(rows->front()[0]));
   stock.set_reserved(rows->empty() ? 0 : shop::IntColumn(rows->front()[1]));
+  stock.set_committed(rows->empty() ? 0 : shop::IntColumn(rows->front()[2]));
   return absl::OkStatus();
 }
 
@@ -220,7 +230,8 @@ absl::Status InventoryService::Commit(const Context& ctx, const v1::CommitReques
     reservation.set_state(Reservation::COMMITTED);
     for (const v1::LineItem& item : reservation.items()) {
       absl::StatusOr<int64_t> settled =
-          tx.Execute(ctx, "UPDATE stock SET reserved = reserved - ?1 WHERE sku = ?2",
+          tx.Execute(ctx, "UPDATE stock SET reserved = reserved - ?1, committed = committed + ?1 "
+                     "WHERE sku = ?2",
                      {Value(int64_t{item.quantity()}), Value(item.sku())});
       if (!settled.ok()) return settled.status();
     }

@@ -1,4 +1,5 @@
 // baton-orders: places orders (catalog lookups, stock reservation, one transaction).
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,6 +12,10 @@ ABSL_FLAG(std::string, catalog_address, "127.0.0.1:50051", "Address of baton-cat
 ABSL_FLAG(std::string, inventory_address, "127.0.0.1:50052", "Address of baton-inventory.");
 ABSL_FLAG(absl::Duration, cleanup_timeout, absl::Seconds(2),
           "Budget for releasing a reservation after an order failed or was abandoned.");
+ABSL_FLAG(absl::Duration, release_window, absl::Seconds(30),
+          "Age at which a reservation still unsettled (its request cut off by a crash, or "
+          "inventory unreachable) is committed or released by the reconciler; longer than "
+          "any PlaceOrder may take.");
 
 int main(int argc, char** argv) {
   using baton::runtime::ServiceEnvironment;
@@ -31,12 +36,20 @@ int main(int argc, char** argv) {
          if (cleanup <= absl::ZeroDuration()) {
            return absl::InvalidArgumentError("--cleanup_timeout: must be positive");
          }
+         const absl::Duration window = absl::GetFlag(FLAGS_release_window);
+         if (window <= absl::ZeroDuration()) {
+           return absl::InvalidArgumentError("--release_window: must be positive");
+         }
          std::vector<std::unique_ptr<grpc::Service>> services;
          services.push_back(std::make_unique<baton::orders::OrdersService>(
              env.adapter, env.database, env.background,
              baton::catalog::v1::CatalogService::NewStub(*catalog),
              baton::inventory::v1::InventoryService::NewStub(*inventory),
-             baton::orders::OrdersService::Options{.cleanup_timeout = cleanup}));
+             baton::orders::OrdersService::Options{
+                 .cleanup_timeout = cleanup,
+                 .release_window = window,
+                 .reconcile_interval = std::clamp(window / 4, absl::Milliseconds(50),
+                                                  absl::Seconds(5))}));
          return services;
        }},
       argc, argv);

@@ -81,6 +81,7 @@ std::vector<storage::Migration> Schema() {
         "line_no BIGINT NOT NULL, sku TEXT NOT NULL, quantity BIGINT NOT NULL, "
         "unit_price_cents BIGINT NOT NULL, PRIMARY KEY (order_id, line_no))",
         "CREATE INDEX orders_by_owner ON orders (owner, customer, create_time_us)"}},
+      PendingReservations::Migration(2),
   };
 }
 
@@ -94,7 +95,16 @@ OrdersService::OrdersService(rpc::ServerAdapter* adapter, storage::Database* dat
       background_(background),
       catalog_(std::move(catalog)),
       inventory_(std::move(inventory)),
-      options_(options) {}
+      options_(options),
+      pending_(database),
+      reconciler_(std::make_unique<ReservationReconciler>(
+          &pending_,
+          [this](const Context& ctx, const PendingReservations::Entry& entry) {
+            return Settle(ctx, entry);
+          },
+          ReservationReconciler::Options{.release_window = options.release_window,
+                                         .interval = options.reconcile_interval,
+                                         .settle_budget = options.cleanup_timeout})) {}
 
 absl::Status OrdersService::PlaceOrder(const Context& ctx, const v1::PlaceOrderRequest& request,
                                        v1::Order& order) {
@@ -124,8 +134,15 @@ absl::Status OrdersService::PlaceOrder(const Context& ctx, const v1::PlaceOrderR
   }
 
   order.set_order_id(NewOrderId());
+  // Recorded first, so that a reservation this process cannot see through (it dies, or
+  // inventory does) is still settled by the reconciler.
+  if (absl::Status begun = pending_.Begin(ctx, order.order_id()); !begun.ok()) return begun;
   if (absl::Status reserved = Reserve(ctx, request, order.order_id()); !reserved.ok()) {
-    if (MayHaveReserved(reserved)) Abandon(ctx, order.order_id());
+    if (MayHaveReserved(reserved)) {
+      Abandon(ctx, order.order_id());
+    } else {
+      Forget(ctx, order.order_id());
+    }
     return reserved;
   }
 
@@ -193,6 +210,9 @@ absl::Status OrdersService::Store(const Context& ctx, const std::string& key,
                                   const std::string& owner, const v1::Order& order) {
   const int64_t micros = ToMicros(order.create_time());
   return database_->Transaction(ctx, [&](Connection& tx) -> absl::Status {
+    if (absl::Status placed = pending_.MarkPlaced(ctx, tx, order.order_id()); !placed.ok()) {
+      return placed;
+    }
     absl::StatusOr<int64_t> inserted =
         tx.Execute(ctx,
                    "INSERT INTO orders (order_id, idempotency_key, owner, customer, request_id, "
@@ -217,38 +237,67 @@ absl::Status OrdersService::Store(const Context& ctx, const std::string& key,
 void OrdersService::Abandon(const Context& ctx, const std::string& order_id) {
   background_->Run([this, request = WithoutCancel(ctx), order_id] {
     auto [cleanup, cancel] = WithTimeout(request, options_.cleanup_timeout);
-    Release(cleanup, order_id);
+    // If inventory cannot be reached, the reservation stays pending (stock held, never
+    // oversold) and the reconciler releases it later.
+    (void)Settle(cleanup, {order_id, PendingReservations::State::kReserving});
   });
 }
 
-void OrdersService::Release(const Context& cleanup, const std::string& order_id) {
-  // A transaction cut short at its commit may still have committed: an order that
-  // exists keeps its stock.
-  absl::StatusOr<std::optional<v1::Order>> stored =
-      LoadWhere(cleanup, "order_id = ?1", {Value(order_id)});
-  if (stored.ok() && stored->has_value()) return;
-  inventory::v1::ReleaseRequest release;
-  release.set_order_id(order_id);
-  inventory::v1::Reservation reservation;
-  // Best effort: if inventory cannot be reached, the reservation stays RESERVED (stock
-  // held, never oversold) for an operator to release.
-  (void)rpc::Call(cleanup, {.target = "inventory.Release"},
-                  [&](grpc::ClientContext* call, rpc::Done done) {
-                    inventory_->async()->Release(call, &release, &reservation, std::move(done));
-                  });
+void OrdersService::Forget(const Context& ctx, const std::string& order_id) {
+  background_->Run([this, request = WithoutCancel(ctx), order_id] {
+    auto [cleanup, cancel] = WithTimeout(request, options_.cleanup_timeout);
+    // Left behind, the entry costs the reconciler one idempotent call later.
+    (void)pending_.Forget(cleanup, order_id);
+  });
 }
 
 void OrdersService::CommitReservation(const Context& ctx, const std::string& order_id) {
   // The order is stored: committing its reservation is owed whatever the caller does.
   auto [commit_ctx, cancel] = WithTimeout(WithoutCancel(ctx), options_.cleanup_timeout);
-  inventory::v1::CommitRequest commit;
-  commit.set_order_id(order_id);
+  // A reservation not committed now still holds its stock (nothing is oversold), and
+  // the reconciler commits it later.
+  if (SettleInInventory(commit_ctx, order_id, PendingReservations::State::kPlaced).ok()) {
+    Forget(ctx, order_id);
+  }
+}
+
+absl::Status OrdersService::Settle(const Context& ctx, const PendingReservations::Entry& entry) {
+  PendingReservations::State state = entry.state;
+  if (state == PendingReservations::State::kReserving) {
+    absl::StatusOr<PendingReservations::State> given_up = pending_.GiveUp(ctx, entry.order_id);
+    if (absl::IsNotFound(given_up.status())) return absl::OkStatus();
+    if (!given_up.ok()) return given_up.status();
+    state = *given_up;
+  }
+  absl::Status settled = SettleInInventory(ctx, entry.order_id, state);
+  // NOT_FOUND / FAILED_PRECONDITION: inventory has settled it otherwise already (or
+  // never reserved it); asking again would change nothing.
+  if (!settled.ok() && !absl::IsNotFound(settled) && !absl::IsFailedPrecondition(settled)) {
+    return settled;
+  }
+  if (absl::Status forgotten = pending_.Forget(ctx, entry.order_id); !forgotten.ok()) {
+    return forgotten;
+  }
+  return settled;
+}
+
+absl::Status OrdersService::SettleInInventory(const Context& ctx, const std::string& order_id,
+                                              PendingReservations::State state) {
   inventory::v1::Reservation reservation;
-  // A reservation left RESERVED still holds its stock; nothing is oversold.
-  (void)rpc::Call(commit_ctx, {.target = "inventory.Commit"},
-                  [&](grpc::ClientContext* call, rpc::Done done) {
-                    inventory_->async()->Commit(call, &commit, &reservation, std::move(done));
-                  });
+  if (state == PendingReservations::State::kPlaced) {
+    inventory::v1::CommitRequest commit;
+    commit.set_order_id(order_id);
+    return rpc::Call(ctx, {.target = "inventory.Commit"},
+                     [&](grpc::ClientContext* call, rpc::Done done) {
+                       inventory_->async()->Commit(call, &commit, &reservation, std::move(done));
+                     });
+  }
+  inventory::v1::ReleaseRequest release;
+  release.set_order_id(order_id);
+  return rpc::Call(ctx, {.target = "inventory.Release"},
+                   [&](grpc::ClientContext* call, rpc::Done done) {
+                     inventory_->async()->Release(call, &release, &reservation, std::move(done));
+                   });
 }
 
 absl::StatusOr<std::optional<v1::Order>> OrdersService::LoadWhere(

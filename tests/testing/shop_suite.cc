@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "absl/strings/match.h"
@@ -14,6 +15,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "tests/testing/http_get.h"
+#include "tests/testing/log_lines.h"
 
 namespace baton::testing {
 namespace {
@@ -82,7 +84,7 @@ absl::StatusOr<std::unique_ptr<ShopSuite>> ShopSuite::Start(Options options) {
 std::string ShopSuite::StorageFlag(const std::string& name, const Options& options) const {
   auto url = options.storage.find(name);
   if (url != options.storage.end()) return "--storage=" + url->second;
-  return absl::StrCat("--storage=sqlite://", dir_, "/", name, ".db");
+  return "--storage=sqlite://" + DatabasePath(name);
 }
 
 absl::Status ShopSuite::StartService(const std::string& name, std::vector<std::string> flags,
@@ -101,10 +103,20 @@ absl::Status ShopSuite::StartService(const std::string& name, std::vector<std::s
   if (auto extra = options.flags.find(name); extra != options.flags.end()) {
     argv.insert(argv.end(), extra->second.begin(), extra->second.end());
   }
+  return Launch(name, argv);
+}
+
+absl::Status ShopSuite::Launch(const std::string& name, const std::vector<std::string>& argv) {
+  const std::string port_file = absl::StrCat(dir_, "/", name, ".port");
+  const std::string metrics_port_file = absl::StrCat(dir_, "/", name, ".metrics-port");
+  std::remove(port_file.c_str());
+  std::remove(metrics_port_file.c_str());
   absl::StatusOr<ChildProcess> process =
       ChildProcess::Start(argv, absl::StrCat(dir_, "/", name, ".log"));
   if (!process.ok()) return process.status();
+  processes_.erase(name);
   auto [it, inserted] = processes_.emplace(name, *std::move(process));
+  argv_[name] = argv;
   absl::StatusOr<int> port = WaitForPortFile(port_file, it->second, kStartTimeout);
   if (!port.ok()) {
     return absl::Status(port.status().code(), absl::StrCat(name, ": ", port.status().message()));
@@ -115,6 +127,19 @@ absl::Status ShopSuite::StartService(const std::string& name, std::vector<std::s
   if (!metrics.ok()) return metrics.status();
   metrics_ports_[name] = *metrics;
   return absl::OkStatus();
+}
+
+absl::Status ShopSuite::Restart(const std::string& service) {
+  ChildProcess& old = processes_.at(service);
+  if (old.running()) {
+    old.Signal(SIGKILL);
+    old.WaitFor(absl::Seconds(15));
+  }
+  std::vector<std::string> argv = argv_.at(service);
+  for (std::string& arg : argv) {
+    if (arg == "--listen=127.0.0.1:0") arg = "--listen=" + addresses_.at(service);
+  }
+  return Launch(service, argv);
 }
 
 ShopSuite::~ShopSuite() {
@@ -151,6 +176,16 @@ bool ShopSuite::AwaitMetricAtLeast(const std::string& service, const std::string
 
 std::string ShopSuite::Log(const std::string& service) const {
   return ReadFile(absl::StrCat(dir_, "/", service, ".log"));
+}
+
+std::string ShopSuite::AwaitLogLine(const std::string& service, const std::string& method,
+                                    const std::string& request_id) const {
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  std::string line;
+  while ((line = LogLine(Log(service), method, request_id)).empty() && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return line;
 }
 
 std::unique_ptr<grpc::ClientContext> ShopSuite::ShopCall(
@@ -194,13 +229,23 @@ absl::Status ShopSuite::WarmUp() {
 }
 
 int64_t ShopSuite::Available(const std::string& sku) {
+  absl::StatusOr<inventory::v1::Stock> stock = Stock(sku);
+  return stock.ok() ? stock->available() : -1;
+}
+
+absl::StatusOr<inventory::v1::Stock> ShopSuite::Stock(const std::string& sku) {
   inventory::v1::GetStockRequest request;
   request.set_sku(sku);
   inventory::v1::Stock stock;
   grpc::ClientContext call;
   call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-  if (!inventory_->GetStock(&call, request, &stock).ok()) return -1;
-  return stock.available();
+  grpc::Status status = inventory_->GetStock(&call, request, &stock);
+  if (!status.ok()) return absl::UnavailableError("GetStock: " + status.error_message());
+  return stock;
+}
+
+std::string ShopSuite::DatabasePath(const std::string& service) const {
+  return absl::StrCat(dir_, "/", service, ".db");
 }
 
 }  // namespace baton::testing

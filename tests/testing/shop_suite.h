@@ -53,6 +53,9 @@ class ShopSuite {
   // "127.0.0.1:PORT" of catalog, inventory, orders or gateway.
   const std::string& address(const std::string& service) const { return addresses_.at(service); }
   ChildProcess& process(const std::string& service) { return processes_.at(service); }
+  // Starts `service` again after it exited (or was killed: SIGKILL first if it still
+  // runs), with the same flags, on the same gRPC port, so that its peers reconnect.
+  absl::Status Restart(const std::string& service);
   // The service's metrics port (/metrics, /healthz).
   int metrics_port(const std::string& service) const { return metrics_ports_.at(service); }
   // A sample of the service's /metrics: the value of the line starting with `series`
@@ -63,6 +66,11 @@ class ShopSuite {
                           double value) const;
   // What the service has written to stderr so far (its JSON log lines).
   std::string Log(const std::string& service) const;
+  // Waits (up to 10 s) for the request-log line of `method` for `request_id` in
+  // `service`'s log: it is written when the request ends, which may be after its caller
+  // has moved on. "" if it did not come.
+  std::string AwaitLogLine(const std::string& service, const std::string& method,
+                           const std::string& request_id) const;
   const std::string& api_key() const { return api_key_; }
 
   shop::v1::ShopService::Stub& shop() { return *shop_; }
@@ -82,16 +90,22 @@ class ShopSuite {
   absl::Status WarmUp();
   // Available units of `sku`, from inventory; -1 if the call failed.
   int64_t Available(const std::string& sku);
+  // The whole stock record of `sku`, from inventory.
+  absl::StatusOr<inventory::v1::Stock> Stock(const std::string& sku);
+  // The file a service keeps its SQLite database in (when on the default storage).
+  std::string DatabasePath(const std::string& service) const;
 
  private:
   std::string StorageFlag(const std::string& name, const Options& options) const;
   absl::Status StartService(const std::string& name, std::vector<std::string> flags,
                             const Options& options);
+  absl::Status Launch(const std::string& name, const std::vector<std::string>& argv);
 
   std::string dir_;
   std::map<std::string, std::string> addresses_;
   std::map<std::string, int> metrics_ports_;
   std::map<std::string, ChildProcess> processes_;
+  std::map<std::string, std::vector<std::string>> argv_;
   std::string api_key_;
   std::unique_ptr<shop::v1::ShopService::Stub> shop_;
   std::unique_ptr<catalog::v1::CatalogService::Stub> catalog_;

@@ -104,24 +104,31 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start(int cpu) {
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     return absl::UnavailableError(absl::StrCat("initdb failed; see ", log));
   }
-  const int port = FreePort();
-  const pid_t server = Spawn(
-      AsServerUser({bin + "/postgres", "-D", dir + "/data", "-p", std::to_string(port), "-k",
-                    dir, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c",
+  auto instance = std::make_unique<PostgresServer>(dir, FreePort(), -1);
+  if (absl::Status launched = instance->Launch(cpu); !launched.ok()) return launched;
+  return instance;
+}
+
+absl::Status PostgresServer::Launch(int cpu) {
+  const std::string bin = FindBinDir();
+  const std::string log = dir_ + "/server.log";
+  pid_ = Spawn(
+      AsServerUser({bin + "/postgres", "-D", dir_ + "/data", "-p", std::to_string(port_), "-k",
+                    dir_, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c",
                     "max_connections=50"}),
       log, cpu);
-  auto instance = std::make_unique<PostgresServer>(dir, port, server);
   const absl::Time give_up = absl::Now() + absl::Seconds(30);
-  while (PQping(instance->Conninfo().c_str()) != PQPING_OK) {
+  while (PQping(Conninfo().c_str()) != PQPING_OK) {
     if (absl::Now() > give_up) {
       return absl::UnavailableError(absl::StrCat("postgres did not start; see ", log));
     }
     absl::SleepFor(absl::Milliseconds(50));
   }
-  return instance;
+  return absl::OkStatus();
 }
 
-PostgresServer::~PostgresServer() {
+void PostgresServer::Stop() {
+  if (pid_ <= 0) return;
   // pg_ctl waits for the fast shutdown; the signal covers a server pg_ctl cannot reach.
   const std::string bin = FindBinDir();
   int status = 0;
@@ -131,6 +138,16 @@ PostgresServer::~PostgresServer() {
   waitpid(stop, &status, 0);
   kill(pid_, SIGTERM);
   waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+absl::Status PostgresServer::Restart() {
+  Stop();
+  return Launch(-1);
+}
+
+PostgresServer::~PostgresServer() {
+  Stop();
   std::error_code error;
   std::filesystem::remove_all(dir_, error);
 }

@@ -28,9 +28,16 @@ class PostgresServer {
   // A libpq conninfo string for the same database.
   std::string Conninfo() const;
 
+  // Stops the server (a fast shutdown: sessions are cut off) and starts it again on the
+  // same port and data, as an operator's restart would.
+  absl::Status Restart();
+
   PostgresServer(std::string dir, int port, pid_t pid) : dir_(dir), port_(port), pid_(pid) {}
 
  private:
+  absl::Status Launch(int cpu);
+  void Stop();
+
   std::string dir_;
   int port_;
   pid_t pid_;

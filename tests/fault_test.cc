@@ -1,0 +1,219 @@
+// Faults under load, with real processes on loopback: a service killed and restarted,
+// a service shut down while orders flow, a database file locked by someone else. After
+// each, nothing the client was told is lost and every unit of stock is accounted for.
+#include <signal.h>
+
+#include <string>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/testing/time_scale.h"
+#include "gtest/gtest.h"
+#include "tests/testing/order_load.h"
+#include "tests/testing/shop_suite.h"
+
+namespace baton::testing {
+namespace {
+
+constexpr int64_t kInitialStock = 1000000;
+
+// Short release window and reconnect backoff, so that recovery is seen within a test.
+// The window still exceeds every call's deadline (it must: reservation_reconciler.h).
+ShopSuite::Options FaultOptions() {
+  return {.flags = {{"orders",
+                     {"--release_window=" + absl::FormatDuration(Scaled(absl::Seconds(4)))}}},
+          .common_flags = {"--max_reconnect_backoff=200ms"}};
+}
+
+// How a failed call may end while a service is down: it is unreachable, or the
+// caller's own deadline passes first. Anything else is a bug in how faults surface.
+void ExpectOnlyOutageCodes(const OrderLoad& load) {
+  for (const auto& [code, count] : load.outcomes()) {
+    EXPECT_TRUE(code == grpc::StatusCode::OK || code == grpc::StatusCode::UNAVAILABLE ||
+                code == grpc::StatusCode::DEADLINE_EXCEEDED)
+        << count << " calls ended with code " << code;
+  }
+}
+
+TEST(FaultTest, InventoryKilledUnderLoadAnswersUnavailableAndRecovers) {
+  absl::StatusOr<std::unique_ptr<ShopSuite>> started = ShopSuite::Start(FaultOptions());
+  ASSERT_TRUE(started.ok()) << started.status();
+  ShopSuite& suite = **started;
+  ASSERT_TRUE(suite.WarmUp().ok());
+  ASSERT_TRUE(suite.AddProduct("kill-tea", 100, kInitialStock).ok());
+  OrderLoad load(suite, {.sku = "kill-tea", .customer = "kill", .deadline = Scaled(absl::Seconds(2))});
+  ASSERT_TRUE(load.AwaitMoreAcked(20, absl::Seconds(30)));
+
+  suite.process("inventory").Signal(SIGKILL);
+  ASSERT_TRUE(suite.process("inventory").WaitFor(absl::Seconds(10)).has_value());
+  const auto before_outage = load.outcomes();
+  absl::SleepFor(absl::Seconds(1));
+  EXPECT_GT(load.outcomes()[grpc::StatusCode::UNAVAILABLE],
+            before_outage.count(grpc::StatusCode::UNAVAILABLE)
+                ? before_outage.at(grpc::StatusCode::UNAVAILABLE)
+                : 0)
+      << "no call was answered UNAVAILABLE while inventory was down";
+
+  ASSERT_TRUE(suite.Restart("inventory").ok());
+  EXPECT_TRUE(load.AwaitMoreAcked(20, absl::Seconds(30))) << "traffic did not recover";
+  load.Stop();
+
+  ExpectOnlyOutageCodes(load);
+  // No call hung: each was answered by its own deadline (with room for a loaded machine).
+  EXPECT_LT(load.longest_overrun(), Scaled(absl::Milliseconds(500)));
+  ExpectStockAccountedFor(suite, "kill-tea", kInitialStock, "kill", load.acked());
+}
+
+TEST(FaultTest, OrdersStoppedUnderLoadLosesNoAcknowledgedOrder) {
+  ShopSuite::Options options = FaultOptions();
+  options.flags["orders"].push_back("--drain_timeout=3s");
+  absl::StatusOr<std::unique_ptr<ShopSuite>> started = ShopSuite::Start(options);
+  ASSERT_TRUE(started.ok()) << started.status();
+  ShopSuite& suite = **started;
+  ASSERT_TRUE(suite.WarmUp().ok());
+  ASSERT_TRUE(suite.AddProduct("term-tea", 100, kInitialStock).ok());
+  OrderLoad load(suite, {.sku = "term-tea", .customer = "term", .deadline = Scaled(absl::Seconds(2))});
+  ASSERT_TRUE(load.AwaitMoreAcked(20, absl::Seconds(30)));
+
+  const absl::Time signalled = absl::Now();
+  suite.process("orders").Signal(SIGTERM);
+  const std::optional<int> code = suite.process("orders").WaitFor(absl::Seconds(30));
+  ASSERT_TRUE(code.has_value()) << "orders did not exit";
+  EXPECT_EQ(*code, 0);
+  // The drain timeout, the cancelled stragglers' grace, and room for a loaded machine.
+  EXPECT_LT(absl::Now() - signalled, absl::Seconds(3) + Scaled(absl::Seconds(3)));
+  const std::string log = suite.Log("orders");
+  EXPECT_TRUE(absl::StrContains(log, "\"event\":\"stopped\"")) << log;
+
+  ASSERT_TRUE(suite.Restart("orders").ok());
+  EXPECT_TRUE(load.AwaitMoreAcked(20, absl::Seconds(30))) << "traffic did not recover";
+  load.Stop();
+
+  ExpectOnlyOutageCodes(load);
+  EXPECT_LT(load.longest_overrun(), Scaled(absl::Milliseconds(500)));
+  ExpectStockAccountedFor(suite, "term-tea", kInitialStock, "term", load.acked());
+}
+
+// A PlaceOrder slowed at orders' storage calls (so that a process can be killed between
+// its reservation and its commit), on a thread of its own.
+class SlowOrder {
+ public:
+  SlowOrder(ShopSuite& suite, const std::string& request_id, int64_t quantity) {
+    call_ = suite.ShopCall(absl::Seconds(30), {{"x-request-id", request_id},
+                                               {"x-baton-fault", "orders.storage=delay:1s"}});
+    thread_ = std::thread([this, &suite, quantity] {
+      status_ = suite.shop().PlaceOrder(call_.get(), OrderOf("window", {{"window-tea", quantity}}),
+                                        &order_);
+    });
+  }
+  // Waits for the answer.
+  grpc::Status Finish() {
+    thread_.join();
+    return status_;
+  }
+  const orders::v1::Order& order() const { return order_; }
+
+ private:
+  std::unique_ptr<grpc::ClientContext> call_;
+  orders::v1::Order order_;
+  grpc::Status status_;
+  std::thread thread_;
+};
+
+void Kill(ShopSuite& suite, const std::string& service) {
+  suite.process(service).Signal(SIGKILL);
+  ASSERT_TRUE(suite.process(service).WaitFor(absl::Seconds(10)).has_value());
+}
+
+TEST(FaultTest, ReservationsCutOffByAKillAreSettledAfterTheReleaseWindow) {
+  absl::StatusOr<std::unique_ptr<ShopSuite>> started = ShopSuite::Start(FaultOptions());
+  ASSERT_TRUE(started.ok()) << started.status();
+  ShopSuite& suite = **started;
+  ASSERT_TRUE(suite.WarmUp().ok());
+  ASSERT_TRUE(suite.AddProduct("window-tea", 100, 50).ok());
+
+  // Inventory dies after reserving, before the commit: the order stands (the client was
+  // told OK) and its reservation is committed once inventory is back.
+  SlowOrder committed(suite, "window-commit", 2);
+  ASSERT_FALSE(suite.AwaitLogLine("inventory", "Reserve", "window-commit").empty());
+  Kill(suite, "inventory");
+  const grpc::Status told = committed.Finish();
+  ASSERT_TRUE(told.ok()) << told.error_message();
+  ASSERT_TRUE(suite.Restart("inventory").ok());
+
+  // Orders dies after reserving, before storing: no order, and the reservation is
+  // released once the restarted orders finds it past the window.
+  SlowOrder released(suite, "window-release", 3);
+  ASSERT_FALSE(suite.AwaitLogLine("inventory", "Reserve", "window-release").empty());
+  Kill(suite, "orders");
+  EXPECT_EQ(released.Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  ASSERT_TRUE(suite.Restart("orders").ok());
+
+  ExpectStockAccountedFor(suite, "window-tea", 50, "window",
+                          {{committed.order().order_id(), 2}});
+  absl::StatusOr<inventory::v1::Stock> stock = suite.Stock("window-tea");
+  ASSERT_TRUE(stock.ok());
+  EXPECT_EQ(stock->committed(), 2);
+  EXPECT_EQ(stock->available(), 48);
+  EXPECT_TRUE(absl::StrContains(suite.Log("orders"), "\"event\":\"reservations_reconciled\""));
+}
+
+TEST(FaultTest, DatabaseLockedByAnotherProcessEndsAtTheDeadline) {
+  absl::StatusOr<std::unique_ptr<ShopSuite>> started = ShopSuite::Start(FaultOptions());
+  ASSERT_TRUE(started.ok()) << started.status();
+  ShopSuite& suite = **started;
+  ASSERT_TRUE(suite.WarmUp().ok());
+  ASSERT_TRUE(suite.AddProduct("locked-tea", 100, 100).ok());
+
+  // Another program holds the write lock on inventory's database file.
+  const std::string holder_log = suite.DatabasePath("inventory") + ".holder.log";
+  absl::StatusOr<ChildProcess> holder = ChildProcess::Start(
+      {"/usr/bin/python3", "-c",
+       absl::StrCat("import sqlite3, sys, time\n"
+                    "db = sqlite3.connect('", suite.DatabasePath("inventory"),
+                    "', isolation_level=None)\n"
+                    "db.execute('BEGIN EXCLUSIVE')\n"
+                    "print('locked', flush=True)\n"
+                    "time.sleep(60)\n")},
+      holder_log);
+  ASSERT_TRUE(holder.ok()) << holder.status();
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (!absl::StrContains(ReadFile(holder_log), "locked")) {
+    ASSERT_LT(absl::Now(), give_up) << ReadFile(holder_log);
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+
+  const absl::Duration deadline = Scaled(absl::Milliseconds(300));
+  inventory::v1::SetStockRequest set;
+  set.set_sku("locked-tea");
+  set.set_available(5);
+  inventory::v1::Stock stock;
+  grpc::ClientContext set_call;
+  set_call.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+  const absl::Time start = absl::Now();
+  grpc::Status status = suite.inventory().SetStock(&set_call, set, &stock);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << status.error_message();
+  EXPECT_LT(absl::Now() - start, deadline + Scaled(absl::Seconds(1)));
+
+  // Through every hop: the order cannot reserve, and says so by its deadline.
+  auto order_call = suite.ShopCall(deadline);
+  orders::v1::Order order;
+  const absl::Time order_start = absl::Now();
+  status = suite.shop().PlaceOrder(order_call.get(), OrderOf("locked", {{"locked-tea", 1}}),
+                                   &order);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << status.error_message();
+  EXPECT_LT(absl::Now() - order_start, deadline + Scaled(absl::Seconds(1)));
+
+  holder->Signal(SIGKILL);
+  holder->WaitFor(absl::Seconds(10));
+  grpc::ClientContext retry;
+  retry.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  EXPECT_TRUE(suite.inventory().SetStock(&retry, set, &stock).ok());
+  // The order given up at its deadline kept nothing: its reservation (if any) is gone.
+  ExpectStockAccountedFor(suite, "locked-tea", 5, "locked", {});
+}
+
+}  // namespace
+}  // namespace baton::testing
