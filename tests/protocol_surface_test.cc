@@ -106,6 +106,37 @@ TEST_F(ProtocolSurfaceTest, GatewayDescribesTheMessagesItsMethodsUse) {
   }
 }
 
+// A message or metadata beyond the limits (--max_message_bytes, --max_metadata_bytes)
+// is refused with a status that says so, before any handler sees it; the service goes on.
+TEST_F(ProtocolSurfaceTest, OversizedMessageAndMetadataAreRefused) {
+  auto catalog = catalog::v1::CatalogService::NewStub(ChannelTo(suite().address("catalog")));
+  catalog::v1::UpsertProductRequest big;
+  big.mutable_product()->set_sku("too-big");
+  big.mutable_product()->set_name(std::string(5 << 20, 'x'));
+  catalog::v1::Product product;
+  grpc::ClientContext big_call;
+  big_call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  grpc::Status status = catalog->UpsertProduct(&big_call, big, &product);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  EXPECT_TRUE(absl::StrContains(status.error_message(), "larger than max"))
+      << status.error_message();
+
+  catalog::v1::GetProductRequest get;
+  get.set_sku("warm-up");
+  grpc::ClientContext loud_call;
+  loud_call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  loud_call.AddMetadata("x-padding", std::string(32 << 10, 'p'));
+  status = catalog->GetProduct(&loud_call, get, &product);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  EXPECT_TRUE(absl::StrContains(status.error_message(), "metadata size exceeds limit"))
+      << status.error_message();
+
+  grpc::ClientContext after;
+  after.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  EXPECT_TRUE(catalog->GetProduct(&after, get, &product).ok());
+  EXPECT_FALSE(absl::StrContains(suite().Log("catalog"), "too-big"));
+}
+
 TEST_F(ProtocolSurfaceTest, MetricsPortServesPrometheusTextAndHealthz) {
   ASSERT_TRUE(suite().AddProduct("metrics-tea", 100, 5).ok());
   auto call = suite().ShopCall(absl::Seconds(5));

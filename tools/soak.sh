@@ -10,9 +10,12 @@
 # The load, open loop (fixed rates), for the whole run:
 #   100/s  PlaceOrder, 1 s deadline (a new order each: fan-out, reservation, commit)
 #   100/s  GetProduct, 1 s deadline
-#    20/s  PlaceOrder that inventory answers too late for its 100 ms deadline
-#          (x-baton-fault: inventory=delay:300ms): every hop cancelled, every
-#          reservation released — the path where leaks would hide.
+#    20/s  PlaceOrder that catalog answers too late for its 100 ms deadline
+#          (x-baton-fault: catalog=delay:300ms): every hop and the fan-out cancelled
+#     2/s  PlaceOrder that inventory answers too late (inventory=delay:300ms): every
+#          reservation released by a cleanup — which is slow too, since the fault
+#          header travels with it, hence the low rate.
+# The cancelled paths are where leaks would hide.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-300}"
@@ -20,19 +23,21 @@ bazel build -c opt //services/... //tools/seed:seed_demo //tools/loadgen >/dev/n
 source tools/suite_lib.sh
 suite_start --enable_fault_injection
 gw="$(addr gateway)"
-load() {  # rate, timeout, data, method, headers...
-  local rate=$1 timeout=$2 body=$3 method=$4
-  shift 4
+load() {  # label, rate, timeout, data, method, headers...
+  local label=$1 rate=$2 timeout=$3 body=$4 method=$5
+  shift 5
   "$bin/tools/loadgen/loadgen" --target="$gw" --method="$method" -H "x-api-key: $key" "$@" \
     --data="$body" --rate="$rate" --concurrency=64 --duration="${seconds}s" \
-    --timeout="$timeout" --progress=1000s --json >"$data/load-$rate-$timeout.json" 2>/dev/null &
+    --timeout="$timeout" --progress=1000s --json >"$data/load-$label.json" 2>/dev/null &
   loads+=("$!")
 }
 loads=()
 order='{"customer": "soak", "items": [{"sku": "tea-green", "quantity": 1}]}'
-load 100 1s "$order" baton.shop.v1.ShopService/PlaceOrder --unique_request_ids
-load 100 1s '{"sku": "tea-green"}' baton.shop.v1.ShopService/GetProduct
-load 20 100ms "$order" baton.shop.v1.ShopService/PlaceOrder --unique_request_ids \
+load orders 100 1s "$order" baton.shop.v1.ShopService/PlaceOrder --unique_request_ids
+load products 100 1s '{"sku": "tea-green"}' baton.shop.v1.ShopService/GetProduct
+load cut-in-catalog 20 100ms "$order" baton.shop.v1.ShopService/PlaceOrder --unique_request_ids \
+  -H "x-baton-fault: catalog=delay:300ms"
+load cut-in-inventory 2 100ms "$order" baton.shop.v1.ShopService/PlaceOrder --unique_request_ids \
   -H "x-baton-fault: inventory=delay:300ms"
 
 services=()
@@ -40,7 +45,7 @@ for name in gateway catalog inventory orders; do
   services+=("$name=$(pid_of "$name"):$(metrics_port "$name")")
 done
 status=0
-/usr/bin/python3 tools/soak_sample.py --seconds="$seconds" "${services[@]}" || status=$?
+/usr/bin/python3 tools/soak_sample.py --seconds="$seconds" --warmup="$((seconds / 5 < 60 ? seconds / 5 : 60))" "${services[@]}" || status=$?
 for pid in "${loads[@]}"; do wait "$pid" || true; done
 echo
 echo "load (calls, ok, errors by code):"

@@ -44,9 +44,9 @@ bool OnlyOf(std::string_view text, std::string_view extra) {
 void RequireNamedRefusal(const absl::Status& status) {
   if (status.ok()) return;
   Require(status.code() == absl::StatusCode::kInvalidArgument);
-  const std::string_view message = status.message();
+  const absl::string_view message = status.message();
   const size_t colon = message.find(": ");
-  Require(colon != std::string_view::npos && colon > 0);
+  Require(colon != absl::string_view::npos && colon > 0);
 }
 
 void CheckItems(const google::protobuf::RepeatedPtrField<baton::inventory::v1::LineItem>& items) {
