@@ -27,7 +27,48 @@ bool EndedByContext(grpc::StatusCode code) {
          code == grpc::StatusCode::UNAVAILABLE;
 }
 
+void AddPropagatedMetadata(const Context& ctx, const AdapterPolicy& policy,
+                           grpc::ClientContext& client) {
+  if (const RequestMetadata* metadata = MetadataOf(ctx)) {
+    // This hop's own span is the parent of whatever the callee does.
+    for (auto& [name, value] : OutgoingHeaders(*metadata, metadata->trace, policy.metadata)) {
+      client.AddMetadata(name, value);
+    }
+    return;
+  }
+  // Work that did not come from an RPC starts its own request and trace.
+  RequestMetadata fresh;
+  fresh.request_id = NewRequestId();
+  fresh.trace = TraceContext::NewRoot();
+  for (auto& [name, value] : OutgoingHeaders(fresh, fresh.trace, policy.metadata)) {
+    client.AddMetadata(name, value);
+  }
+}
+
 }  // namespace
+
+absl::Status PrepareOutbound(const Context& ctx, std::string_view target,
+                             grpc::ClientContext& client) {
+  const CallState* state = CallStateOf(ctx);
+  const AdapterPolicy& policy = state ? state->policy() : DefaultPolicy();
+  if (ctx.IsDone()) return Cause(ctx);
+  const DeadlinePolicy& deadlines = policy.deadlines;
+  if (deadlines.enforcement != Enforcement::kOff && ctx.Deadline() != absl::InfiniteFuture()) {
+    const absl::Duration budget = ctx.Deadline() - deadlines.propagation_slack - absl::Now();
+    if (budget < deadlines.min_outbound_budget && deadlines.enforcement == Enforcement::kEnforce) {
+      return absl::DeadlineExceededError(
+          absl::StrFormat("%dms of budget left at %s for %s, below the %dms minimum; not sent",
+                          absl::ToInt64Milliseconds(budget), policy.service_name, target,
+                          absl::ToInt64Milliseconds(deadlines.min_outbound_budget)));
+    }
+    // As for unary calls: the callee gets the slack-shortened budget exactly, the
+    // transport our own deadline.
+    client.set_deadline(absl::ToChronoTime(ctx.Deadline()));
+    client.AddMetadata(kBudgetHeader, std::to_string(absl::ToInt64Microseconds(budget)));
+  }
+  AddPropagatedMetadata(ctx, policy, client);
+  return absl::OkStatus();
+}
 
 struct PendingCall::Impl {
   grpc::ClientContext client;
@@ -207,20 +248,7 @@ std::unique_ptr<PendingCall> PendingCall::Start(const Context& ctx, const CallOp
     impl->deadline_context = &impl->ctx;
   }
 
-  if (const RequestMetadata* metadata = MetadataOf(ctx)) {
-    // This hop's own span is the parent of whatever the callee does.
-    for (auto& [name, value] : OutgoingHeaders(*metadata, metadata->trace, policy.metadata)) {
-      impl->client.AddMetadata(name, value);
-    }
-  } else {
-    // Work that did not come from an RPC starts its own request and trace.
-    RequestMetadata fresh;
-    fresh.request_id = NewRequestId();
-    fresh.trace = TraceContext::NewRoot();
-    for (auto& [name, value] : OutgoingHeaders(fresh, fresh.trace, policy.metadata)) {
-      impl->client.AddMetadata(name, value);
-    }
-  }
+  AddPropagatedMetadata(ctx, policy, impl->client);
 
   Impl* raw = impl.get();
   impl->cancel_on_done = AfterFunc(impl->ctx, [raw] { raw->client.TryCancel(); });

@@ -33,6 +33,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
@@ -94,6 +95,14 @@ struct FanOutCall {
 // failure (the siblings it cancelled are not reported). Blocks until every call has
 // completed, so what the starters write to is complete (or abandoned) on return.
 absl::Status FanOut(const Context& ctx, std::vector<FanOutCall> calls);
+
+// Prepares `client` for a call under `ctx` the way Call() does — the deadline (the
+// callee's budget less the propagation slack, in x-baton-budget-us) and the propagated
+// metadata — for calls whose completion the caller drives itself (client_stream.h).
+// The Context's cause if it is done; DEADLINE_EXCEEDED naming `target` when the
+// budget is below the policy's minimum. Nothing is sent either way.
+absl::Status PrepareOutbound(const Context& ctx, std::string_view target,
+                             grpc::ClientContext& client);
 
 }  // namespace baton::rpc
 

@@ -1,4 +1,5 @@
-// ServerAdapter: turns each incoming unary RPC into a Context and runs its handler.
+// ServerAdapter: turns each incoming RPC into a Context and runs its handler. Unary
+// calls here; streaming calls get the same Context through server_stream.h.
 //
 // A service implements its generated `CallbackService` and forwards every method to
 // the adapter; the handler is plain blocking code that sees a Context, never a
@@ -74,6 +75,9 @@ class ServerAdapter {
   struct Options {
     AdapterPolicy policy;
     WorkerPool::Options pool;
+    // For streaming handlers (server_stream.h): one thread per open stream, at most
+    // `threads` streams served at once, a few more waiting for a thread.
+    WorkerPool::Options streams = {.threads = 16, .queue_bound = 16, .shed_threshold = 12};
     // Receives one RequestLog per call; null logs nothing.
     RequestLogSink log_sink = LogToStderr;
     // Runs on the handler's thread before every handler; an error is the call's status
@@ -126,10 +130,12 @@ class ServerAdapter {
   const Context& root() const { return root_.context; }
   const ServerStats& stats() const { return stats_; }
   const WorkerPool& pool() const { return pool_; }
+  const WorkerPool& stream_pool() const { return stream_pool_; }
   const AdapterPolicy& policy() const { return options_.policy; }
 
  private:
   friend class UnaryCall;
+  friend class IncomingCall;
 
   const Options options_;
   // Every request's Context derives from this one.
@@ -139,6 +145,9 @@ class ServerAdapter {
   std::atomic<bool> draining_{false};
   // Set once, before draining_ turns true; read only after.
   absl::Status drain_refusal_;
+  // Runs stream handlers, which hold their thread for the stream's life: apart, so that
+  // long streams never starve unary calls of workers.
+  WorkerPool stream_pool_;
   // Last member: destroyed (its queue drained, its workers joined) first.
   WorkerPool pool_;
 };

@@ -1,8 +1,10 @@
 #include "services/gateway/shop_service.h"
 
+#include <optional>
 #include <utility>
 
 #include "common/rpc/client_call.h"
+#include "common/rpc/client_stream.h"
 #include "common/rpc/request_metadata.h"
 #include "common/rpc/unary_method.h"
 #include "services/gateway/api_keys.h"
@@ -75,10 +77,44 @@ absl::Status ShopService::GetOrder(const Context& ctx, const orders::v1::GetOrde
   });
 }
 
+absl::Status ShopService::WatchProduct(const Context& ctx,
+                                       const shop::v1::WatchProductRequest& request,
+                                       rpc::StreamWriter<shop::v1::StockUpdate>& out) {
+  absl::StatusOr<Context> caller = Authenticated(ctx);
+  if (!caller.ok()) return caller.status();
+  if (absl::Status s = shop::CheckSku("sku", request.sku()); !s.ok()) return s;
+  inventory::v1::WatchStockRequest watch;
+  watch.add_skus(request.sku());
+  auto inner = rpc::ClientStreamReader<inventory::v1::Stock>::Open(
+      *caller, "inventory.WatchStock",
+      [&](grpc::ClientContext* call, grpc::ClientReadReactor<inventory::v1::Stock>* reactor) {
+        backends_.inventory->async()->WatchStock(call, &watch, reactor);
+      });
+  inventory::v1::Stock stock;
+  shop::v1::StockUpdate update;
+  absl::StatusOr<bool> more;
+  std::optional<int64_t> sent;
+  while ((more = inner->Read(stock)).ok() && *more) {
+    // Inventory reports every change of the stock row; callers see what they can
+    // order, so only a change of that is news.
+    if (sent == stock.available()) continue;
+    update.set_sku(stock.sku());
+    update.set_available(stock.available());
+    if (absl::Status written = out.Write(update); !written.ok()) return written;
+    sent = stock.available();
+  }
+  // The inner stream's end is this one's: its status, or the Context's cause.
+  absl::Status finished = inner->Finish();
+  return more.ok() ? finished : more.status();
+}
+
 BATON_UNARY_METHOD(ShopService, ListProducts, catalog::v1::ListProductsRequest,
                    catalog::v1::ListProductsResponse)
 BATON_UNARY_METHOD(ShopService, GetProduct, shop::v1::GetProductRequest, shop::v1::ProductWithStock)
 BATON_UNARY_METHOD(ShopService, PlaceOrder, orders::v1::PlaceOrderRequest, orders::v1::Order)
 BATON_UNARY_METHOD(ShopService, GetOrder, orders::v1::GetOrderRequest, orders::v1::Order)
+BATON_SERVER_STREAM_METHOD(ShopService, WatchProduct, shop::v1::WatchProductRequest,
+                           shop::v1::StockUpdate)
 
 }  // namespace baton::gateway
+

@@ -18,6 +18,7 @@
 #include "baton/shop/v1/shop.grpc.pb.h"
 #include "common/rpc/client_call.h"
 #include "common/rpc/server_adapter.h"
+#include "common/rpc/stream_method.h"
 #include "common/rpc/unary_method.h"
 #include "common/storage/database.h"
 
@@ -40,6 +41,8 @@ class ShopService final : public shop::v1::ShopService::CallbackService {
   BATON_UNARY_METHOD_DECL(GetProduct, shop::v1::GetProductRequest, shop::v1::ProductWithStock);
   BATON_UNARY_METHOD_DECL(PlaceOrder, orders::v1::PlaceOrderRequest, orders::v1::Order);
   BATON_UNARY_METHOD_DECL(GetOrder, orders::v1::GetOrderRequest, orders::v1::Order);
+  BATON_SERVER_STREAM_METHOD_DECL(WatchProduct, shop::v1::WatchProductRequest,
+                                  shop::v1::StockUpdate);
 
  private:
   // The request's Context with the caller's identity in place of its API key.

@@ -1,5 +1,6 @@
 #include "services/inventory/inventory_service.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
@@ -122,19 +123,76 @@ std::vector<storage::Migration> Schema() {
   };
 }
 
+absl::StatusOr<std::vector<v1::Stock>> InventoryService::ReadStock(
+    const Context& ctx, const std::vector<std::string>& skus) {
+  std::vector<Value> params;
+  std::string placeholders;
+  for (size_t i = 0; i < skus.size(); ++i) {
+    params.emplace_back(skus[i]);
+    absl::StrAppend(&placeholders, i == 0 ? "" : ", ", "?", i + 1);
+  }
+  absl::StatusOr<std::vector<Row>> rows = database_->Query(
+      ctx,
+      absl::StrCat("SELECT sku, available, reserved, committed FROM stock WHERE sku IN (",
+                   placeholders, ")"),
+      params);
+  if (!rows.ok()) return rows.status();
+  std::vector<v1::Stock> stocks(skus.size());
+  for (size_t i = 0; i < skus.size(); ++i) {
+    // A SKU never stocked has none: zero everywhere.
+    stocks[i].set_sku(skus[i]);
+    for (const Row& row : *rows) {
+      if (shop::TextColumn(row[0]) != skus[i]) continue;
+      stocks[i].set_available(shop::IntColumn(row[1]));
+      stocks[i].set_reserved(shop::IntColumn(row[2]));
+      stocks[i].set_committed(shop::IntColumn(row[3]));
+    }
+  }
+  return stocks;
+}
+
 absl::Status InventoryService::GetStock(const Context& ctx, const v1::GetStockRequest& request,
                                         v1::Stock& stock) {
   if (absl::Status s = shop::CheckSku("sku", request.sku()); !s.ok()) return s;
-  absl::StatusOr<std::vector<Row>> rows = database_->Query(
-      ctx, "SELECT available, reserved, committed FROM stock WHERE sku = ?1",
-      {Value(request.sku())});
-  if (!rows.ok()) return rows.status();
-  stock.set_sku(request.sku());
-  // A SKU never stocked has none available.
-  stock.set_available(rows->empty() ? 0 : shop::IntColumn(rows->front()[0]));
-  stock.set_reserved(rows->empty() ? 0 : shop::IntColumn(rows->front()[1]));
-  stock.set_committed(rows->empty() ? 0 : shop::IntColumn(rows->front()[2]));
+  absl::StatusOr<std::vector<v1::Stock>> read = ReadStock(ctx, {request.sku()});
+  if (!read.ok()) return read.status();
+  stock = std::move(read->front());
   return absl::OkStatus();
+}
+
+absl::Status InventoryService::WatchStock(const Context& ctx, const v1::WatchStockRequest& request,
+                                          rpc::StreamWriter<v1::Stock>& out) {
+  if (request.skus().empty()) return absl::InvalidArgumentError("skus: at least one is required");
+  if (request.skus_size() > shop::kMaxLineItems) {
+    return absl::InvalidArgumentError(absl::StrCat("skus: at most ", shop::kMaxLineItems));
+  }
+  std::vector<std::string> skus;
+  for (int i = 0; i < request.skus_size(); ++i) {
+    const std::string field = absl::StrCat("skus[", i, "]");
+    if (absl::Status s = shop::CheckSku(field, request.skus(i)); !s.ok()) return s;
+    if (std::find(skus.begin(), skus.end(), request.skus(i)) != skus.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": \"", request.skus(i), "\" is listed twice"));
+    }
+    skus.push_back(request.skus(i));
+  }
+  std::vector<std::optional<v1::Stock>> sent(skus.size());
+  uint64_t seen = changes_.version();
+  while (true) {
+    absl::StatusOr<std::vector<v1::Stock>> now = ReadStock(ctx, skus);
+    if (!now.ok()) return now.status();
+    for (size_t i = 0; i < skus.size(); ++i) {
+      const v1::Stock& stock = (*now)[i];
+      if (sent[i].has_value() && sent[i]->available() == stock.available() &&
+          sent[i]->reserved() == stock.reserved() && sent[i]->committed() == stock.committed()) {
+        continue;
+      }
+      if (absl::Status written = out.Write(stock); !written.ok()) return written;
+      sent[i] = stock;
+    }
+    // Ends with the Context: the caller's deadline or cancellation.
+    if (absl::Status changed = changes_.Await(ctx, seen); !changed.ok()) return changed;
+  }
 }
 
 absl::Status InventoryService::Reserve(const Context& ctx, const v1::ReserveRequest& request,
@@ -162,7 +220,7 @@ absl::Status InventoryService::Reserve(const Context& ctx, const v1::ReserveRequ
     }
     return absl::OkStatus();
   });
-  if (status.code() != absl::StatusCode::kAlreadyExists) return status;
+  if (status.code() != absl::StatusCode::kAlreadyExists) return Published(status);
   // The same order_id reserved concurrently and won: this call is a repeat of it.
   return database_->Transaction(ctx, [&](Connection& tx) -> absl::Status {
     absl::StatusOr<std::optional<Reservation>> existing = Load(ctx, tx, request.order_id());
@@ -175,7 +233,7 @@ absl::Status InventoryService::Reserve(const Context& ctx, const v1::ReserveRequ
 absl::Status InventoryService::Release(const Context& ctx, const v1::ReleaseRequest& request,
                                        Reservation& reservation) {
   if (absl::Status s = shop::CheckId("order_id", request.order_id()); !s.ok()) return s;
-  return database_->Transaction(ctx, [&](Connection& tx) -> absl::Status {
+  return Published(database_->Transaction(ctx, [&](Connection& tx) -> absl::Status {
     absl::StatusOr<std::optional<Reservation>> existing = Load(ctx, tx, request.order_id());
     if (!existing.ok()) return existing.status();
     reservation.Clear();
@@ -208,13 +266,13 @@ absl::Status InventoryService::Release(const Context& ctx, const v1::ReleaseRequ
         .Execute(ctx, "UPDATE reservations SET state = 'released' WHERE order_id = ?1",
                  {Value(request.order_id())})
         .status();
-  });
+  }));
 }
 
 absl::Status InventoryService::Commit(const Context& ctx, const v1::CommitRequest& request,
                                       Reservation& reservation) {
   if (absl::Status s = shop::CheckId("order_id", request.order_id()); !s.ok()) return s;
-  return database_->Transaction(ctx, [&](Connection& tx) -> absl::Status {
+  return Published(database_->Transaction(ctx, [&](Connection& tx) -> absl::Status {
     absl::StatusOr<std::optional<Reservation>> existing = Load(ctx, tx, request.order_id());
     if (!existing.ok()) return existing.status();
     if (!existing->has_value()) {
@@ -239,7 +297,7 @@ absl::Status InventoryService::Commit(const Context& ctx, const v1::CommitReques
         .Execute(ctx, "UPDATE reservations SET state = 'committed' WHERE order_id = ?1",
                  {Value(request.order_id())})
         .status();
-  });
+  }));
 }
 
 absl::Status InventoryService::SetStock(const Context& ctx, const v1::SetStockRequest& request,
@@ -255,6 +313,7 @@ absl::Status InventoryService::SetStock(const Context& ctx, const v1::SetStockRe
                          "ON CONFLICT (sku) DO UPDATE SET available = excluded.available",
                          {Value(request.sku()), Value(int64_t{request.available()})});
   if (!changed.ok()) return changed.status();
+  changes_.Publish();
   return GetStock(
       ctx,
       [&] {
@@ -270,5 +329,6 @@ BATON_UNARY_METHOD(InventoryService, Reserve, v1::ReserveRequest, v1::Reservatio
 BATON_UNARY_METHOD(InventoryService, Release, v1::ReleaseRequest, v1::Reservation)
 BATON_UNARY_METHOD(InventoryService, Commit, v1::CommitRequest, v1::Reservation)
 BATON_UNARY_METHOD(InventoryService, SetStock, v1::SetStockRequest, v1::Stock)
+BATON_SERVER_STREAM_METHOD(InventoryService, WatchStock, v1::WatchStockRequest, v1::Stock)
 
 }  // namespace baton::inventory

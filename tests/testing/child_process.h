@@ -35,6 +35,7 @@ class ChildProcess {
   // The exit code once it exits within `timeout` (128+N for signal N), else nullopt.
   std::optional<int> WaitFor(absl::Duration timeout);
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
   const std::string& log_path() const { return log_path_; }
 
  private:

@@ -1,0 +1,249 @@
+#include "common/rpc/incoming_call.h"
+
+#include <charconv>
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "common/rpc/metadata_table.h"
+#include "common/rpc/server_adapter.h"
+#include "common/rpc/status.h"
+
+namespace baton::rpc {
+namespace {
+
+constexpr char kEnvoyTimeoutHeader[] = "x-envoy-expected-rq-timeout-ms";
+
+std::optional<std::string_view> FindHeader(
+    const std::multimap<grpc::string_ref, grpc::string_ref>& headers, std::string_view name) {
+  auto it = headers.find(grpc::string_ref(name.data(), name.size()));
+  if (it == headers.end()) return std::nullopt;
+  return std::string_view(it->second.data(), it->second.size());
+}
+
+std::optional<int64_t> ParsePositive(std::string_view text) {
+  int64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value <= 0) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// How far a caller's real deadline may lie before the one we computed: grpc-timeout
+// is rounded up (exact ms below 1 s, then 10 ms, 100 ms, 1 s steps), and the budget
+// was measured before the request was sent and travelled. A cancel inside this window
+// is taken as the caller's deadline: the last 10% of the budget, or one rounding step.
+absl::Duration DeadlineUncertainty(absl::Duration budget) {
+  absl::Duration step = absl::Milliseconds(1);
+  if (budget >= absl::Seconds(1)) step = absl::Milliseconds(10);
+  if (budget >= absl::Seconds(10)) step = absl::Milliseconds(100);
+  if (budget >= absl::Seconds(100)) step = absl::Seconds(1);
+  return std::max(step + absl::Milliseconds(1), budget / 10);
+}
+
+struct ArrivalDeadline {
+  absl::Time deadline;
+  const char* source;  // For RequestLog::deadline_source.
+  absl::Status cause;  // Reported when it expires.
+};
+
+ArrivalDeadline ComputeDeadline(const grpc::CallbackServerContext& call,
+                                const DeadlinePolicy& policy, std::string_view service,
+                                absl::Time now) {
+  ArrivalDeadline out{absl::InfiniteFuture(), "caller", absl::OkStatus()};
+  const auto grpc_deadline = call.deadline();
+  if (grpc_deadline != std::chrono::system_clock::time_point::max()) {
+    out.deadline = absl::FromChrono(grpc_deadline);
+  }
+  if (out.deadline == absl::InfiniteFuture()) {
+    out.deadline = now + policy.default_deadline;
+    out.source = "default";
+  }
+  if (std::optional<std::string_view> exact = FindHeader(call.client_metadata(), kBudgetHeader)) {
+    std::optional<int64_t> us = ParsePositive(*exact);
+    if (us.has_value() && now + absl::Microseconds(*us) < out.deadline) {
+      out.deadline = now + absl::Microseconds(*us);
+      out.source = "caller";  // A Baton caller's exact budget.
+    }
+  }
+  if (std::optional<std::string_view> envoy =
+          FindHeader(call.client_metadata(), kEnvoyTimeoutHeader)) {
+    std::optional<int64_t> ms = ParsePositive(*envoy);
+    // Only ever shortens: a proxy's expectation never extends the caller's deadline.
+    if (ms.has_value() && now + absl::Milliseconds(*ms) < out.deadline) {
+      out.deadline = now + absl::Milliseconds(*ms);
+      out.source = "envoy";
+    }
+  }
+  if (out.deadline - now > policy.max_deadline) {
+    out.deadline = now + policy.max_deadline;
+    out.source = "capped";
+  }
+  const int64_t budget_ms = absl::ToInt64Milliseconds(out.deadline - now);
+  const std::string_view source = out.source;
+  std::string what;
+  if (source == "caller") {
+    what = absl::StrFormat("the caller's deadline (%dms left on arrival)", budget_ms);
+  } else if (source == "default") {
+    what = absl::StrFormat("%s's default deadline of %dms (the call had none)", service, budget_ms);
+  } else if (source == "capped") {
+    what = absl::StrFormat("%s's deadline cap of %dms", service, budget_ms);
+  } else {
+    what = absl::StrFormat("the proxy's expected timeout (%dms left on arrival)", budget_ms);
+  }
+  out.cause = absl::DeadlineExceededError(absl::StrFormat("%s expired at %s", what, service));
+  return out;
+}
+
+}  // namespace
+
+IncomingCall::IncomingCall(ServerAdapter* adapter, grpc::CallbackServerContext* call,
+                           std::string_view method)
+    : adapter_(adapter), call_(call), method_(method), start_(absl::Now()) {
+  adapter_->in_flight_.fetch_add(1, std::memory_order_relaxed);
+  adapter_->stats_.requests.fetch_add(1, std::memory_order_relaxed);
+}
+
+IncomingCall::~IncomingCall() { adapter_->in_flight_.fetch_sub(1, std::memory_order_relaxed); }
+
+std::optional<IncomingCall::Refusal> IncomingCall::Arrive(const MethodOptions& options) {
+  const AdapterPolicy& policy = adapter_->options_.policy;
+  const ArrivalDeadline arrival =
+      ComputeDeadline(*call_, policy.deadlines, policy.service_name, start_);
+  deadline_source_ = arrival.source;
+  deadline_cause_ = arrival.cause;
+  const auto& headers = call_->client_metadata();
+  RequestMetadata metadata = ParseIncoming(
+      [&headers](std::string_view name) { return FindHeader(headers, name); }, policy.metadata);
+  criticality_ = metadata.criticality;
+  budget_at_arrival_ = arrival.deadline - start_;
+  call_state_ =
+      std::make_shared<CallState>(&policy, budget_at_arrival_, arrival.deadline, arrival.cause);
+
+  auto [cancellable, cancel] = WithCancelCause(adapter_->root_.context);
+  cancel_ = std::move(cancel);
+  auto [bounded, deadline] = WithDeadlineCause(cancellable, arrival.deadline, arrival.cause);
+  deadline_ = std::move(deadline);
+  ctx_ = WithValue(WithValue(bounded, kRequestMetadata, std::move(metadata)), kCallState,
+                   call_state_);
+
+  if (adapter_->draining_.load(std::memory_order_acquire)) {
+    adapter_->stats_.refused_draining.fetch_add(1, std::memory_order_relaxed);
+    return Refusal{adapter_->drain_refusal_, "draining"};
+  }
+  const Enforcement mode = policy.deadlines.enforcement;
+  if (mode == Enforcement::kOff) return std::nullopt;
+  std::string reason;
+  absl::Status rejection;
+  if (budget_at_arrival_ <= absl::ZeroDuration()) {
+    reason = "expired_on_arrival";
+    rejection = absl::DeadlineExceededError(absl::StrFormat(
+        "deadline already expired on arrival at %s; %s not run", policy.service_name, method_));
+  } else if (budget_at_arrival_ < options.min_budget) {
+    reason = "below_min_budget";
+    rejection = absl::DeadlineExceededError(
+        absl::StrFormat("%dms of budget left on arrival at %s, below the %dms %s needs; not run",
+                        absl::ToInt64Milliseconds(budget_at_arrival_), policy.service_name,
+                        absl::ToInt64Milliseconds(options.min_budget), method_));
+  } else {
+    return std::nullopt;
+  }
+  if (mode == Enforcement::kObserve) {
+    adapter_->stats_.observed_rejections.fetch_add(1, std::memory_order_relaxed);
+    admission_ = "observe:" + reason;
+    return std::nullopt;
+  }
+  (reason == "expired_on_arrival" ? adapter_->stats_.expired_on_arrival
+                                  : adapter_->stats_.below_min_budget)
+      .fetch_add(1, std::memory_order_relaxed);
+  return Refusal{std::move(rejection), std::move(reason)};
+}
+
+std::optional<IncomingCall::Refusal> IncomingCall::Queue(QueuedWork* work, bool stream) {
+  const std::string& service = adapter_->options_.policy.service_name;
+  WorkerPool& pool = stream ? adapter_->stream_pool_ : adapter_->pool_;
+  switch (pool.Submit(work, criticality_)) {
+    case WorkerPool::Admission::kQueued:
+      return std::nullopt;
+    case WorkerPool::Admission::kQueueFull:
+      adapter_->stats_.queue_full.fetch_add(1, std::memory_order_relaxed);
+      return Refusal{absl::ResourceExhaustedError(absl::StrFormat(
+                         "%s is overloaded: its request queue is full", service)),
+                     "queue_full"};
+    case WorkerPool::Admission::kShed:
+      adapter_->stats_.shed.fetch_add(1, std::memory_order_relaxed);
+      return Refusal{absl::ResourceExhaustedError(absl::StrFormat(
+                         "%s is overloaded: %s requests are shed", service,
+                         CriticalityName(criticality_))),
+                     "shed"};
+  }
+  return std::nullopt;
+}
+
+absl::Status IncomingCall::RunHandler(absl::FunctionRef<absl::Status(const Context&)> handler) {
+  const ServerAdapter::Options& options = adapter_->options_;
+  absl::Status status = absl::OkStatus();
+  if (options.before_handler) status = options.before_handler(ctx_, method_);
+  if (status.ok()) status = handler(ctx_);
+  if (status.ok() && options.after_handler) status = options.after_handler(ctx_, method_);
+  if (absl::Now() > ctx_.Deadline()) {
+    adapter_->stats_.work_after_deadline.fetch_add(1, std::memory_order_relaxed);
+  }
+  return status;
+}
+
+void IncomingCall::OnCancel() {
+  const absl::Duration left = ctx_.Deadline() - absl::Now();
+  if (left <= absl::ZeroDuration()) return;  // Our own timer reports the deadline.
+  // A caller's stack cancels at its deadline, which can lie a little before ours
+  // (grpc-timeout rounds up; the request took time to arrive): that cancel is the
+  // deadline, and the Context stops now with the deadline as its cause.
+  if (left <= DeadlineUncertainty(budget_at_arrival_)) {
+    cancel_.Cancel(deadline_cause_);
+    return;
+  }
+  cancel_.Cancel(absl::CancelledError(
+      absl::StrFormat("cancelled by caller (at %s)", adapter_->options_.policy.service_name)));
+}
+
+grpc::Status IncomingCall::Conclude(const absl::Status& status, const std::string& admission) {
+  const std::string trail = call_state_->Trail();
+  call_->AddTrailingMetadata(kBudgetTrailHeader, trail);
+  if (std::string_view(deadline_source_) == "caller" && status == deadline_cause_) {
+    call_->AddTrailingMetadata(kExpiredHeader, "caller");
+  }
+  if (adapter_->options_.log_sink) Log(status, admission, trail);
+  return ToGrpcStatus(status);
+}
+
+void IncomingCall::Log(const absl::Status& status, const std::string& admission,
+                       const std::string& trail) {
+  RequestLog log;
+  log.time = start_;
+  log.service = adapter_->options_.policy.service_name;
+  log.method = std::string(method_);
+  log.code = absl::StatusCodeToString(status.code());
+  log.message = std::string(status.message());
+  log.duration = absl::Now() - start_;
+  if (const RequestMetadata* metadata = MetadataOf(ctx_)) {
+    log.request_id = metadata->request_id;
+    log.trace_id = metadata->trace.TraceIdHex();
+    log.span_id = metadata->trace.SpanIdHex();
+    if (metadata->parent_trace.has_value()) {
+      log.parent_span_id = metadata->parent_trace->SpanIdHex();
+    }
+    log.identity = metadata->identity;
+    log.rejected_headers = metadata->rejected;
+  }
+  log.budget_at_arrival = budget_at_arrival_;
+  log.deadline_source = deadline_source_;
+  log.criticality = CriticalityName(criticality_);
+  log.admission = admission;
+  log.budget_trail = trail;
+  adapter_->options_.log_sink(log);
+}
+
+}  // namespace baton::rpc

@@ -1,0 +1,85 @@
+// IncomingCall: what the server side of the adapter makes of one arriving call, unary
+// or streaming — the part every reactor shares (server_adapter.h describes the steps):
+// the deadline and its cause, the metadata table's RequestMetadata, the Context (a
+// child of the adapter's root, so a drain can cancel it), admission, the worker-pool
+// hand-off, the before/after hooks around the handler, and on the way out the budget
+// trail in trailing metadata and the request-log line.
+//
+// Thread safety: owned by one reactor. Arrive() runs on gRPC's thread before anything
+// else; OnCancel() may then run on any thread, concurrently with the handler (it only
+// cancels the Context); the rest follows the reactor's own sequence.
+#ifndef BATON_COMMON_RPC_INCOMING_CALL_H_
+#define BATON_COMMON_RPC_INCOMING_CALL_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "common/context/context.h"
+#include "common/rpc/call_state.h"
+#include "common/rpc/policy.h"
+#include "common/rpc/request_metadata.h"
+#include "common/rpc/worker_pool.h"
+#include "grpcpp/server_context.h"
+#include "grpcpp/support/status.h"
+
+namespace baton::rpc {
+
+class ServerAdapter;
+
+class IncomingCall {
+ public:
+  // Why a call is answered without running its handler: the status, and the
+  // admission reason for the log and metrics ("draining", "expired_on_arrival", ...).
+  struct Refusal {
+    absl::Status status;
+    std::string reason;
+  };
+
+  // Counted in the adapter's in-flight requests from here until destruction.
+  IncomingCall(ServerAdapter* adapter, grpc::CallbackServerContext* call, std::string_view method);
+  ~IncomingCall();
+  IncomingCall(const IncomingCall&) = delete;
+  IncomingCall& operator=(const IncomingCall&) = delete;
+
+  // Builds the Context from the call; a refusal when the handler must not run.
+  std::optional<Refusal> Arrive(const MethodOptions& options);
+  // Hands `work` to the adapter's worker pool (`stream`: its pool for streams); a
+  // refusal when the pool will not take it.
+  std::optional<Refusal> Queue(QueuedWork* work, bool stream);
+  // Runs the before-hook, `handler` and (if it succeeded) the after-hook on this thread.
+  absl::Status RunHandler(absl::FunctionRef<absl::Status(const Context&)> handler);
+  // gRPC's OnCancel: the caller is gone (or, near the deadline, its deadline passed).
+  void OnCancel();
+  // The trailing metadata and the log line for `status`; the status to finish with.
+  grpc::Status Conclude(const absl::Status& status, const std::string& admission);
+
+  const Context& context() const { return ctx_; }
+  grpc::CallbackServerContext* grpc_call() const { return call_; }
+  const std::string& admission() const { return admission_; }
+
+ private:
+  void Log(const absl::Status& status, const std::string& admission, const std::string& trail);
+
+  ServerAdapter* const adapter_;
+  grpc::CallbackServerContext* const call_;
+  const std::string_view method_;
+  const absl::Time start_;
+  const char* deadline_source_ = "caller";
+  absl::Status deadline_cause_;
+  absl::Duration budget_at_arrival_;
+  Criticality criticality_ = Criticality::kCritical;
+  std::string admission_ = "run";
+  std::shared_ptr<CallState> call_state_;
+  CancelCauseHandle cancel_;
+  CancelHandle deadline_;
+  Context ctx_;
+};
+
+}  // namespace baton::rpc
+
+#endif  // BATON_COMMON_RPC_INCOMING_CALL_H_

@@ -1,0 +1,146 @@
+// Streams through the suite: the gateway's WatchProduct relays inventory's WatchStock
+// over an inner stream opened under the outer call's Context. Changes arrive as they
+// commit; a caller that cancels or runs out of deadline ends the stream at every hop,
+// promptly, leaving no thread or call behind.
+#include <fstream>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "common/testing/time_scale.h"
+#include "gtest/gtest.h"
+#include "tests/testing/log_lines.h"
+#include "tests/testing/suite_test.h"
+
+namespace baton::testing {
+namespace {
+
+using StreamingTest = SuiteTest;
+
+// The process's thread count (/proc), or -1.
+int Threads(ChildProcess& process) {
+  std::ifstream status(absl::StrCat("/proc/", process.pid(), "/status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    int threads = 0;
+    absl::string_view rest = line;
+    if (absl::ConsumePrefix(&rest, "Threads:") &&
+        absl::SimpleAtoi(absl::StripAsciiWhitespace(rest), &threads)) {
+      return threads;
+    }
+  }
+  return -1;
+}
+
+bool SetStock(ShopSuite& suite, const std::string& sku, int64_t available) {
+  inventory::v1::SetStockRequest request;
+  request.set_sku(sku);
+  request.set_available(available);
+  inventory::v1::Stock stock;
+  grpc::ClientContext call;
+  call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  return suite.inventory().SetStock(&call, request, &stock).ok();
+}
+
+shop::v1::WatchProductRequest Watching(const std::string& sku) {
+  shop::v1::WatchProductRequest request;
+  request.set_sku(sku);
+  return request;
+}
+
+TEST_F(StreamingTest, WatchProductSeesEachChangeOfWhatCanBeOrdered) {
+  ASSERT_TRUE(suite().AddProduct("watch-tea", 100, 10).ok());
+  auto call = suite().ShopCall(absl::Seconds(20));
+  auto stream = suite().shop().WatchProduct(call.get(), Watching("watch-tea"));
+  shop::v1::StockUpdate update;
+  ASSERT_TRUE(stream->Read(&update));
+  EXPECT_EQ(update.sku(), "watch-tea");
+  EXPECT_EQ(update.available(), 10);
+
+  ASSERT_TRUE(SetStock(suite(), "watch-tea", 7));
+  ASSERT_TRUE(stream->Read(&update));
+  EXPECT_EQ(update.available(), 7);
+
+  auto order_call = suite().ShopCall(absl::Seconds(10));
+  orders::v1::Order order;
+  ASSERT_TRUE(suite()
+                  .shop()
+                  .PlaceOrder(order_call.get(), OrderOf("watcher", {{"watch-tea", 2}}), &order)
+                  .ok());
+  ASSERT_TRUE(stream->Read(&update));
+  EXPECT_EQ(update.available(), 5);
+  call->TryCancel();
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
+TEST_F(StreamingTest, CancelledWatchClosesTheInnerStreamAndLeavesNothingBehind) {
+  ASSERT_TRUE(suite().AddProduct("cancel-watch", 100, 10).ok());
+  const int threads_before = Threads(suite().process("inventory"));
+  auto call = suite().ShopCall(absl::Seconds(30), {{"x-request-id", "cancel-watch-1"}});
+  auto stream = suite().shop().WatchProduct(call.get(), Watching("cancel-watch"));
+  shop::v1::StockUpdate update;
+  ASSERT_TRUE(stream->Read(&update));
+  ASSERT_TRUE(suite().AwaitMetricAtLeast("inventory", "baton_requests_in_flight", 1));
+
+  const absl::Time cancelled = absl::Now();
+  call->TryCancel();
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  for (const auto& [service, method] : {std::pair<std::string, std::string>{"gateway", "WatchProduct"},
+                                        {"inventory", "WatchStock"}}) {
+    const std::string line = suite().AwaitLogLine(service, method, "cancel-watch-1");
+    ASSERT_FALSE(line.empty()) << service;
+    EXPECT_EQ(LogField(line, "code"), "CANCELLED") << line;
+    std::optional<absl::Time> ended = EndTime(line);
+    ASSERT_TRUE(ended.has_value()) << line;
+    EXPECT_LT(*ended - cancelled, Scaled(absl::Milliseconds(100))) << line;
+  }
+  // Nothing left: no call in flight, no thread more than before.
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (suite().Metric("inventory", "baton_requests_in_flight") != 0 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_EQ(suite().Metric("inventory", "baton_requests_in_flight"), 0);
+  EXPECT_EQ(suite().Metric("inventory", "baton_context_children"), 0);
+  EXPECT_EQ(suite().Metric("gateway", "baton_requests_in_flight"), 0);
+  EXPECT_LE(Threads(suite().process("inventory")), threads_before);
+}
+
+TEST_F(StreamingTest, WatchDeadlineEndsTheStreamAtEveryHopNearIt) {
+  ASSERT_TRUE(suite().AddProduct("deadline-watch", 100, 10).ok());
+  const absl::Duration deadline = Scaled(absl::Milliseconds(200));
+  auto call = suite().ShopCall(deadline, {{"x-request-id", "deadline-watch-1"}});
+  const absl::Time start = absl::Now();
+  auto stream = suite().shop().WatchProduct(call.get(), Watching("deadline-watch"));
+  shop::v1::StockUpdate update;
+  while (stream->Read(&update)) {
+  }
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_GT(took, deadline - absl::Milliseconds(5));
+  EXPECT_LT(took, deadline + Scaled(absl::Milliseconds(100)));
+  for (const auto& [service, method] : {std::pair<std::string, std::string>{"gateway", "WatchProduct"},
+                                        {"inventory", "WatchStock"}}) {
+    const std::string line = suite().AwaitLogLine(service, method, "deadline-watch-1");
+    ASSERT_FALSE(line.empty()) << service;
+    EXPECT_EQ(LogField(line, "code"), "DEADLINE_EXCEEDED") << line;
+    EXPECT_NE(LogField(line, "message").find("caller's deadline"), std::string::npos) << line;
+    const double ms = DurationMs(line);
+    EXPECT_GT(ms, absl::ToDoubleMilliseconds(deadline) - 30) << line;
+    EXPECT_LT(ms, absl::ToDoubleMilliseconds(deadline + Scaled(absl::Milliseconds(100)))) << line;
+  }
+}
+
+TEST_F(StreamingTest, WatchingAnInvalidSkuIsRefusedNamingTheField) {
+  auto call = suite().ShopCall(absl::Seconds(5));
+  auto stream = suite().shop().WatchProduct(call.get(), Watching("no spaces allowed"));
+  shop::v1::StockUpdate update;
+  EXPECT_FALSE(stream->Read(&update));
+  grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("sku"), std::string::npos) << status.error_message();
+}
+
+}  // namespace
+}  // namespace baton::testing
