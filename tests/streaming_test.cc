@@ -104,6 +104,7 @@ TEST_F(StreamingTest, CancelledWatchClosesTheInnerStreamAndLeavesNothingBehind) 
   EXPECT_EQ(suite().Metric("inventory", "baton_requests_in_flight"), 0);
   EXPECT_EQ(suite().Metric("inventory", "baton_context_children"), 0);
   EXPECT_EQ(suite().Metric("gateway", "baton_requests_in_flight"), 0);
+  EXPECT_EQ(suite().Metric("inventory", "baton_streams_in_flight"), 0);
   EXPECT_LE(Threads(suite().process("inventory")), threads_before);
 }
 
@@ -130,6 +131,66 @@ TEST_F(StreamingTest, WatchDeadlineEndsTheStreamAtEveryHopNearIt) {
     EXPECT_GT(ms, absl::ToDoubleMilliseconds(deadline) - 30) << line;
     EXPECT_LT(ms, absl::ToDoubleMilliseconds(deadline + Scaled(absl::Milliseconds(100)))) << line;
   }
+}
+
+bool Upsert(ShopSuite& suite, const std::string& sku, const std::string& category) {
+  catalog::v1::UpsertProductRequest request;
+  request.mutable_product()->set_sku(sku);
+  request.mutable_product()->set_name("Streamed " + sku);
+  request.mutable_product()->set_category(category);
+  request.mutable_product()->set_description(std::string(2000, 'd'));
+  catalog::v1::Product product;
+  grpc::ClientContext call;
+  call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  return suite.catalog().UpsertProduct(&call, request, &product).ok();
+}
+
+TEST_F(StreamingTest, StreamProductsReadsEveryMatchInOrderFromACursor) {
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_TRUE(Upsert(suite(), absl::StrCat("cursor-", 100 + i), "cursor-all"));
+  }
+  catalog::v1::StreamProductsRequest request;
+  request.set_category("cursor-all");
+  grpc::ClientContext call;
+  call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  auto stream = suite().catalog().StreamProducts(&call, request);
+  catalog::v1::Product product;
+  int read = 0;
+  while (stream->Read(&product)) {
+    EXPECT_EQ(product.sku(), absl::StrCat("cursor-", 100 + read));
+    ++read;
+  }
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(read, 30);
+}
+
+TEST_F(StreamingTest, CancelledProductStreamClosesItsCursor) {
+  for (int i = 0; i < 400; ++i) {
+    ASSERT_TRUE(Upsert(suite(), absl::StrCat("slow-", 1000 + i), "cursor-slow"));
+  }
+  catalog::v1::StreamProductsRequest request;
+  request.set_category("cursor-slow");
+  grpc::ClientContext call;
+  call.AddMetadata("x-request-id", "cancel-cursor-1");
+  call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  auto stream = suite().catalog().StreamProducts(&call, request);
+  catalog::v1::Product product;
+  ASSERT_TRUE(stream->Read(&product));
+  // The reader stops; flow control holds the cursor open, part-way.
+  ASSERT_TRUE(suite().AwaitMetricAtLeast("catalog", "baton_storage_cursors_open", 1));
+  EXPECT_EQ(suite().Metric("catalog", "baton_streams_in_flight"), 1);
+
+  const absl::Time cancelled = absl::Now();
+  call.TryCancel();
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  const std::string line = suite().AwaitLogLine("catalog", "StreamProducts", "cancel-cursor-1");
+  ASSERT_FALSE(line.empty());
+  EXPECT_EQ(LogField(line, "code"), "CANCELLED") << line;
+  std::optional<absl::Time> ended = EndTime(line);
+  ASSERT_TRUE(ended.has_value()) << line;
+  EXPECT_LT(*ended - cancelled, Scaled(absl::Milliseconds(100))) << line;
+  EXPECT_EQ(suite().Metric("catalog", "baton_storage_cursors_open"), 0);
+  EXPECT_EQ(suite().Metric("catalog", "baton_streams_in_flight"), 0);
 }
 
 TEST_F(StreamingTest, WatchingAnInvalidSkuIsRefusedNamingTheField) {

@@ -108,7 +108,9 @@ void WorkerPool::Work() {
       DropExpired(work);
       continue;
     }
+    busy_.fetch_add(1, std::memory_order_relaxed);
     work->Run();
+    busy_.fetch_sub(1, std::memory_order_relaxed);
   }
 }
 

@@ -68,6 +68,8 @@ class WorkerPool {
   Admission Submit(QueuedWork* work, Criticality criticality);
 
   size_t queued() const;
+  // Workers running an item now.
+  size_t busy() const { return busy_.load(std::memory_order_relaxed); }
   // Items dropped because their Context was done when a worker reached them.
   uint64_t expired_in_queue() const { return expired_in_queue_.load(); }
 
@@ -90,6 +92,7 @@ class WorkerPool {
   std::deque<Waiting> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::atomic<uint64_t> expired_in_queue_{0};
+  std::atomic<size_t> busy_{0};
   std::vector<std::thread> workers_;
 };
 

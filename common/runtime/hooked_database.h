@@ -6,6 +6,7 @@
 #ifndef BATON_COMMON_RUNTIME_HOOKED_DATABASE_H_
 #define BATON_COMMON_RUNTIME_HOOKED_DATABASE_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string_view>
@@ -21,7 +22,7 @@ class HookedDatabase final : public storage::Database {
   struct Hooks {
     // An error is the call's result; the database is not called.
     std::function<absl::Status(const Context&)> before;
-    // `operation` is "query", "execute" or "transaction".
+    // `operation` is "query", "query_each", "execute" or "transaction".
     std::function<void(std::string_view operation, absl::Duration, const absl::Status&)> after;
   };
 
@@ -39,6 +40,22 @@ class HookedDatabase final : public storage::Database {
                                   const std::vector<storage::Value>& params) override {
     return Around<int64_t>(ctx, "execute", [&] { return database_->Execute(ctx, sql, params); });
   }
+
+  absl::Status QueryEach(const Context& ctx, std::string_view sql,
+                         const std::vector<storage::Value>& params,
+                         absl::FunctionRef<absl::Status(storage::Row&&)> on_row) override {
+    open_cursors_.fetch_add(1, std::memory_order_relaxed);
+    absl::StatusOr<bool> done = Around<bool>(ctx, "query_each", [&]() -> absl::StatusOr<bool> {
+      absl::Status status = database_->QueryEach(ctx, sql, params, on_row);
+      if (!status.ok()) return status;
+      return true;
+    });
+    open_cursors_.fetch_sub(1, std::memory_order_relaxed);
+    return done.status();
+  }
+
+  // Cursors (QueryEach calls) open now: one per stream reading one, never more.
+  int64_t open_cursors() const { return open_cursors_.load(std::memory_order_relaxed); }
 
   absl::Status Transaction(const Context& ctx,
                            absl::FunctionRef<absl::Status(storage::Connection&)> body) override {
@@ -64,6 +81,7 @@ class HookedDatabase final : public storage::Database {
 
   const std::unique_ptr<storage::Database> database_;
   const Hooks hooks_;
+  std::atomic<int64_t> open_cursors_{0};
 };
 
 }  // namespace baton::runtime

@@ -101,9 +101,9 @@ absl::StatusOr<rpc::ServerAdapter::Options> AdapterOptions(const ServiceDefiniti
   return options;
 }
 
-absl::StatusOr<std::unique_ptr<storage::Database>> OpenStorage(const ServiceDefinition& definition,
-                                                               const FaultInjector* faults,
-                                                               ServiceMetrics* metrics) {
+absl::StatusOr<std::unique_ptr<HookedDatabase>> OpenStorage(const ServiceDefinition& definition,
+                                                            const FaultInjector* faults,
+                                                            ServiceMetrics* metrics) {
   std::string url = absl::GetFlag(FLAGS_storage);
   if (url.empty()) url = absl::StrCat("sqlite://", definition.name, ".db");
   absl::StatusOr<std::unique_ptr<storage::Database>> database = storage::OpenDatabase(url);
@@ -196,12 +196,13 @@ int RunService(const ServiceDefinition& definition, int argc, char** argv) {
   rpc::ServerAdapter adapter(*std::move(options));
   metrics.Observe(&adapter);
 
-  std::unique_ptr<storage::Database> database;
+  std::unique_ptr<HookedDatabase> database;
   if (!definition.migrations.empty()) {
-    absl::StatusOr<std::unique_ptr<storage::Database>> opened =
+    absl::StatusOr<std::unique_ptr<HookedDatabase>> opened =
         OpenStorage(definition, faults.get(), &metrics);
     if (!opened.ok()) return Fail(name, 1, opened.status());
     database = *std::move(opened);
+    metrics.ObserveStorage(database.get());
   }
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> server_credentials =
       ServerCredentialsFromFlags();

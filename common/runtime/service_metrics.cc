@@ -37,6 +37,9 @@ ServiceMetrics::ServiceMetrics(MetricsRegistry* registry)
 void ServiceMetrics::Observe(const rpc::ServerAdapter* adapter) {
   registry_->Gauge("baton_requests_in_flight", "Requests received and not yet answered.",
                    [adapter] { return static_cast<double>(adapter->in_flight()); });
+  registry_->Gauge("baton_streams_in_flight",
+                   "Streaming calls whose handler holds a stream thread now.",
+                   [adapter] { return static_cast<double>(adapter->stream_pool().busy()); });
   registry_->Gauge("baton_context_children",
                    "Cancellable Contexts registered under the server's root Context (one per "
                    "request in flight; growth beyond that is a leak).",
@@ -48,6 +51,12 @@ void ServiceMetrics::Observe(const rpc::ServerAdapter* adapter) {
       "baton_work_after_deadline_total",
       "Handlers that were still running when their request's deadline passed.",
       [adapter] { return static_cast<double>(adapter->stats().work_after_deadline.load()); });
+}
+
+void ServiceMetrics::ObserveStorage(const HookedDatabase* database) {
+  registry_->Gauge("baton_storage_cursors_open",
+                   "Storage cursors being read now (one per stream reading one).",
+                   [database] { return static_cast<double>(database->open_cursors()); });
 }
 
 void ServiceMetrics::RecordRequest(const rpc::RequestLog& log) {

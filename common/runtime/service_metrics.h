@@ -22,6 +22,7 @@
 #include "absl/time/time.h"
 #include "common/rpc/request_log.h"
 #include "common/rpc/server_adapter.h"
+#include "common/runtime/hooked_database.h"
 #include "common/runtime/metrics/metrics_registry.h"
 
 namespace baton::runtime {
@@ -32,6 +33,8 @@ class ServiceMetrics {
   explicit ServiceMetrics(MetricsRegistry* registry);
   // The adapter's live counters (in flight, work after deadline), read when scraped.
   void Observe(const rpc::ServerAdapter* adapter);
+  // The database's open cursors, read when scraped.
+  void ObserveStorage(const HookedDatabase* database);
 
   void RecordRequest(const rpc::RequestLog& log);
   void RecordStorage(std::string_view operation, absl::Duration took, const absl::Status& status);

@@ -50,6 +50,12 @@ class Connection {
   // Runs a statement; returns the number of rows it changed.
   virtual absl::StatusOr<int64_t> Execute(const Context& ctx, std::string_view sql,
                                           const std::vector<Value>& params) = 0;
+  // Runs a query as a cursor: each row goes to `on_row` as the database produces it,
+  // nothing is collected. Stops reading — the statement is abandoned — when `on_row`
+  // returns an error (the result) or the Context ends (its cause).
+  virtual absl::Status QueryEach(const Context& ctx, std::string_view sql,
+                                 const std::vector<Value>& params,
+                                 absl::FunctionRef<absl::Status(Row&&)> on_row) = 0;
 };
 
 class Database {
@@ -61,6 +67,10 @@ class Database {
                                                  const std::vector<Value>& params = {}) = 0;
   virtual absl::StatusOr<int64_t> Execute(const Context& ctx, std::string_view sql,
                                           const std::vector<Value>& params = {}) = 0;
+  // Connection::QueryEach on a connection from the pool, held until the last row.
+  virtual absl::Status QueryEach(const Context& ctx, std::string_view sql,
+                                 const std::vector<Value>& params,
+                                 absl::FunctionRef<absl::Status(Row&&)> on_row) = 0;
 
   // Runs `body` in one transaction: commit on OK with the Context live, roll back
   // otherwise. Returns body's error, the Context's cause, or the commit's error.

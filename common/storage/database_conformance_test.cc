@@ -28,6 +28,10 @@ using ::testing::HasSubstr;
 constexpr char kLongQuery[] =
     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000000) "
     "SELECT count(*) FROM n";
+// A billion rows, produced one by one: for cursors.
+constexpr char kManyRows[] =
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000000) "
+    "SELECT i FROM n";
 
 testing::PostgresServer* postgres = nullptr;  // Started once for the whole binary.
 
@@ -135,6 +139,42 @@ TEST_P(ConformanceTest, QueriesAndStatementsWithParameters) {
   EXPECT_EQ(std::get<std::string>((*rows)[1][0]), "b");
   EXPECT_TRUE(std::holds_alternative<std::monostate>((*rows)[0][2]));
   EXPECT_EQ(std::get<double>((*rows)[0][3]), 1.5);
+}
+
+TEST_P(ConformanceTest, CursorHandsOnRowsInOrderAndStopsWhenTheReaderDoes) {
+  std::vector<std::string> seen;
+  absl::Status all = db_->QueryEach(Long(), "SELECT sku, n FROM stock ORDER BY sku", {},
+                                    [&](Row&& row) {
+                                      seen.push_back(std::get<std::string>(row[0]));
+                                      return absl::OkStatus();
+                                    });
+  ASSERT_TRUE(all.ok()) << all;
+  EXPECT_EQ(seen, (std::vector<std::string>{"a", "b"}));
+
+  // A long result, abandoned after three rows: the reader's error is the result, and
+  // the database is usable right after.
+  int rows = 0;
+  absl::Status stopped = db_->QueryEach(
+      Long(), kManyRows, {}, [&](Row&&) {
+        return ++rows == 3 ? absl::CancelledError("the reader stopped") : absl::OkStatus();
+      });
+  EXPECT_EQ(stopped, absl::CancelledError("the reader stopped"));
+  EXPECT_EQ(rows, 3);
+  EXPECT_EQ(StockOf("a"), 5);
+}
+
+TEST_P(ConformanceTest, CursorEndsWithTheContext) {
+  auto [ctx, cancel] = WithCancelCause(Background());
+  int rows = 0;
+  const absl::Time start = absl::Now();
+  absl::Status status = db_->QueryEach(ctx, kManyRows, {}, [&, &cancel = cancel](Row&&) {
+    if (++rows == 2) cancel(absl::CancelledError("caller went away"));
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(status, absl::CancelledError("caller went away"));
+  EXPECT_LT(rows, 100);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  EXPECT_EQ(StockOf("b"), 7);
 }
 
 TEST_P(ConformanceTest, LongQueryUnderADeadlineEndsPromptlyAndTheConnectionStaysUsable) {

@@ -13,6 +13,16 @@ using storage::Row;
 using storage::Value;
 
 constexpr char kColumns[] = "sku, name, description, price_cents, category";
+// Products after the SKU ?1, in category ?2 (if not empty), whose name contains ?3 (if
+// not empty; ?4 is its LIKE pattern).
+constexpr char kFilteredProducts[] =
+    "SELECT sku, name, description, price_cents, category FROM products WHERE sku > ?1 AND "
+    "(?2 = '' OR category = ?2) AND (?3 = '' OR lower(name) LIKE ?4 ESCAPE '\\')";
+
+absl::Status CheckFilters(std::string_view category, std::string_view name_contains) {
+  if (absl::Status s = shop::CheckText("category", category, 0, 64); !s.ok()) return s;
+  return shop::CheckText("name_contains", name_contains, 0, 200);
+}
 
 void ToProduct(const Row& row, v1::Product& product) {
   product.set_sku(shop::TextColumn(row[0]));
@@ -79,16 +89,12 @@ absl::Status CatalogService::ListProducts(const Context& ctx,
   if (!page_size.ok()) return page_size.status();
   absl::StatusOr<std::string> after = shop::DecodePageToken(request.page_token());
   if (!after.ok()) return after.status();
-  if (absl::Status s = shop::CheckText("category", request.category(), 0, 64); !s.ok()) return s;
-  if (absl::Status s = shop::CheckText("name_contains", request.name_contains(), 0, 200); !s.ok()) {
+  if (absl::Status s = CheckFilters(request.category(), request.name_contains()); !s.ok()) {
     return s;
   }
   // One more row than the page tells whether another page follows.
   absl::StatusOr<std::vector<Row>> rows = database_->Query(
-      ctx,
-      absl::StrCat("SELECT ", kColumns,
-                   " FROM products WHERE sku > ?1 AND (?2 = '' OR category = ?2) "
-                   "AND (?3 = '' OR lower(name) LIKE ?4 ESCAPE '\\') ORDER BY sku LIMIT ?5"),
+      ctx, absl::StrCat(kFilteredProducts, " ORDER BY sku LIMIT ?5"),
       {Value(*after), Value(request.category()), Value(request.name_contains()),
        Value(ContainsPattern(request.name_contains())), Value(int64_t{*page_size + 1})});
   if (!rows.ok()) return rows.status();
@@ -98,6 +104,25 @@ absl::Status CatalogService::ListProducts(const Context& ctx,
     response.set_next_page_token(shop::EncodePageToken(response.products().rbegin()->sku()));
   }
   return absl::OkStatus();
+}
+
+absl::Status CatalogService::StreamProducts(const Context& ctx,
+                                            const v1::StreamProductsRequest& request,
+                                            rpc::StreamWriter<v1::Product>& out) {
+  if (absl::Status s = CheckFilters(request.category(), request.name_contains()); !s.ok()) {
+    return s;
+  }
+  v1::Product product;
+  // Each row is written as the cursor reads it; a write that waits for the reader
+  // holds the cursor, and the Context's end stops both.
+  return database_->QueryEach(
+      ctx, absl::StrCat(kFilteredProducts, " ORDER BY sku"),
+      {Value(std::string()), Value(request.category()), Value(request.name_contains()),
+       Value(ContainsPattern(request.name_contains()))},
+      [&](Row&& row) {
+        ToProduct(row, product);
+        return out.Write(product);
+      });
 }
 
 absl::Status CatalogService::UpsertProduct(const Context& ctx,
@@ -124,5 +149,6 @@ absl::Status CatalogService::UpsertProduct(const Context& ctx,
 BATON_UNARY_METHOD(CatalogService, GetProduct, v1::GetProductRequest, v1::Product)
 BATON_UNARY_METHOD(CatalogService, ListProducts, v1::ListProductsRequest, v1::ListProductsResponse)
 BATON_UNARY_METHOD(CatalogService, UpsertProduct, v1::UpsertProductRequest, v1::Product)
+BATON_SERVER_STREAM_METHOD(CatalogService, StreamProducts, v1::StreamProductsRequest, v1::Product)
 
 }  // namespace baton::catalog

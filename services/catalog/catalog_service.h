@@ -11,6 +11,7 @@
 
 #include "baton/catalog/v1/catalog.grpc.pb.h"
 #include "common/rpc/server_adapter.h"
+#include "common/rpc/stream_method.h"
 #include "common/rpc/unary_method.h"
 #include "common/storage/database.h"
 #include "common/storage/migrations.h"
@@ -29,6 +30,7 @@ class CatalogService final : public v1::CatalogService::CallbackService {
   BATON_UNARY_METHOD_DECL(GetProduct, v1::GetProductRequest, v1::Product);
   BATON_UNARY_METHOD_DECL(ListProducts, v1::ListProductsRequest, v1::ListProductsResponse);
   BATON_UNARY_METHOD_DECL(UpsertProduct, v1::UpsertProductRequest, v1::Product);
+  BATON_SERVER_STREAM_METHOD_DECL(StreamProducts, v1::StreamProductsRequest, v1::Product);
 
  private:
   rpc::ServerAdapter* const adapter_;

@@ -58,6 +58,14 @@ class PooledDatabase final : public Database {
     return (*lease)->Execute(ctx, sql, params);
   }
 
+  absl::Status QueryEach(const Context& ctx, std::string_view sql,
+                         const std::vector<Value>& params,
+                         absl::FunctionRef<absl::Status(Row&&)> on_row) override {
+    absl::StatusOr<Lease> lease = Acquire(ctx);
+    if (!lease.ok()) return lease.status();
+    return (*lease)->QueryEach(ctx, sql, params, on_row);
+  }
+
   absl::Status Transaction(const Context& ctx,
                            absl::FunctionRef<absl::Status(Connection&)> body) override {
     absl::StatusOr<Lease> lease = Acquire(ctx);

@@ -138,9 +138,36 @@ absl::Status PostgresConnection::ErrorStatus(const PGresult* result, const Conte
   return absl::InternalError(what);
 }
 
+Row PostgresConnection::ToRow(const PGresult* result, int r) {
+  Row row;
+  const int columns = PQnfields(result);
+  row.reserve(columns);
+  for (int c = 0; c < columns; ++c) {
+    if (PQgetisnull(result, r, c)) {
+      row.emplace_back(std::monostate{});
+      continue;
+    }
+    const char* text = PQgetvalue(result, r, c);
+    const Oid type = PQftype(result, c);
+    int64_t integer = 0;
+    double real = 0;
+    if ((type == kInt8 || type == kInt4 || type == kInt2) && absl::SimpleAtoi(text, &integer)) {
+      row.emplace_back(integer);
+    } else if ((type == kFloat4 || type == kFloat8) && absl::SimpleAtod(text, &real)) {
+      row.emplace_back(real);
+    } else if (type == kBool) {
+      row.emplace_back(int64_t{text[0] == 't' ? 1 : 0});
+    } else {
+      row.emplace_back(std::string(text, PQgetlength(result, r, c)));
+    }
+  }
+  return row;
+}
+
 absl::Status PostgresConnection::Run(const Context& ctx, std::string_view sql,
-                                     const std::vector<Value>& params, std::vector<Row>* rows,
-                                     int64_t* changed) {
+                                     const std::vector<Value>& params,
+                                     absl::FunctionRef<absl::Status(Row&&)>* on_row,
+                                     int64_t* changed, bool one_at_a_time) {
   if (ctx.IsDone()) return Cause(ctx);
   if (conn_ == nullptr) {
     return absl::UnavailableError("postgres: connection closed after a cancelled statement");
@@ -186,40 +213,35 @@ absl::Status PostgresConnection::Run(const Context& ctx, std::string_view sql,
                         values.data(), nullptr, nullptr, 0) == 0) {
     return absl::UnavailableError(absl::StrCat("postgres: ", PQerrorMessage(conn_)));
   }
-  status = AwaitResult(ctx);
-  if (!status.ok()) return status;
+  // A cursor gets its rows one at a time as they arrive (single-row mode).
+  if (on_row != nullptr && one_at_a_time) PQsetSingleRowMode(conn_);
   absl::Status outcome = absl::OkStatus();
-  while (PGresult* result = PQgetResult(conn_)) {
+  for (;;) {
+    status = AwaitResult(ctx);
+    if (!status.ok()) return status;
+    PGresult* result = PQgetResult(conn_);
+    if (result == nullptr) break;
     const ExecStatusType kind = PQresultStatus(result);
-    if (kind == PGRES_TUPLES_OK && rows != nullptr && outcome.ok()) {
-      const int columns = PQnfields(result);
-      for (int r = 0; r < PQntuples(result); ++r) {
-        Row& row = rows->emplace_back();
-        for (int c = 0; c < columns; ++c) {
-          if (PQgetisnull(result, r, c)) {
-            row.emplace_back(std::monostate{});
-            continue;
-          }
-          const char* text = PQgetvalue(result, r, c);
-          const Oid type = PQftype(result, c);
-          int64_t integer = 0;
-          double real = 0;
-          if ((type == kInt8 || type == kInt4 || type == kInt2) &&
-              absl::SimpleAtoi(text, &integer)) {
-            row.emplace_back(integer);
-          } else if ((type == kFloat4 || type == kFloat8) && absl::SimpleAtod(text, &real)) {
-            row.emplace_back(real);
-          } else if (type == kBool) {
-            row.emplace_back(int64_t{text[0] == 't' ? 1 : 0});
-          } else {
-            row.emplace_back(std::string(text, PQgetlength(result, r, c)));
-          }
-        }
+    if ((kind == PGRES_TUPLES_OK || kind == PGRES_SINGLE_TUPLE) && on_row != nullptr &&
+        outcome.ok()) {
+      for (int r = 0; r < PQntuples(result) && outcome.ok(); ++r) {
+        outcome = (*on_row)(ToRow(result, r));
+      }
+      // Rows already buffered would keep the cursor going past its Context's end.
+      if (outcome.ok() && kind == PGRES_SINGLE_TUPLE && ctx.IsDone()) outcome = Cause(ctx);
+      if (!outcome.ok()) {
+        PQclear(result);
+        // The reader stopped mid-result: the rest is not wanted. As for a cancelled
+        // statement, the server is told to stop and the connection is closed aside.
+        CancelAndCloseAsync(std::exchange(conn_, nullptr));
+        broken_ = true;
+        return outcome;
       }
     } else if (kind == PGRES_COMMAND_OK && changed != nullptr) {
       int64_t n = 0;
       *changed = absl::SimpleAtoi(PQcmdTuples(result), &n) ? n : 0;
-    } else if (kind != PGRES_TUPLES_OK && kind != PGRES_COMMAND_OK && outcome.ok()) {
+    } else if (kind != PGRES_TUPLES_OK && kind != PGRES_SINGLE_TUPLE &&
+               kind != PGRES_COMMAND_OK && outcome.ok()) {
       outcome = ErrorStatus(result, ctx);
     }
     PQclear(result);
@@ -231,15 +253,26 @@ absl::StatusOr<std::vector<Row>> PostgresConnection::Query(const Context& ctx,
                                                            std::string_view sql,
                                                            const std::vector<Value>& params) {
   std::vector<Row> rows;
-  absl::Status status = Run(ctx, sql, params, &rows, nullptr);
+  auto append = [&rows](Row&& row) {
+    rows.push_back(std::move(row));
+    return absl::OkStatus();
+  };
+  absl::FunctionRef<absl::Status(Row&&)> collect = append;
+  absl::Status status = Run(ctx, sql, params, &collect, nullptr, /*one_at_a_time=*/false);
   if (!status.ok()) return status;
   return rows;
+}
+
+absl::Status PostgresConnection::QueryEach(const Context& ctx, std::string_view sql,
+                                           const std::vector<Value>& params,
+                                           absl::FunctionRef<absl::Status(Row&&)> on_row) {
+  return Run(ctx, sql, params, &on_row, nullptr, /*one_at_a_time=*/true);
 }
 
 absl::StatusOr<int64_t> PostgresConnection::Execute(const Context& ctx, std::string_view sql,
                                                     const std::vector<Value>& params) {
   int64_t changed = 0;
-  absl::Status status = Run(ctx, sql, params, nullptr, &changed);
+  absl::Status status = Run(ctx, sql, params, nullptr, &changed, /*one_at_a_time=*/false);
   if (!status.ok()) return status;
   return changed;
 }

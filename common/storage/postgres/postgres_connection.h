@@ -35,6 +35,11 @@ class PostgresConnection final : public Connection {
                                          const std::vector<Value>& params) override;
   absl::StatusOr<int64_t> Execute(const Context& ctx, std::string_view sql,
                                   const std::vector<Value>& params) override;
+  // Single-row mode: each row is handed on as it arrives. A reader that stops early
+  // (or a Context that ends) cancels the statement; the connection is closed aside.
+  absl::Status QueryEach(const Context& ctx, std::string_view sql,
+                         const std::vector<Value>& params,
+                         absl::FunctionRef<absl::Status(Row&&)> on_row) override;
 
   // False once the connection broke: the pool drops it instead of reusing it.
   bool healthy() const;
@@ -46,8 +51,12 @@ class PostgresConnection final : public Connection {
   PostgresConnection(Passkey, PGconn* conn);
 
  private:
+  // Runs `sql`: rows to `on_row` (if non-null; stops at its first error), the count
+  // of changed rows to `changed` (if non-null).
   absl::Status Run(const Context& ctx, std::string_view sql, const std::vector<Value>& params,
-                   std::vector<Row>* rows, int64_t* changed);
+                   absl::FunctionRef<absl::Status(Row&&)>* on_row, int64_t* changed,
+                   bool one_at_a_time);
+  static Row ToRow(const PGresult* result, int r);
   // Waits until the pending result is ready; sends a cancel if the Context ends first.
   absl::Status AwaitResult(const Context& ctx);
   absl::Status ErrorStatus(const PGresult* result, const Context& ctx) const;

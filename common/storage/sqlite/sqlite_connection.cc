@@ -126,7 +126,7 @@ absl::Status SqliteConnection::ErrorStatus(int code, const Context& ctx,
 
 absl::Status SqliteConnection::Run(const Context& ctx, std::string_view sql,
                                    const std::vector<Value>& params,
-                                   std::vector<Row>* rows) {
+                                   absl::FunctionRef<absl::Status(Row&&)>* on_row) {
   if (ctx.IsDone()) return Cause(ctx);
   absl::StatusOr<sqlite3_stmt*> prepared = Prepare(sql);
   if (!prepared.ok()) return prepared.status();
@@ -159,9 +159,10 @@ absl::Status SqliteConnection::Run(const Context& ctx, std::string_view sql,
   sqlite3* db = db_;
   AfterFuncHandle interrupt = AfterFunc(ctx, [db] { sqlite3_interrupt(db); });
   int rc = SQLITE_OK;
+  absl::Status stopped;
   while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
-    if (rows == nullptr) continue;
-    Row& row = rows->emplace_back();
+    if (on_row == nullptr) continue;
+    Row row;
     const int columns = sqlite3_column_count(statement);
     row.reserve(columns);
     for (int c = 0; c < columns; ++c) {
@@ -181,6 +182,8 @@ absl::Status SqliteConnection::Run(const Context& ctx, std::string_view sql,
         }
       }
     }
+    stopped = (*on_row)(std::move(row));
+    if (!stopped.ok()) break;
   }
   const int step_rc = rc;
   rc = sqlite3_reset(statement);
@@ -188,6 +191,7 @@ absl::Status SqliteConnection::Run(const Context& ctx, std::string_view sql,
   // Waits out an interrupt that may be running, so it cannot reach the next statement.
   interrupt.Stop();
   running_ = nullptr;
+  if (!stopped.ok()) return stopped;
   if (step_rc != SQLITE_DONE) return ErrorStatus(step_rc, ctx, sql);
   return absl::OkStatus();
 }
@@ -196,9 +200,20 @@ absl::StatusOr<std::vector<Row>> SqliteConnection::Query(const Context& ctx,
                                                          std::string_view sql,
                                                          const std::vector<Value>& params) {
   std::vector<Row> rows;
-  absl::Status status = Run(ctx, sql, params, &rows);
+  auto append = [&rows](Row&& row) {
+    rows.push_back(std::move(row));
+    return absl::OkStatus();
+  };
+  absl::FunctionRef<absl::Status(Row&&)> collect = append;
+  absl::Status status = Run(ctx, sql, params, &collect);
   if (!status.ok()) return status;
   return rows;
+}
+
+absl::Status SqliteConnection::QueryEach(const Context& ctx, std::string_view sql,
+                                         const std::vector<Value>& params,
+                                         absl::FunctionRef<absl::Status(Row&&)> on_row) {
+  return Run(ctx, sql, params, &on_row);
 }
 
 absl::StatusOr<int64_t> SqliteConnection::Execute(const Context& ctx, std::string_view sql,

@@ -29,6 +29,10 @@ class SqliteConnection final : public Connection {
                                          const std::vector<Value>& params) override;
   absl::StatusOr<int64_t> Execute(const Context& ctx, std::string_view sql,
                                   const std::vector<Value>& params) override;
+  // Steps the statement row by row; an interrupted or stopped statement is reset.
+  absl::Status QueryEach(const Context& ctx, std::string_view sql,
+                         const std::vector<Value>& params,
+                         absl::FunctionRef<absl::Status(Row&&)> on_row) override;
 
   // An open SQLite connection stays usable after any statement error.
   bool healthy() const { return true; }
@@ -40,9 +44,10 @@ class SqliteConnection final : public Connection {
   SqliteConnection(Passkey, sqlite3* db);
 
  private:
-  // Runs `sql`; appends result rows to `rows` when it is non-null.
+  // Runs `sql`; hands each result row to `on_row` when it is non-null, stopping at
+  // its first error.
   absl::Status Run(const Context& ctx, std::string_view sql, const std::vector<Value>& params,
-                   std::vector<Row>* rows);
+                   absl::FunctionRef<absl::Status(Row&&)>* on_row);
   absl::StatusOr<sqlite3_stmt*> Prepare(std::string_view sql);
   absl::Status ErrorStatus(int code, const Context& ctx, std::string_view sql) const;
   static int OnBusy(void* self, int attempts);
