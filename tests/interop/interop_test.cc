@@ -103,6 +103,8 @@ TEST_F(InteropTest, NodeDeadlineComesBackWithTheBudgetTrail) { RunNode("deadline
 
 TEST_F(InteropTest, NodeCancelStopsTheWorkBelow) { RunNode("cancel"); }
 
+TEST_F(InteropTest, NodeWatchesAProductThroughReflectionAndEndsItsStreams) { RunNode("watch"); }
+
 TEST_F(InteropTest, NodeB3ContextIsCarriedOn) {
   std::string output;
   RunNode("b3", &output);

@@ -100,6 +100,17 @@ async function waitForAvailable(client, sku, expected) {
   return false;
 }
 
+async function metricAtMost(port, series, value, timeoutMs) {
+  const giveUp = Date.now() + timeoutMs;
+  while (Date.now() < giveUp) {
+    const { body } = await httpGet(port, '/metrics');
+    const line = body.split('\n').find((l) => l.startsWith(series + ' '));
+    if (line && Number(line.split(' ')[1]) <= value) return true;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return false;
+}
+
 const scenarios = {
   // `grpcurl list` and `describe` on every service, through reflection.
   async reflection() {
@@ -217,6 +228,53 @@ const scenarios = {
     check(idle, 'inventory stopped working on the cancelled reservation');
     check(Date.now() - cancelledAt < 10000, 'well before its 20 s delay');
     check(await waitForAvailable(client, 'node-tea', before), 'no stock was kept');
+  },
+
+  // WatchProduct, a server stream, called as grpcurl would: the descriptor from
+  // reflection, updates as stock changes, a cancel that ends inventory's stream too,
+  // and a deadline that ends it with DEADLINE_EXCEEDED near the deadline.
+  async watch() {
+    const reflection = new GrpcReflection(env('BATON_GATEWAY'), insecure);
+    const methods = await reflection.listMethods('baton.shop.v1.ShopService');
+    const watchMethod = methods.find((m) => m.name === 'WatchProduct');
+    check(watchMethod, 'reflection describes WatchProduct');
+    check(watchMethod.definition ? watchMethod.definition.responseStream : true,
+          'WatchProduct streams its responses');
+    const client = await shop();
+    const inventory = await clientFor(env('BATON_INVENTORY'), 'baton.inventory.v1.InventoryService');
+    const metricsPort = Number(env('BATON_INVENTORY_METRICS'));
+    const md = new grpc.Metadata();
+    md.set('x-api-key', apiKey()['x-api-key']);
+    const stream = client.WatchProduct({ sku: 'node-watch' }, md,
+      { deadline: new Date(Date.now() + 30000) });
+    const updates = [];
+    const ended = new Promise((resolve) => stream.on('error', resolve));
+    stream.on('data', (update) => updates.push(update));
+    const arrived = async (available) => {
+      const giveUp = Date.now() + 10000;
+      const seen = () => updates.some((u) => u.sku === 'node-watch' && u.available === available);
+      while (!seen() && Date.now() < giveUp) await new Promise((r) => setTimeout(r, 5));
+      return seen();
+    };
+    check(await arrived(0), 'the first update came: never stocked, none available');
+    for (const available of [4, 9]) {
+      const set = await call(inventory, 'SetStock', { sku: 'node-watch', available });
+      check(!set.error, `SetStock ${available}`);
+      check(await arrived(available), `the change to ${available} came (got ${JSON.stringify(updates)})`);
+    }
+    stream.cancel();
+    const error = await ended;
+    check(error.code === grpc.status.CANCELLED, `CANCELLED (got ${error.code})`);
+    check(await metricAtMost(metricsPort, 'baton_streams_in_flight', 0, 10000),
+          "inventory's stream ended with the gateway's");
+
+    const started = Date.now();
+    const short = client.WatchProduct({ sku: 'node-watch' }, md, { deadline: new Date(Date.now() + 300) });
+    short.on('data', () => {});
+    const expired = await new Promise((resolve) => short.on('error', resolve));
+    const tookMs = Date.now() - started;
+    check(expired.code === grpc.status.DEADLINE_EXCEEDED, `DEADLINE_EXCEEDED (got ${expired.code})`);
+    check(tookMs >= 250 && tookMs < 3000, `near 300 ms (${tookMs} ms)`);
   },
 
   // B3 single-header context travels on; the wrapper reads the services' logs.
