@@ -1,15 +1,19 @@
-// Cancel latency through the suite (docs/benchmarks.md): a client cancels a PlaceOrder
-// while inventory — the leaf, three hops down (gateway → orders → inventory) — is
-// inside a storage call; the figure is the time from the client's cancel to each hop's
-// handler returning, read from the hops' own request-log lines (start time + duration).
-// A handler returns after its storage call does, so the leaf's figure bounds the time
-// to the storage call's return from above.
+// Cancel latency through the suite (docs/benchmarks.md): a client cancels a call while
+// the hop at the bottom is busy with it; the figure is the time from the client's
+// cancel to each hop's handler returning, read from the hops' own request-log lines
+// (start time + duration).
 //
-// The storage call is held open by fault injection (x-baton-fault:
-// inventory.storage=delay:10s), which waits inside the storage layer the way a slow
-// statement would and stops when the Context is done.
+//   --scenario=order  PlaceOrder while inventory — three hops down (gateway → orders →
+//                     inventory) — is inside a storage call, held open by fault
+//                     injection (inventory.storage=delay:10s), which waits inside the
+//                     storage layer the way a slow statement would and stops when the
+//                     Context is done. A handler returns after its storage call does,
+//                     so the leaf's figure bounds the storage call's return from above.
+//   --scenario=watch  WatchProduct once its first update has arrived: the gateway's
+//                     stream and the inner WatchStock stream it opened to inventory,
+//                     whose handler waits for stock changes.
 //
-//   bazel run -c opt //tests:cancel_latency_benchmark -- [--runs=300]
+//   bazel run -c opt //tests:cancel_latency_benchmark -- [--runs=300] [--scenario=watch]
 #include <stdlib.h>
 
 #include <algorithm>
@@ -36,11 +40,51 @@ double Percentile(std::vector<double> values, double p) {
   return values[std::min(values.size() - 1, static_cast<size_t>(p * values.size()))];
 }
 
+// Starts a PlaceOrder held in inventory's storage call, cancels it; when it cancelled.
+absl::Time CancelOrder(ShopSuite& shop, const std::string& request_id, grpc::Status& status) {
+  auto call = shop.ShopCall(absl::Seconds(30), {{"x-request-id", request_id},
+                                                {"x-baton-fault", "inventory.storage=delay:10s"}});
+  const orders::v1::PlaceOrderRequest request = OrderOf("cl-customer", {{"cl-tea", 1}});
+  orders::v1::Order order;
+  absl::Notification done;
+  shop.shop().async()->PlaceOrder(call.get(), &request, &order, [&](grpc::Status s) {
+    status = std::move(s);
+    done.Notify();
+  });
+  // Long enough for the call to reach inventory's storage call on a busy machine.
+  absl::SleepFor(absl::Milliseconds(60));
+  const absl::Time cancelled = absl::Now();
+  call->TryCancel();
+  done.WaitForNotification();
+  return cancelled;
+}
+
+// Opens a WatchProduct, waits for its first update (both streams are open), cancels it.
+absl::Time CancelWatch(ShopSuite& shop, const std::string& request_id, grpc::Status& status) {
+  auto call = shop.ShopCall(absl::Seconds(30), {{"x-request-id", request_id}});
+  shop::v1::WatchProductRequest request;
+  request.set_sku("cl-tea");
+  auto stream = shop.shop().WatchProduct(call.get(), request);
+  shop::v1::StockUpdate update;
+  stream->Read(&update);
+  const absl::Time cancelled = absl::Now();
+  call->TryCancel();
+  status = stream->Finish();
+  return cancelled;
+}
+
 int Main(int argc, char** argv) {
   int runs = 300;
+  std::string scenario = "order";
   for (int i = 1; i < argc; ++i) {
     if (absl::StartsWith(argv[i], "--runs=") && !absl::SimpleAtoi(argv[i] + 7, &runs)) return 2;
+    if (absl::StartsWith(argv[i], "--scenario=")) scenario = argv[i] + 11;
   }
+  if (scenario != "order" && scenario != "watch") {
+    std::fprintf(stderr, "--scenario: order or watch, not %s\n", scenario.c_str());
+    return 2;
+  }
+  const bool watch = scenario == "watch";
   // Outside `bazel test`, find the services in this binary's runfiles.
   if (getenv("TEST_SRCDIR") == nullptr) {
     setenv("TEST_SRCDIR", absl::StrCat(argv[0], ".runfiles").c_str(), 1);
@@ -56,30 +100,19 @@ int Main(int argc, char** argv) {
   ShopSuite& shop = **suite;
   if (!shop.AddProduct("cl-tea", 100, 1000000).ok() || !shop.WarmUp().ok()) return 1;
 
-  const std::vector<std::pair<std::string, std::string>> hops = {
-      {"gateway", "PlaceOrder"}, {"orders", "PlaceOrder"}, {"inventory", "Reserve"}};
+  const std::vector<std::pair<std::string, std::string>> hops =
+      watch ? std::vector<std::pair<std::string, std::string>>{{"gateway", "WatchProduct"},
+                                                               {"inventory", "WatchStock"}}
+            : std::vector<std::pair<std::string, std::string>>{
+                  {"gateway", "PlaceOrder"}, {"orders", "PlaceOrder"}, {"inventory", "Reserve"}};
   std::map<std::string, std::vector<double>> latency_ms;
   std::vector<std::pair<std::string, absl::Time>> cancels;
   int not_cancelled = 0;
   for (int run = 0; run < runs; ++run) {
-    const std::string request_id = absl::StrCat("cancel-latency-", run);
-    auto call = shop.ShopCall(absl::Seconds(30),
-                              {{"x-request-id", request_id},
-                               {"x-baton-fault", "inventory.storage=delay:10s"}});
-    const orders::v1::PlaceOrderRequest request = OrderOf("cl-customer", {{"cl-tea", 1}});
-    orders::v1::Order order;
     grpc::Status status;
-    absl::Notification done;
-    shop.shop().async()->PlaceOrder(call.get(), &request, &order,
-                                    [&](grpc::Status s) {
-                                      status = std::move(s);
-                                      done.Notify();
-                                    });
-    // Long enough for the call to reach inventory's storage call on a busy machine.
-    absl::SleepFor(absl::Milliseconds(60));
-    const absl::Time cancelled = absl::Now();
-    call->TryCancel();
-    done.WaitForNotification();
+    const std::string request_id = absl::StrCat("cancel-latency-", run);
+    const absl::Time cancelled = watch ? CancelWatch(shop, request_id, status)
+                                       : CancelOrder(shop, request_id, status);
     if (status.error_code() != grpc::StatusCode::CANCELLED) ++not_cancelled;
     cancels.emplace_back(request_id, cancelled);
   }

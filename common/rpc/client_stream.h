@@ -14,8 +14,9 @@
 // deadline less the slack, exact budget, request id, trace, baggage...). When the
 // Context ends — the caller of this hop cancelled, its deadline passed — the stream is
 // cancelled at once (TryCancel from AfterFunc), a blocked Read returns the Context's
-// cause, and the callee sees the cancellation. Reads are one at a time: a reader that
-// stops reading stops the callee (flow control), nothing piles up here.
+// cause, and the callee sees the cancellation. One message is read ahead of the
+// reader, no more: a reader that stops reading stops the callee (flow control),
+// nothing piles up here.
 //
 // Thread safety: Read and Finish belong to one thread. The destructor cancels a
 // stream still open and waits for gRPC to be done with it.
@@ -62,6 +63,10 @@ class ClientStreamReader final : public grpc::ClientReadReactor<Response> {
     stream->reads_.Watch(stream->ctx_);
     stream->cancel_ = AfterFunc(stream->ctx_, [raw = stream.get()] { raw->client_.TryCancel(); });
     std::move(start)(&stream->client_, stream.get());
+    // Reads are started from the reader's thread, outside gRPC's reactions: the hold
+    // keeps gRPC from finishing the call (OnDone) between them until the reader is done.
+    stream->AddHold();
+    stream->held_ = true;
     stream->StartCall();
     return stream;
   }
@@ -69,6 +74,7 @@ class ClientStreamReader final : public grpc::ClientReadReactor<Response> {
   ~ClientStreamReader() override {
     if (!started_) return;
     client_.TryCancel();
+    ReleaseHold();
     absl::MutexLock lock(&mu_);
     mu_.Await(absl::Condition(&done_));
   }
@@ -77,15 +83,24 @@ class ClientStreamReader final : public grpc::ClientReadReactor<Response> {
   // Context's cause if it ends first.
   absl::StatusOr<bool> Read(Response& message) {
     if (!started_ || ended_) return false;
-    if (absl::Status begun = reads_.Begin("read"); !begun.ok()) return begun;
-    this->StartRead(&buffer_);
+    if (!reading_) {
+      if (absl::Status begun = reads_.Begin("read"); !begun.ok()) return begun;
+      this->StartRead(&buffer_);
+    }
+    reading_ = false;
     absl::StatusOr<bool> ok = reads_.Await();
     if (!ok.ok()) return ok.status();
     if (!*ok) {
       ended_ = true;
+      ReleaseHold();
       return false;
     }
     message = std::move(buffer_);
+    // Read ahead: the next message travels while this one is used.
+    if (reads_.Begin("read").ok()) {
+      reading_ = true;
+      this->StartRead(&buffer_);
+    }
     return true;
   }
 
@@ -93,6 +108,7 @@ class ClientStreamReader final : public grpc::ClientReadReactor<Response> {
   // the Context's cause when the Context ended it, the callee's status otherwise.
   absl::Status Finish() {
     if (started_ && !ended_) client_.TryCancel();
+    ReleaseHold();
     absl::Status status;
     {
       absl::MutexLock lock(&mu_);
@@ -119,12 +135,21 @@ class ClientStreamReader final : public grpc::ClientReadReactor<Response> {
   ClientStreamReader(Key, const Context& ctx) : ctx_(ctx) {}
 
  private:
+  void ReleaseHold() {
+    if (!held_) return;
+    held_ = false;
+    this->RemoveHold();
+  }
+
   Context ctx_;
   grpc::ClientContext client_;
   StreamFlow reads_;
   AfterFuncHandle cancel_;
   bool started_ = false;
   bool ended_ = false;
+  bool held_ = false;
+  // A read is started ahead of the next Read().
+  bool reading_ = false;
   Response buffer_;
   absl::Mutex mu_;
   bool done_ ABSL_GUARDED_BY(mu_) = false;

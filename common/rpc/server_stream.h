@@ -12,9 +12,10 @@
 //
 // (stream_method.h has the one-line macros that connect a generated method.)
 //
-// Reads and writes block, one at a time (stream_flow.h): a write returns once gRPC
-// has taken the message, so a slow consumer slows the producer and nothing buffers
-// without bound. Once the Context is done — the caller cancelled or went away, the
+// Reads block one at a time (stream_flow.h). Writes are accepted while a few (16)
+// messages wait for the transport, and block beyond that: a slow consumer slows the
+// producer and nothing buffers without bound. What a handler wrote is sent before the
+// OK that ends the stream. Once the Context is done — the caller cancelled or went away, the
 // deadline passed, the server drains — a blocked read or write returns its cause at
 // once and every later one fails fast with it; the handler's status is then the
 // call's status (normally that same cause).
@@ -27,6 +28,7 @@
 #ifndef BATON_COMMON_RPC_SERVER_STREAM_H_
 #define BATON_COMMON_RPC_SERVER_STREAM_H_
 
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -102,37 +104,106 @@ class Reads final : public StreamReader<T> {
   T buffer_;
 };
 
-// The writes of one call, over the gRPC reactor that has StartWrite.
+// The writes of one call, over the gRPC reactor that has StartWrite. gRPC takes one
+// write at a time; a few more messages wait here so that the transport always has the
+// next one (a handler never waits a thread hop per message), and no more: when they
+// are all waiting, Write blocks — a reader that stops, stops the writer.
 template <typename Reactor, typename T>
 class Writes final : public StreamWriter<T> {
  public:
+  static constexpr size_t kAhead = 16;
+
   explicit Writes(Reactor* reactor) : reactor_(reactor) {}
   void Watch(const Context& ctx) {
     ctx_ = &ctx;
-    flow_.Watch(ctx);
+    on_done_ = AfterFunc(ctx, [this] {
+      absl::MutexLock lock(&mu_);
+      context_done_ = true;
+    });
   }
 
   absl::Status Write(const T& message) override {
-    if (absl::Status begun = flow_.Begin("write"); !begun.ok()) return begun;
-    buffer_ = message;
-    reactor_->StartWrite(&buffer_);
-    absl::StatusOr<bool> ok = flow_.Await();
-    if (!ok.ok()) return ok.status();
-    if (!*ok) {
-      if (reactor_->CallCancelled() || ctx_->IsDone()) return Cause(*ctx_);
-      return absl::CancelledError("the stream was closed before the message was sent");
+    T* start = nullptr;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](Writes* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(w->mu_) {
+            return w->queue_.size() < kAhead || w->context_done_ || w->broken_;
+          },
+          this));
+      if (context_done_ || broken_) {
+        start = nullptr;
+      } else {
+        queue_.push_back(message);
+        start = NextLocked();
+        if (start == nullptr) return absl::OkStatus();  // Queued behind the one in flight.
+      }
     }
+    if (start == nullptr) return Failure();
+    reactor_->StartWrite(start);
     return absl::OkStatus();
   }
 
-  void Done(bool ok) { flow_.Complete(ok); }
-  bool outstanding() const { return flow_.outstanding(); }
+  // Waits until every message accepted has been taken by gRPC: OK, or why not.
+  absl::Status Flush() {
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](Writes* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(w->mu_) {
+            return (!w->writing_ && w->queue_.empty()) || w->context_done_ || w->broken_;
+          },
+          this));
+      if (!context_done_ && !broken_) return absl::OkStatus();
+    }
+    return Failure();
+  }
+
+  // gRPC's OnWriteDone: the next waiting message goes out.
+  void Done(bool ok) {
+    T* next = nullptr;
+    {
+      absl::MutexLock lock(&mu_);
+      writing_ = false;
+      if (!ok) {
+        broken_ = true;
+        queue_.clear();
+        return;
+      }
+      next = NextLocked();
+    }
+    if (next != nullptr) reactor_->StartWrite(next);
+  }
+
+  bool outstanding() const {
+    absl::MutexLock lock(&mu_);
+    return writing_;
+  }
 
  private:
+  // The message to start writing now, if none is being written.
+  T* NextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (writing_ || queue_.empty()) return nullptr;
+    writing_ = true;
+    current_ = std::move(queue_.front());
+    queue_.pop_front();
+    return &current_;
+  }
+
+  absl::Status Failure() {
+    if (reactor_->CallCancelled() || ctx_->IsDone()) return Cause(*ctx_);
+    return absl::CancelledError("the stream was closed before the message was sent");
+  }
+
   Reactor* const reactor_;
   const Context* ctx_ = nullptr;
-  StreamFlow flow_;
-  T buffer_;
+  AfterFuncHandle on_done_;
+  mutable absl::Mutex mu_;
+  std::deque<T> queue_ ABSL_GUARDED_BY(mu_);
+  // Given to gRPC while writing_.
+  T current_;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool context_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // What every streaming reactor does around its handler: arrival, the stream pool,
@@ -170,6 +241,8 @@ class StreamCall : public QueuedWork {
   template <typename Body>
   void RunBody(Body&& body) {
     absl::Status status = incoming_.RunHandler(std::forward<Body>(body));
+    // What the handler wrote is sent before the status that says it is complete.
+    if (status.ok()) status = self().FlushWrites();
     End(status, incoming_.admission());
   }
 
@@ -209,6 +282,7 @@ class ServerStreamingCall final
   void OnDone() override { std::unique_ptr<ServerStreamingCall> self(this); }
   void WatchFlows(const Context& ctx) { writes_.Watch(ctx); }
   bool FlowsOutstanding() const { return writes_.outstanding(); }
+  absl::Status FlushWrites() { return writes_.Flush(); }
 
  private:
   const Request* const request_;
@@ -239,6 +313,7 @@ class ClientStreamingCall final
   void OnDone() override { std::unique_ptr<ClientStreamingCall> self(this); }
   void WatchFlows(const Context& ctx) { reads_.Watch(ctx); }
   bool FlowsOutstanding() const { return reads_.outstanding(); }
+  absl::Status FlushWrites() { return absl::OkStatus(); }
 
  private:
   Response* const response_;
@@ -271,6 +346,7 @@ class BidiStreamingCall final
     writes_.Watch(ctx);
   }
   bool FlowsOutstanding() const { return reads_.outstanding() || writes_.outstanding(); }
+  absl::Status FlushWrites() { return writes_.Flush(); }
 
  private:
   Handler handler_;

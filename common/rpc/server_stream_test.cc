@@ -119,6 +119,24 @@ TEST(ServerStreamTest, CancelledCallerEndsTheHandlerAndLaterWritesFailFast) {
   EXPECT_EQ(server.adapter().in_flight(), 0);
 }
 
+TEST(ServerStreamTest, RelayedStreamEndsWhenTheInnerOneDoes) {
+  StreamServer back("back");
+  StreamServer front("front", back.address());
+  auto stub = StubFor(front);
+  grpc::ClientContext call;
+  call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  const absl::Time start = absl::Now();
+  auto reader = stub->Relay(&call, Counting(500, 0));
+  Number number;
+  int64_t expected = 0;
+  while (reader->Read(&number)) EXPECT_EQ(number.value(), expected++);
+  grpc::Status status = reader->Finish();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(expected, 500);
+  // Ended by the inner stream's end, not by the deadline.
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+}
+
 TEST(ServerStreamTest, DeadlineEndsTheStreamAtEveryHopNearIt) {
   StreamServer back("back");
   StreamServer front("front", back.address());
