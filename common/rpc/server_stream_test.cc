@@ -189,10 +189,14 @@ TEST(ServerStreamTest, ASlowReaderHoldsTheWriterBack) {
   auto reader = stub->Count(&call, Counting(0, 0, kPayload));
   Number number;
   ASSERT_TRUE(reader->Read(&number));
-  // The reader stops; the producer may fill the transport's windows, then waits.
-  absl::SleepFor(absl::Milliseconds(500));
-  const int64_t stalled_at = server.written();
-  absl::SleepFor(absl::Milliseconds(500));
+  // The reader stops; the producer may fill the transport's windows, then waits: its
+  // count stops moving (checked for half a second at a time, for at most 20 s).
+  int64_t stalled_at = -1;
+  const absl::Time give_up = absl::Now() + absl::Seconds(20);
+  while (server.written() != stalled_at && absl::Now() < give_up) {
+    stalled_at = server.written();
+    absl::SleepFor(absl::Milliseconds(500));
+  }
   EXPECT_EQ(server.written(), stalled_at) << "the writer kept going while nobody read";
   // What is in flight is bounded by flow control's windows, not by the producer.
   EXPECT_LT(stalled_at * kPayload, 32 << 20);
