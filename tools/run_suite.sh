@@ -104,6 +104,11 @@ Try (grpcurl uses server reflection; no .proto files needed):
     -d '{"customer": "ada", "items": [{"sku": "tea-green", "quantity": 1}]}' \\
     $gw baton.shop.v1.ShopService/PlaceOrder
 
+  # A stream: the product's stock now and at every change, for 30 s (Ctrl-C ends it,
+  # and the stream behind it in inventory with it).
+  grpcurl -plaintext -max-time 30 -H 'x-api-key: $key' -d '{"sku": "tea-green"}' \\
+    $gw baton.shop.v1.ShopService/WatchProduct
+
 Metrics (Prometheus text) and health over HTTP:
 
   curl -s 127.0.0.1:${metrics[gateway]}/metrics | grep baton_requests_total

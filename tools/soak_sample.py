@@ -134,7 +134,7 @@ def main():
             second = max(own(s, what) for s in warm[half:])
             if second > first:
                 failures.append(f"{name}: {what} rose from at most {first} to {second}")
-        executor_max = max(s["names"][GRPC_EXECUTOR] for s in series)
+        executor_max = max(s["names"][GRPC_EXECUTOR] for _, s in series)
         if executor_max > 2 * os.cpu_count():
             failures.append(f"{name}: {executor_max} gRPC executor threads, above its cap")
         grew = warm[-1]["names"] - base["names"]

@@ -248,12 +248,25 @@ class StreamCall : public QueuedWork {
 
   void End(const absl::Status& status, const std::string& admission) {
     grpc::Status final_status = incoming_.Conclude(status, admission);
-    if (self().FlowsOutstanding()) incoming_.grpc_call()->TryCancel();
+    if (self().FlowsOutstanding()) {
+      // A read or write is still gRPC's (the Context ended under it). A caller that
+      // reads lets it complete and then gets the status; one that does not would hold
+      // the call open, so after a grace the call is cancelled. OnDone (the owner's
+      // destruction) stops the timer.
+      grace_ = WithTimeout(Background(), kFinishGrace);
+      cancel_after_grace_ = AfterFunc(grace_.context, [call = incoming_.grpc_call()] {
+        call->TryCancel();
+      });
+    }
     // The last touch: gRPC may call OnDone (and free this) as soon as it has it.
     self().Finish(std::move(final_status));
   }
 
+  static constexpr absl::Duration kFinishGrace = absl::Seconds(1);
+
   IncomingCall incoming_;
+  DerivedContext<CancelHandle> grace_;
+  AfterFuncHandle cancel_after_grace_;
 
  private:
   Self& self() { return static_cast<Self&>(*this); }
