@@ -29,16 +29,12 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "tests/testing/log_lines.h"
+#include "tests/testing/benchmark_suite.h"
 #include "tests/testing/shop_suite.h"
 
 namespace baton::testing {
 namespace {
 
-double Percentile(std::vector<double> values, double p) {
-  if (values.empty()) return -1;
-  std::sort(values.begin(), values.end());
-  return values[std::min(values.size() - 1, static_cast<size_t>(p * values.size()))];
-}
 
 // Starts a PlaceOrder held in inventory's storage call, cancels it; when it cancelled.
 absl::Time CancelOrder(ShopSuite& shop, const std::string& request_id, grpc::Status& status) {
@@ -86,13 +82,7 @@ int Main(int argc, char** argv) {
   }
   const bool watch = scenario == "watch";
   // Outside `bazel test`, find the services in this binary's runfiles.
-  if (getenv("TEST_SRCDIR") == nullptr) {
-    setenv("TEST_SRCDIR", absl::StrCat(argv[0], ".runfiles").c_str(), 1);
-  }
-  char dir[] = "/tmp/baton-cancel-latency-XXXXXX";
-  if (getenv("TEST_TMPDIR") == nullptr && mkdtemp(dir) != nullptr) setenv("TEST_TMPDIR", dir, 1);
-
-  absl::StatusOr<std::unique_ptr<ShopSuite>> suite = ShopSuite::Start();
+  absl::StatusOr<std::unique_ptr<ShopSuite>> suite = StartSuiteForBenchmark(argv[0], "cancel-latency");
   if (!suite.ok()) {
     std::fprintf(stderr, "%s\n", std::string(suite.status().message()).c_str());
     return 1;

@@ -18,16 +18,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "tests/testing/benchmark_suite.h"
 #include "tests/testing/shop_suite.h"
 
 namespace baton::testing {
 namespace {
 
-double Percentile(std::vector<double> values, double p) {
-  if (values.empty()) return -1;
-  std::sort(values.begin(), values.end());
-  return values[std::min(values.size() - 1, static_cast<size_t>(p * values.size()))];
-}
 
 int Main(int argc, char** argv) {
   int seconds = 10;
@@ -36,12 +32,7 @@ int Main(int argc, char** argv) {
       return 2;
     }
   }
-  if (getenv("TEST_SRCDIR") == nullptr) {
-    setenv("TEST_SRCDIR", absl::StrCat(argv[0], ".runfiles").c_str(), 1);
-  }
-  char dir[] = "/tmp/baton-watch-XXXXXX";
-  if (getenv("TEST_TMPDIR") == nullptr && mkdtemp(dir) != nullptr) setenv("TEST_TMPDIR", dir, 1);
-  absl::StatusOr<std::unique_ptr<ShopSuite>> suite = ShopSuite::Start();
+  absl::StatusOr<std::unique_ptr<ShopSuite>> suite = StartSuiteForBenchmark(argv[0], "watch");
   if (!suite.ok()) {
     std::fprintf(stderr, "%s\n", std::string(suite.status().message()).c_str());
     return 1;

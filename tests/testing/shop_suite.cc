@@ -208,13 +208,17 @@ absl::Status ShopSuite::AddProduct(const std::string& sku, int64_t price_cents, 
   upsert_call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
   grpc::Status status = catalog_->UpsertProduct(&upsert_call, upsert, &product);
   if (!status.ok()) return absl::InternalError("UpsertProduct: " + status.error_message());
+  return SetStock(sku, stock);
+}
+
+absl::Status ShopSuite::SetStock(const std::string& sku, int64_t available) {
   inventory::v1::SetStockRequest set;
   set.set_sku(sku);
-  set.set_available(stock);
+  set.set_available(available);
   inventory::v1::Stock result;
-  grpc::ClientContext set_call;
-  set_call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-  status = inventory_->SetStock(&set_call, set, &result);
+  grpc::ClientContext call;
+  call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  grpc::Status status = inventory_->SetStock(&call, set, &result);
   if (!status.ok()) return absl::InternalError("SetStock: " + status.error_message());
   return absl::OkStatus();
 }

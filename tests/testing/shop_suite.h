@@ -85,6 +85,8 @@ class ShopSuite {
 
   // Creates (or replaces) a product with stock, directly in catalog and inventory.
   absl::Status AddProduct(const std::string& sku, int64_t price_cents, int64_t stock);
+  // Sets the available units of `sku`, directly in inventory.
+  absl::Status SetStock(const std::string& sku, int64_t available);
   // Places one order through the gateway, so that every connection between the
   // services is up before a test measures anything against a short deadline.
   absl::Status WarmUp();

@@ -50,18 +50,10 @@ HopServer::HopServer(Options options)
     next_ = HopService::NewStub(
         grpc::CreateChannel(options_.next_address, grpc::InsecureChannelCredentials()));
   }
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(service_.get());
-  server_ = builder.BuildAndStart();
-  address_ = "127.0.0.1:" + std::to_string(port);
+  server_ = std::make_unique<LoopbackServer>(service_.get());
 }
 
-HopServer::~HopServer() {
-  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  server_->Wait();
-}
+HopServer::~HopServer() = default;
 
 absl::Status HopServer::Handle(const Context& ctx, const HopRequest& request,
                                HopResponse& response) {

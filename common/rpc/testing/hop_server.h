@@ -17,7 +17,7 @@
 #include "absl/time/time.h"
 #include "baton/testing/v1/hop.grpc.pb.h"
 #include "common/rpc/server_adapter.h"
-#include "grpcpp/server.h"
+#include "common/rpc/testing/loopback_server.h"
 
 namespace baton::rpc::testing {
 
@@ -42,7 +42,7 @@ class HopServer {
   explicit HopServer(Options options);
   ~HopServer();
 
-  const std::string& address() const { return address_; }
+  const std::string& address() const { return server_->address(); }
   ServerAdapter& adapter() { return *adapter_; }
   int handler_runs() const { return handler_runs_.load(); }
 
@@ -60,13 +60,13 @@ class HopServer {
   std::unique_ptr<ServerAdapter> adapter_;
   std::unique_ptr<Service> service_;
   std::unique_ptr<baton::testing::v1::HopService::Stub> next_;
-  std::unique_ptr<grpc::Server> server_;
-  std::string address_;
   std::atomic<int> handler_runs_{0};
 
   absl::Mutex mu_;
   int work_started_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<WorkRecord> work_ended_ ABSL_GUARDED_BY(mu_);
+  // Last: stops serving before anything its calls use goes.
+  std::unique_ptr<LoopbackServer> server_;
 };
 
 // Adapter options for a test hop: named, quiet, with a small pool.

@@ -128,18 +128,10 @@ BATON_SERVER_STREAM_METHOD(StreamServer::Service, Relay, CountRequest, Number)
 StreamServer::StreamServer(const std::string& name, const std::string& next_address) {
   adapter_ = std::make_unique<ServerAdapter>(TestAdapterOptions(name));
   service_ = std::make_unique<Service>(this, next_address);
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(service_.get());
-  server_ = builder.BuildAndStart();
-  address_ = "127.0.0.1:" + std::to_string(port);
+  server_ = std::make_unique<LoopbackServer>(service_.get());
 }
 
-StreamServer::~StreamServer() {
-  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  server_->Wait();
-}
+StreamServer::~StreamServer() = default;
 
 void StreamServer::RecordEnd(HandlerEnd end) {
   absl::MutexLock lock(&mu_);

@@ -18,7 +18,7 @@
 #include "absl/time/time.h"
 #include "baton/testing/v1/stream.grpc.pb.h"
 #include "common/rpc/server_adapter.h"
-#include "grpcpp/server.h"
+#include "common/rpc/testing/loopback_server.h"
 
 namespace baton::rpc::testing {
 
@@ -38,7 +38,7 @@ class StreamServer {
   explicit StreamServer(const std::string& name, const std::string& next_address = "");
   ~StreamServer();
 
-  const std::string& address() const { return address_; }
+  const std::string& address() const { return server_->address(); }
   ServerAdapter& adapter() { return *adapter_; }
   // Messages Count has handed to gRPC so far, over all calls.
   int64_t written() const { return written_.load(); }
@@ -52,11 +52,11 @@ class StreamServer {
 
   std::unique_ptr<ServerAdapter> adapter_;
   std::unique_ptr<Service> service_;
-  std::unique_ptr<grpc::Server> server_;
-  std::string address_;
   std::atomic<int64_t> written_{0};
   absl::Mutex mu_;
   std::vector<HandlerEnd> ends_ ABSL_GUARDED_BY(mu_);
+  // Last: stops serving before anything its calls use goes.
+  std::unique_ptr<LoopbackServer> server_;
 };
 
 }  // namespace baton::rpc::testing
