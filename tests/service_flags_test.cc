@@ -48,6 +48,7 @@ TEST(ServiceFlags, BadValuesStopTheStartNamingTheFlag) {
       {{"--log_format=xml"}, 2, "--log_format"},
       {{"--default_deadline=0s"}, 2, "default_deadline"},
       {{"--worker_threads=0"}, 2, "worker_threads"},
+      {{"--stream_threads=0"}, 2, "stream_threads"},
       {{"--max_message_bytes=0"}, 2, "--max_message_bytes"},
       {{"--max_metadata_bytes=100"}, 2, "--max_metadata_bytes"},
       {{"--max_reconnect_backoff=1ms"}, 2, "--max_reconnect_backoff"},

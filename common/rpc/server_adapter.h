@@ -76,7 +76,8 @@ class ServerAdapter {
     AdapterPolicy policy;
     WorkerPool::Options pool;
     // For streaming handlers (server_stream.h): one thread per open stream, at most
-    // `threads` streams served at once, a few more waiting for a thread.
+    // `threads` streams served at once, a few more waiting for a thread
+    // (--stream_threads).
     WorkerPool::Options streams = {.threads = 16, .queue_bound = 16, .shed_threshold = 12};
     // Receives one RequestLog per call; null logs nothing.
     RequestLogSink log_sink = LogToStderr;

@@ -21,6 +21,9 @@ ABSL_FLAG(absl::Duration, propagation_slack, absl::Milliseconds(5),
 ABSL_FLAG(absl::Duration, min_outbound_budget, absl::Milliseconds(1),
           "An outbound call with less budget than this fails without being sent.");
 ABSL_FLAG(int, worker_threads, 8, "Threads that run request handlers.");
+ABSL_FLAG(int, stream_threads, 16,
+          "Streams served at once: each open stream's handler holds one of these threads "
+          "(as many more may wait for one; beyond that, RESOURCE_EXHAUSTED).");
 ABSL_FLAG(int, queue_bound, 256,
           "Requests that may wait for a handler thread; beyond it: RESOURCE_EXHAUSTED.");
 ABSL_FLAG(int, shed_threshold, 192,
@@ -89,6 +92,11 @@ absl::StatusOr<rpc::ServerAdapter::Options> AdapterOptionsFromFlags(
   if (shed < 0 || shed > bound) {
     return Invalid("shed_threshold", "must be between 0 and --queue_bound");
   }
+  const int streams = absl::GetFlag(FLAGS_stream_threads);
+  if (streams < 1 || streams > 4096) return Invalid("stream_threads", "must be 1..4096");
+  options.streams = {.threads = streams,
+                     .queue_bound = static_cast<size_t>(streams),
+                     .shed_threshold = static_cast<size_t>(streams) * 3 / 4};
   options.pool.threads = threads;
   options.pool.queue_bound = static_cast<size_t>(bound);
   options.pool.shed_threshold = static_cast<size_t>(shed);

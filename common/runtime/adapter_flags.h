@@ -7,6 +7,7 @@
 //   --propagation_slack=5ms      taken off the budget on each outbound call
 //   --min_outbound_budget=1ms    outbound calls with less budget are not sent
 //   --worker_threads=8           handler threads
+//   --stream_threads=16          streams served at once (a thread each; as many queue)
 //   --queue_bound=256            requests that may wait for a thread
 //   --shed_threshold=192         queue depth from which SHEDDABLE requests are refused
 //   --forward_headers=           extra headers to carry through (comma-separated)
