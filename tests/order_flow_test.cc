@@ -66,6 +66,21 @@ TEST_F(OrderFlowTest, PlacedOrderReadsBackAndStockGoesDown) {
   EXPECT_TRUE(absl::StrContains(suite().Log("orders"), "\"identity\":\"tester\""));
 }
 
+// A service that cuts a call off (CANCELLED that nobody upstream asked for: a server
+// shutting down resets its streams) is reported to the caller as unavailable, not as
+// the caller's own cancel.
+TEST_F(OrderFlowTest, DownstreamCutOffIsUnavailableNotCancelled) {
+  ASSERT_TRUE(suite().AddProduct("cutoff-tea", 100, 10).ok());
+  auto call = suite().ShopCall(absl::Seconds(10), {{"x-baton-fault", "inventory=fail:CANCELLED"}});
+  orders::v1::Order order;
+  grpc::Status status =
+      suite().shop().PlaceOrder(call.get(), OrderOf("cutoff", {{"cutoff-tea", 1}}), &order);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+  EXPECT_NE(status.error_message().find("inventory.Reserve cut the call off"), std::string::npos)
+      << status.error_message();
+  EXPECT_EQ(suite().Available("cutoff-tea"), 10);
+}
+
 TEST_F(OrderFlowTest, ListProductsPagesThroughTheCatalog) {
   for (const char* sku : {"page-a", "page-b", "page-c"}) {
     ASSERT_TRUE(suite().AddProduct(sku, 100, 1).ok());

@@ -144,6 +144,13 @@ struct PendingCall::Impl {
     // Or the callee said so: it answers a slack (or, deep in a chain, a few) early.
     ended_by_context =
         callee_says_our_deadline || completed_at + absl::Milliseconds(2) >= outbound_deadline;
+    if (!ended_by_context && status.error_code() == grpc::StatusCode::CANCELLED) {
+      // Not our cancel, not our deadline: the callee (or a proxy) cut the call off — a
+      // server shutting down resets its streams. To our caller that is the callee being
+      // unavailable, and worth a retry; CANCELLED would say *they* cancelled.
+      return absl::UnavailableError(absl::StrCat(target, " cut the call off: ",
+                                                 status.error_message()));
+    }
     return FromGrpcStatus(status);
   }
 

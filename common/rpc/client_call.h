@@ -21,7 +21,9 @@
 //              Context's cause — DEADLINE_EXCEEDED or CANCELLED naming which budget ran
 //              out (the caller's deadline, a service's cap, a per-call timeout) and
 //              where — even when the callee or a proxy answered UNAVAILABLE or
-//              CANCELLED. Otherwise the callee's status, as is.
+//              CANCELLED. Otherwise the callee's status, as is — except a CANCELLED
+//              that neither our Context nor our deadline caused (the callee or a proxy
+//              reset the call, e.g. shutting down): UNAVAILABLE, naming the target.
 //   Trail      the callee's x-baton-budget-trail is appended to this request's trail.
 //
 // Outside an RPC (no CallState in ctx) the default AdapterPolicy applies.
