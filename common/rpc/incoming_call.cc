@@ -197,7 +197,12 @@ absl::Status IncomingCall::RunHandler(absl::FunctionRef<absl::Status(const Conte
 
 void IncomingCall::OnCancel() {
   const absl::Duration left = ctx_.Deadline() - absl::Now();
-  if (left <= absl::ZeroDuration()) return;  // Our own timer reports the deadline.
+  // At or past the deadline: the deadline's cause, now — our own timer may be a moment
+  // behind gRPC's, and nothing that saw the call end may find the Context still live.
+  if (left <= absl::ZeroDuration()) {
+    cancel_.Cancel(deadline_cause_);
+    return;
+  }
   // A caller's stack cancels at its deadline, which can lie a little before ours
   // (grpc-timeout rounds up; the request took time to arrive): that cancel is the
   // deadline, and the Context stops now with the deadline as its cause.

@@ -169,13 +169,17 @@ class Writes final : public StreamWriter<T> {
         queue_.clear();
         return;
       }
-      next = NextLocked();
+      if (!closed_) next = NextLocked();
     }
     if (next != nullptr) reactor_->StartWrite(next);
   }
 
-  bool outstanding() const {
+  // The call is being finished: messages still waiting are dropped and none is started
+  // any more. Whether one is still gRPC's.
+  bool Close() {
     absl::MutexLock lock(&mu_);
+    closed_ = true;
+    queue_.clear();
     return writing_;
   }
 
@@ -202,6 +206,7 @@ class Writes final : public StreamWriter<T> {
   // Given to gRPC while writing_.
   T current_;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
   bool context_done_ ABSL_GUARDED_BY(mu_) = false;
   bool broken_ ABSL_GUARDED_BY(mu_) = false;
 };
@@ -248,7 +253,7 @@ class StreamCall : public QueuedWork {
 
   void End(const absl::Status& status, const std::string& admission) {
     grpc::Status final_status = incoming_.Conclude(status, admission);
-    if (self().FlowsOutstanding()) {
+    if (self().CloseFlows()) {
       // A read or write is still gRPC's (the Context ended under it). A caller that
       // reads lets it complete and then gets the status; one that does not would hold
       // the call open, so after a grace the call is cancelled. OnDone (the owner's
@@ -294,7 +299,7 @@ class ServerStreamingCall final
   void OnCancel() override { this->incoming_.OnCancel(); }
   void OnDone() override { std::unique_ptr<ServerStreamingCall> self(this); }
   void WatchFlows(const Context& ctx) { writes_.Watch(ctx); }
-  bool FlowsOutstanding() const { return writes_.outstanding(); }
+  bool CloseFlows() { return writes_.Close(); }
   absl::Status FlushWrites() { return writes_.Flush(); }
 
  private:
@@ -325,7 +330,7 @@ class ClientStreamingCall final
   void OnCancel() override { this->incoming_.OnCancel(); }
   void OnDone() override { std::unique_ptr<ClientStreamingCall> self(this); }
   void WatchFlows(const Context& ctx) { reads_.Watch(ctx); }
-  bool FlowsOutstanding() const { return reads_.outstanding(); }
+  bool CloseFlows() { return reads_.outstanding(); }
   absl::Status FlushWrites() { return absl::OkStatus(); }
 
  private:
@@ -358,7 +363,10 @@ class BidiStreamingCall final
     reads_.Watch(ctx);
     writes_.Watch(ctx);
   }
-  bool FlowsOutstanding() const { return reads_.outstanding() || writes_.outstanding(); }
+  bool CloseFlows() {
+    const bool writing = writes_.Close();
+    return reads_.outstanding() || writing;
+  }
   absl::Status FlushWrites() { return writes_.Flush(); }
 
  private:

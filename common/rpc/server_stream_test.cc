@@ -180,6 +180,32 @@ TEST(ServerStreamTest, CancellingTheOuterStreamClosesTheInnerOne) {
   reader->Finish().ok();
 }
 
+// A handler that fails while messages still wait for the transport: they are dropped,
+// the caller gets the handler's status, and the call ends cleanly.
+TEST(ServerStreamTest, AFailingHandlerEndsItsStreamWithMessagesStillQueued) {
+  StreamServer server("producer");
+  auto stub = StubFor(server);
+  for (int run = 0; run < 20; ++run) {
+    grpc::ClientContext call;
+    call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    CountRequest request = Counting(0, 0, 64 << 10);
+    request.set_fail_after(40);
+    auto reader = stub->Count(&call, request);
+    absl::SleepFor(absl::Milliseconds(20));  // Writes pile up while nobody reads.
+    Number number;
+    while (reader->Read(&number)) {
+    }
+    grpc::Status status = reader->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+        << status.error_message();
+  }
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (server.adapter().in_flight() > 0 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  EXPECT_EQ(server.adapter().in_flight(), 0);
+}
+
 TEST(ServerStreamTest, ASlowReaderHoldsTheWriterBack) {
   StreamServer server("producer");
   auto stub = StubFor(server);

@@ -49,6 +49,10 @@ absl::Status StreamServer::Service::Count(const Context& ctx, const CountRequest
       status = Cause(ctx);
       break;
     }
+    if (request.fail_after() > 0 && i == request.fail_after()) {
+      status = absl::FailedPreconditionError("asked to fail");
+      break;
+    }
     number.set_value(i);
     status = out.Write(number);
     if (!status.ok()) break;
