@@ -188,7 +188,7 @@ TEST(ServerStreamTest, AFailingHandlerEndsItsStreamWithMessagesStillQueued) {
   for (int run = 0; run < 20; ++run) {
     grpc::ClientContext call;
     call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-    CountRequest request = Counting(0, 0, 64 << 10);
+    CountRequest request = Counting(0, 0);
     request.set_fail_after(40);
     auto reader = stub->Count(&call, request);
     absl::SleepFor(absl::Milliseconds(20));  // Writes pile up while nobody reads.
