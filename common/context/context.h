@@ -121,7 +121,9 @@ class CancelHandle {
   CancelHandle& operator=(CancelHandle&& other) noexcept;
   ~CancelHandle();
 
-  // Cancels the Context with CANCELLED (cause: the same). No-op after the first.
+  // Cancels the Context with CANCELLED (cause: the same). No-op after the first. When
+  // it returns, the Context and every descendant are done — also when another thread's
+  // cancel (or an ancestor's) got there first and is still reaching them.
   void Cancel();
   void operator()() { Cancel(); }
 

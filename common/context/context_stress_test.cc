@@ -105,5 +105,29 @@ TEST(ContextStress, ManyDeadlinesFireFromOneTimerThread) {
   }
 }
 
+// A Cancel that loses the race to another thread's returns only once the winner has
+// reached every descendant: the loser may rely on them being done.
+TEST(ContextStress, ALosingCancelReturnsWithTheDescendantsDone) {
+  for (int round = 0; round < 20; ++round) {
+    auto [parent, cancel_parent] = WithCancel(Background());
+    auto [before, cancel_before] = WithCancel(parent);
+    auto [slow, cancel_slow] = WithCancel(parent);
+    auto [after, cancel_after] = WithCancel(parent);
+    std::latch started(1);
+    // The winner cancels the children one by one; this one holds it up.
+    AfterFuncHandle holds_up = AfterFunc(slow, [&] {
+      started.count_down();
+      absl::SleepFor(absl::Milliseconds(5));
+    });
+    std::thread winner([&cancel = cancel_parent] { cancel(); });
+    started.wait();
+    cancel_parent();  // Loses: the parent is done already.
+    EXPECT_TRUE(before.IsDone());
+    EXPECT_TRUE(slow.IsDone());
+    EXPECT_TRUE(after.IsDone());
+    winner.join();
+  }
+}
+
 }  // namespace
 }  // namespace baton

@@ -123,25 +123,21 @@ class Writes final : public StreamWriter<T> {
   }
 
   absl::Status Write(const T& message) override {
-    T* start = nullptr;
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
           +[](Writes* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(w->mu_) {
-            return w->queue_.size() < kAhead || w->context_done_ || w->broken_;
+            return w->queue_.size() < kAhead || w->context_done_ || w->broken_ || w->closed_;
           },
           this));
-      if (context_done_ || broken_) {
-        start = nullptr;
-      } else {
+      if (!context_done_ && !broken_ && !closed_) {
         queue_.push_back(message);
-        start = NextLocked();
-        if (start == nullptr) return absl::OkStatus();  // Queued behind the one in flight.
+        StartNextLocked();
+        return absl::OkStatus();
       }
     }
-    if (start == nullptr) return Failure();
-    reactor_->StartWrite(start);
-    return absl::OkStatus();
+    // Outside the lock: finding the cause may cancel the Context, which takes it.
+    return Failure();
   }
 
   // Waits until every message accepted has been taken by gRPC: OK, or why not.
@@ -160,18 +156,14 @@ class Writes final : public StreamWriter<T> {
 
   // gRPC's OnWriteDone: the next waiting message goes out.
   void Done(bool ok) {
-    T* next = nullptr;
-    {
-      absl::MutexLock lock(&mu_);
-      writing_ = false;
-      if (!ok) {
-        broken_ = true;
-        queue_.clear();
-        return;
-      }
-      if (!closed_) next = NextLocked();
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) {
+      broken_ = true;
+      queue_.clear();
+      return;
     }
-    if (next != nullptr) reactor_->StartWrite(next);
+    StartNextLocked();
   }
 
   // The call is being finished: messages still waiting are dropped and none is started
@@ -184,13 +176,15 @@ class Writes final : public StreamWriter<T> {
   }
 
  private:
-  // The message to start writing now, if none is being written.
-  T* NextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (writing_ || queue_.empty()) return nullptr;
+  // Starts the next waiting message if none is being written. Under the lock, so that
+  // a write is never started after Close (then Finish) — gRPC drops a stream's status
+  // when a message follows it. OnWriteDone never runs inline, so this cannot re-enter.
+  void StartNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (writing_ || closed_ || queue_.empty()) return;
     writing_ = true;
     current_ = std::move(queue_.front());
     queue_.pop_front();
-    return &current_;
+    reactor_->StartWrite(&current_);
   }
 
   absl::Status Failure() {

@@ -32,6 +32,10 @@ const absl::Status& ErrorFor(DoneReason reason) {
 
 namespace {
 
+// How many cancels this thread is inside: a callback they run may cancel an ancestor
+// whose cancel is the one running, and must not wait for it to settle.
+thread_local int cancels_on_this_thread = 0;
+
 void SignalFd(int fd) {
   const uint64_t one = 1;
   // An eventfd write of 1 cannot fail short of counter overflow, which one write per
@@ -75,14 +79,21 @@ void CancelNode::Start() {
 }
 
 bool CancelNode::CancelImpl(DoneReason reason, const absl::Status& cause,
-                            bool detached_by_parent) {
+                            bool detached_by_parent, bool await_if_lost) {
   // Cancelling twice is common (the parent, then the handle): answer without the lock.
-  if (done()) return false;
+  if (done()) {
+    if (await_if_lost) AwaitSettled();
+    return false;
+  }
   CancelNode* detached_children = nullptr;
   bool has_callbacks = false;
   {
-    std::lock_guard<NodeMutex> lock(mu_);
-    if (reason_.load(std::memory_order_relaxed) != DoneReason::kLive) return false;
+    std::unique_lock<NodeMutex> lock(mu_);
+    if (reason_.load(std::memory_order_relaxed) != DoneReason::kLive) {
+      lock.unlock();
+      if (await_if_lost) AwaitSettled();
+      return false;
+    }
     if (!cause.ok() && cause != ErrorFor(reason)) cause_ = cause;
     reason_.store(reason, std::memory_order_release);
     // Detach all children into a singly linked chain, each kept alive by its own
@@ -116,13 +127,31 @@ bool CancelNode::CancelImpl(DoneReason reason, const absl::Status& cause,
   // Out of the parent's list (done: no parent can list it again) and off the clock:
   // nothing can TryRef this node any more.
   try_ref_reachable_.store(false, std::memory_order_release);
+  ++cancels_on_this_thread;
   CancelDetachedChildren(detached_children, reason);
+  settled_.store(true, std::memory_order_seq_cst);
+  if (settle_waiters_.load(std::memory_order_seq_cst) > 0) {
+    std::lock_guard<NodeMutex> lock(mu_);
+    if (changed_ != nullptr) changed_->notify_all();
+  }
   if (has_callbacks) {
     // A callback may drop the last outside reference to this node.
     NodeRef<CancelNode> keep = NodeRef<CancelNode>::Share(this);
     RunCallbacks();
   }
+  --cancels_on_this_thread;
   return true;
+}
+
+void CancelNode::AwaitSettled() const {
+  if (settled_.load(std::memory_order_acquire) || cancels_on_this_thread > 0) return;
+  settle_waiters_.fetch_add(1, std::memory_order_seq_cst);
+  {
+    std::unique_lock<NodeMutex> lock(mu_);
+    WaitLocked(lock, absl::InfiniteFuture(),
+               [this] { return settled_.load(std::memory_order_seq_cst); });
+  }
+  settle_waiters_.fetch_sub(1, std::memory_order_seq_cst);
 }
 
 void CancelNode::CancelDetachedChildren(CancelNode* first, DoneReason reason) {
@@ -132,7 +161,7 @@ void CancelNode::CancelDetachedChildren(CancelNode* first, DoneReason reason) {
     CancelNode* next = child->next_sibling_;
     child->next_sibling_ = nullptr;
     NodeRef<CancelNode> keep = std::move(child->kept_by_parent_);
-    child->CancelImpl(reason, cause_, /*detached_by_parent=*/true);
+    child->CancelImpl(reason, cause_, /*detached_by_parent=*/true, /*await_if_lost=*/true);
     child = next;
   }
 }

@@ -6,7 +6,9 @@
 // the first cause. On Cancel it, in order: publishes done (one atomic store, which is
 // all Err() reads), wakes waiters and the done descriptor, leaves its parent's child
 // list, stops its timer (DeadlineNode), cancels its children with the same reason and
-// cause, and runs AfterFunc callbacks — the last two with no lock held.
+// cause, marks itself settled, and runs AfterFunc callbacks — the last three with no
+// lock held. A Cancel that finds the node done waits until it is settled, so that
+// whichever Cancel returns, the descendants are done.
 //
 // Children are kept in an intrusive list (no allocation per child, none to cancel
 // them all); a child leaves it when it is cancelled or destroyed, so a long-lived
@@ -50,9 +52,12 @@ class CancelNode : public Node {
   void Start();
 
   // Cancels for `reason`, recording `cause` (OK means "the error itself"). Returns
-  // false if already done.
+  // false if already done. Either way, when it returns this node and every descendant
+  // it had are done: a Cancel that finds another thread's cancel under way waits for
+  // it to reach the descendants (unless called from within a cancel on this thread —
+  // an AfterFunc callback — which must not wait for itself).
   bool Cancel(DoneReason reason, const absl::Status& cause) {
-    return CancelImpl(reason, cause, /*detached_by_parent=*/false);
+    return CancelImpl(reason, cause, /*detached_by_parent=*/false, /*await_if_lost=*/true);
   }
 
   bool done() const { return reason_.load(std::memory_order_acquire) != DoneReason::kLive; }
@@ -83,11 +88,19 @@ class CancelNode : public Node {
   void Destroy() const override { DestroyInArena(this); }
   // Called once by Cancel(), with no lock held. A DeadlineNode stops its timer here.
   virtual void OnCancel() {}
+  // Cancel() for the clock's timer thread, which nobody waits on: it does not wait for
+  // another thread's cancel to settle (every other deadline would wait with it).
+  void CancelFromTimer(DoneReason reason, const absl::Status& cause) {
+    CancelImpl(reason, cause, /*detached_by_parent=*/false, /*await_if_lost=*/false);
+  }
 
  private:
   // `detached_by_parent`: the parent already took this node out of its list.
-  bool CancelImpl(DoneReason reason, const absl::Status& cause, bool detached_by_parent);
+  bool CancelImpl(DoneReason reason, const absl::Status& cause, bool detached_by_parent,
+                  bool await_if_lost);
   void LeaveParent();
+  // Until the cancel that won has cancelled the descendants (see Cancel).
+  void AwaitSettled() const;
   void CancelDetachedChildren(CancelNode* first, DoneReason reason);
   void RunCallbacks();
   // Blocks on mu_ until `done_waiting()`.
@@ -104,6 +117,10 @@ class CancelNode : public Node {
   mutable std::unique_ptr<std::condition_variable_any> changed_;
   // kLive until done; written once, under mu_. All Err() reads.
   std::atomic<DoneReason> reason_{DoneReason::kLive};
+  // Set once the winning cancel has cancelled the children; a losing Cancel waits for
+  // it (on changed_, only when settle_waiters_ says someone is waiting).
+  std::atomic<bool> settled_{false};
+  mutable std::atomic<int> settle_waiters_{0};
   // Written once, under mu_, before reason_ is published; read-only after. OK means
   // the cause is the error itself.
   absl::Status cause_;

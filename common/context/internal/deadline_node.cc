@@ -27,7 +27,7 @@ void DeadlineNode::Start(absl::Time now) {
   if (done()) clock().Unschedule(this);
 }
 
-void DeadlineNode::Fire() { Cancel(DoneReason::kDeadlineExceeded, cause_); }
+void DeadlineNode::Fire() { CancelFromTimer(DoneReason::kDeadlineExceeded, cause_); }
 
 void DeadlineNode::OnCancel() {
   clock().Unschedule(this);
