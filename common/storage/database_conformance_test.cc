@@ -28,6 +28,10 @@ using ::testing::HasSubstr;
 constexpr char kLongQuery[] =
     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000000) "
     "SELECT count(*) FROM n";
+// Inserts a billion rows: a write far longer than any test waits.
+constexpr char kLongInsert[] =
+    "INSERT INTO stock (sku, n) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 "
+    "FROM n WHERE i < 1000000000) SELECT 'x' || i, 1 FROM n";
 // A billion rows, produced one by one: for cursors.
 constexpr char kManyRows[] =
     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000000) "
@@ -256,6 +260,24 @@ TEST_P(ConformanceTest, TransactionCutOffMidStatementReportsTheCauseAndWritesNot
   });
   EXPECT_EQ(status, absl::DeadlineExceededError("the 50ms budget"));
   EXPECT_EQ(StockOf("a"), 5);
+}
+
+// An interrupted write (unlike a read) ends SQLite's transaction by itself: the
+// rollback that follows must not turn the cause into an error of its own.
+TEST_P(ConformanceTest, TransactionCutOffMidWriteReportsTheCauseAndWritesNothing) {
+  auto [ctx, cancel] = WithTimeoutCause(Background(), absl::Milliseconds(50),
+                                        absl::DeadlineExceededError("the 50ms budget"));
+  absl::Status status = db_->Transaction(ctx, [&, &ctx = ctx](Connection& tx) -> absl::Status {
+    absl::Status first = tx.Execute(ctx, "UPDATE stock SET n = 0 WHERE sku = 'a'", {}).status();
+    if (!first.ok()) return first;
+    return tx.Execute(ctx, kLongInsert, {}).status();  // Still writing at the deadline.
+  });
+  EXPECT_EQ(status, absl::DeadlineExceededError("the 50ms budget"));
+  EXPECT_EQ(StockOf("a"), 5);
+  absl::StatusOr<std::vector<Row>> rows =
+      db_->Query(Long(), "SELECT count(*) FROM stock WHERE sku LIKE 'x%'", {});
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  EXPECT_EQ(std::get<int64_t>((*rows)[0][0]), 0);
 }
 
 TEST_P(ConformanceTest, ConstraintViolationsMapToClearCodes) {

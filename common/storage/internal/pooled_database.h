@@ -1,7 +1,8 @@
 // PooledDatabase<Conn>: a Database over a bounded pool of connections of one backend.
 //
 // Internal to common/storage. The backend supplies the connection type (a Connection
-// with `bool healthy() const`), how to open one within a Context, and its "begin
+// with `bool healthy() const` and `bool in_transaction() const`), how to open one
+// within a Context, and its "begin
 // transaction" statement. The pool:
 //   - hands out an idle connection, opens one while below the bound, or waits for one
 //     for as long as the Context allows (its end wakes the wait);
@@ -115,6 +116,9 @@ class PooledDatabase final : public Database {
     // A broken connection is closed, not reused, and closing one ends its transaction:
     // the server rolls it back.
     if (!connection.healthy()) return absl::OkStatus();
+    // Nothing to roll back: the backend ended the transaction itself (SQLite does so
+    // when it interrupts a write).
+    if (!connection.in_transaction()) return absl::OkStatus();
     auto [cleanup, cancel] = WithTimeout(WithoutCancel(ctx), absl::Seconds(5));
     return connection.Execute(cleanup, "ROLLBACK", {}).status();
   }

@@ -94,6 +94,10 @@ bool PostgresConnection::healthy() const {
   return !broken_ && conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK;
 }
 
+bool PostgresConnection::in_transaction() const {
+  return conn_ != nullptr && PQtransactionStatus(conn_) != PQTRANS_IDLE;
+}
+
 absl::Status PostgresConnection::AwaitResult(const Context& ctx) {
   absl::StatusOr<int> done_fd = ctx.DoneFd();
   for (;;) {

@@ -43,6 +43,8 @@ class PostgresConnection final : public Connection {
 
   // False once the connection broke: the pool drops it instead of reusing it.
   bool healthy() const;
+  // Whether a transaction is open (also one that failed and awaits its ROLLBACK).
+  bool in_transaction() const;
 
  private:
   struct Passkey {};

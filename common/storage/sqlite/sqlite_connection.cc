@@ -196,6 +196,8 @@ absl::Status SqliteConnection::Run(const Context& ctx, std::string_view sql,
   return absl::OkStatus();
 }
 
+bool SqliteConnection::in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
+
 absl::StatusOr<std::vector<Row>> SqliteConnection::Query(const Context& ctx,
                                                          std::string_view sql,
                                                          const std::vector<Value>& params) {

@@ -36,6 +36,9 @@ class SqliteConnection final : public Connection {
 
   // An open SQLite connection stays usable after any statement error.
   bool healthy() const { return true; }
+  // Whether a transaction is open. An interrupted write ends its transaction by itself
+  // (SQLite rolls it back), so a ROLLBACK after it would fail.
+  bool in_transaction() const;
 
  private:
   struct Passkey {};
