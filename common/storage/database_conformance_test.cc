@@ -280,6 +280,15 @@ TEST_P(ConformanceTest, TransactionCutOffMidWriteReportsTheCauseAndWritesNothing
   EXPECT_EQ(std::get<int64_t>((*rows)[0][0]), 0);
 }
 
+// A statement larger than the socket takes at once is sent in parts as it drains.
+TEST_P(ConformanceTest, AStatementLargerThanTheSocketBufferGoesThrough) {
+  const std::string big(16 << 20, 'q');
+  auto [ctx, cancel] = WithTimeout(Background(), absl::Seconds(20));
+  absl::StatusOr<std::vector<Row>> rows = db_->Query(ctx, "SELECT length(?1)", {Value(big)});
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  EXPECT_EQ(std::get<int64_t>((*rows)[0][0]), static_cast<int64_t>(big.size()));
+}
+
 TEST_P(ConformanceTest, ConstraintViolationsMapToClearCodes) {
   absl::Status duplicate = db_->Execute(Long(), "INSERT INTO stock VALUES ('a', 1)").status();
   EXPECT_EQ(duplicate.code(), absl::StatusCode::kAlreadyExists) << duplicate;

@@ -101,11 +101,14 @@ bool PostgresConnection::in_transaction() const {
 absl::Status PostgresConnection::AwaitResult(const Context& ctx) {
   absl::StatusOr<int> done_fd = ctx.DoneFd();
   for (;;) {
-    if (PQflush(conn_) < 0 || PQconsumeInput(conn_) == 0) {
+    // 1: part of the query is still to be sent (a large one fills the socket) — wait
+    // for the socket to take more as well as for the server to answer.
+    const int unsent = PQflush(conn_);
+    if (unsent < 0 || PQconsumeInput(conn_) == 0) {
       broken_ = true;
       return absl::UnavailableError(absl::StrCat("postgres: ", PQerrorMessage(conn_)));
     }
-    if (PQisBusy(conn_) == 0) return absl::OkStatus();
+    if (unsent == 0 && PQisBusy(conn_) == 0) return absl::OkStatus();
     if (ctx.IsDone()) {
       // Return now. The connection, mid-statement, cannot be reused; another thread
       // tells the server to stop (a cancel request takes milliseconds) and closes it.
@@ -113,7 +116,9 @@ absl::Status PostgresConnection::AwaitResult(const Context& ctx) {
       broken_ = true;
       return Cause(ctx);
     }
-    pollfd fds[2] = {{PQsocket(conn_), POLLIN, 0}, {done_fd.ok() ? *done_fd : -1, POLLIN, 0}};
+    const short socket_events = unsent == 1 ? POLLIN | POLLOUT : POLLIN;
+    pollfd fds[2] = {{PQsocket(conn_), socket_events, 0},
+                     {done_fd.ok() ? *done_fd : -1, POLLIN, 0}};
     if (poll(fds, 2, PollTimeoutMs(ctx)) < 0 && errno != EINTR) {
       broken_ = true;
       return absl::UnavailableError(absl::StrCat("postgres: poll: ", std::strerror(errno)));
@@ -209,9 +214,14 @@ absl::Status PostgresConnection::Run(const Context& ctx, std::string_view sql,
   if (PQsendQuery(conn_, timeout.c_str()) == 0) {
     return absl::UnavailableError(absl::StrCat("postgres: ", PQerrorMessage(conn_)));
   }
-  absl::Status status = AwaitResult(ctx);
-  if (!status.ok()) return status;
-  while (PGresult* result = PQgetResult(conn_)) PQclear(result);
+  absl::Status status;
+  for (;;) {  // Every PQgetResult waits for its input first: none may block the thread.
+    status = AwaitResult(ctx);
+    if (!status.ok()) return status;
+    PGresult* result = PQgetResult(conn_);
+    if (result == nullptr) break;
+    PQclear(result);
+  }
 
   if (PQsendQueryParams(conn_, query.c_str(), static_cast<int>(params.size()), nullptr,
                         values.data(), nullptr, nullptr, 0) == 0) {
