@@ -2,6 +2,7 @@
 // mode, a full queue, shedding, and work that expires while queued.
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -110,6 +111,21 @@ TEST_F(SingleHopTest, CallThatExpiresWhileQueuedIsNeverRun) {
   }
   EXPECT_EQ(server_->adapter().pool().expired_in_queue(), 1u);
   EXPECT_EQ(server_->handler_runs(), 1);  // Only the busy call ran.
+}
+
+TEST_F(SingleHopTest, DrainingRefusesNewCallsWithTheFirstDrainsStatus) {
+  Build([](HopServer::Options&) {});
+  // Two shutdown paths may start the drain at once (a signal and an admin call).
+  std::thread other([this] {
+    server_->adapter().StartDraining(absl::UnavailableError("draining (first)"));
+  });
+  server_->adapter().StartDraining(absl::UnavailableError("draining (second)"));
+  other.join();
+  Result result = caller_->Call(Work(0), Scaled(absl::Seconds(3)));
+  EXPECT_EQ(result.status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(result.status.error_message(), HasSubstr("draining ("));
+  EXPECT_EQ(server_->handler_runs(), 0);
+  EXPECT_EQ(server_->adapter().stats().refused_draining.load(), 1u);
 }
 
 }  // namespace

@@ -77,7 +77,7 @@ grpc::ServerUnaryReactor* ServerAdapter::StartUnary(grpc::CallbackServerContext*
 }
 
 void ServerAdapter::StartDraining(absl::Status refusal) {
-  if (draining_.load(std::memory_order_acquire)) return;
+  if (drain_claimed_.exchange(true, std::memory_order_acq_rel)) return;
   drain_refusal_ = std::move(refusal);
   draining_.store(true, std::memory_order_release);
 }

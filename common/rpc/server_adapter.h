@@ -117,7 +117,7 @@ class ServerAdapter {
 
   // The start of a drain: every request that arrives from now on is answered with
   // `refusal` (UNAVAILABLE, so that clients and meshes retry elsewhere) without running
-  // its handler; requests in flight go on.
+  // its handler; requests in flight go on. Thread-safe; the first call's refusal is kept.
   void StartDraining(absl::Status refusal);
   // Waits until no request is in flight, or `deadline`; returns whether none is.
   bool WaitForIdle(absl::Time deadline) const;
@@ -144,6 +144,8 @@ class ServerAdapter {
   ServerStats stats_;
   std::atomic<int64_t> in_flight_{0};
   std::atomic<bool> draining_{false};
+  // Claimed by the one StartDraining that sets drain_refusal_.
+  std::atomic<bool> drain_claimed_{false};
   // Set once, before draining_ turns true; read only after.
   absl::Status drain_refusal_;
   // Runs stream handlers, which hold their thread for the stream's life: apart, so that
