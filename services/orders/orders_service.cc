@@ -47,14 +47,15 @@ void ToOrder(const Row& row, v1::Order& order) {
   order.set_request_id(shop::TextColumn(row[4]));
 }
 
-// Whether a failed Reserve may still have taken stock: only answers that say the
-// reservation was refused outright are known not to have.
+// Whether a failed Reserve may still have taken stock: only inventory's own refusals
+// are known not to have. RESOURCE_EXHAUSTED is not one: besides a full queue before the
+// handler, it is what a reply over the size limit gets after the stock was taken (the
+// release that follows is then needed, and is harmless otherwise).
 bool MayHaveReserved(const absl::Status& status) {
   switch (status.code()) {
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kNotFound:
     case absl::StatusCode::kFailedPrecondition:
-    case absl::StatusCode::kResourceExhausted:
       return false;
     default:
       return true;

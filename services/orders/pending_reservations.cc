@@ -92,6 +92,14 @@ absl::Status PendingReservations::Forget(const Context& ctx, const std::string& 
       .status();
 }
 
+absl::Status PendingReservations::Requeue(const Context& ctx, const std::string& order_id,
+                                          absl::Time as_of) {
+  return database_
+      ->Execute(ctx, "UPDATE pending_reservations SET changed_us = ?1 WHERE order_id = ?2",
+                {Value(absl::ToUnixMicros(as_of)), Value(order_id)})
+      .status();
+}
+
 absl::StatusOr<std::vector<PendingReservations::Entry>> PendingReservations::Due(
     const Context& ctx, absl::Time before, int limit) {
   absl::StatusOr<std::vector<Row>> rows =

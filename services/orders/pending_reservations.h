@@ -54,6 +54,10 @@ class PendingReservations {
   absl::StatusOr<State> GiveUp(const Context& ctx, const std::string& order_id);
   // Inventory confirmed the settlement: the entry is gone.
   absl::Status Forget(const Context& ctx, const std::string& order_id);
+  // A settlement failed: the entry is dated `as_of` (its state kept), so that it comes
+  // due again after those that were already due — one that keeps failing does not hold
+  // back the rest.
+  absl::Status Requeue(const Context& ctx, const std::string& order_id, absl::Time as_of);
   // Entries last changed before `before`, oldest first, at most `limit`.
   absl::StatusOr<std::vector<Entry>> Due(const Context& ctx, absl::Time before, int limit);
 

@@ -33,11 +33,16 @@ int ReservationReconciler::RunOnce(absl::Time now) {
   for (const PendingReservations::Entry& entry : *due) {
     if (stop_.HasBeenNotified()) break;
     auto [settle_ctx, settle_cancel] = WithTimeout(running_.context, options_.settle_budget);
-    if (absl::Status status = settle_(settle_ctx, entry); status.ok()) {
+    absl::Status status = settle_(settle_ctx, entry);
+    if (status.ok()) {
       ++settled;
-    } else {
-      last_error = status;
+      continue;
     }
+    last_error = status;
+    // Behind everything due now, and due again on the next pass.
+    auto [requeue_ctx, requeue_cancel] = WithTimeout(running_.context, options_.settle_budget);
+    pending_->Requeue(requeue_ctx, entry.order_id, now - options_.release_window)
+        .IgnoreError();  // Still due as it was: tried again all the same.
   }
   if (!due->empty()) {
     std::vector<std::pair<std::string, std::string>> fields = {

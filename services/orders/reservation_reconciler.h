@@ -3,10 +3,12 @@
 // — once they are older than the release window.
 //
 // Every `interval` it takes the pending reservations (pending_reservations.h) last
-// changed more than `release_window` ago and hands each to `settle` (commit it if the
-// order was stored, release it otherwise). A failed settlement stays pending and is
-// tried again on a later pass, so a reservation is settled at most one interval after
-// inventory is reachable again.
+// changed more than `release_window` ago, oldest first, and hands each to `settle`
+// (commit it if the order was stored, release it otherwise). A failed settlement stays
+// pending, goes behind the entries already due (so that entries which keep failing
+// never hold back the others) and is tried again on the next pass: a reservation is
+// settled within one interval of inventory being reachable again, as long as no more
+// than `batch` entries are due per pass.
 //
 // The window must be longer than any PlaceOrder can take: a RESERVING entry that
 // reaches it is given up, and the request still working on it will fail to store its
