@@ -17,6 +17,10 @@
 //
 // Transactions commit when the function returns OK and the Context is live, and roll
 // back otherwise — including when the Context ends midway: nothing half-written stays.
+// A single statement outside a transaction that the Context cut off returns at once;
+// on PostgreSQL the server is told to stop it, and if it finished first, it took
+// effect — as with any remote call that times out. Writes that must not be left in
+// doubt go in a transaction.
 //
 // Thread safety: a Database may be used from any number of threads; a Connection
 // handed to a transaction function belongs to that call only.

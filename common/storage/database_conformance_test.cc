@@ -105,6 +105,19 @@ class ConformanceTest : public ::testing::TestWithParam<std::string> {
     PQclear(PQexec(other, "BEGIN"));
     PQclear(PQexec(other, "LOCK TABLE stock IN ACCESS EXCLUSIVE MODE"));
     return [other] {
+      // A statement cut off by its Context is stopped by a cancel request sent from
+      // another thread: until it lands, the statement still waits for this lock, and
+      // would go on to run if it were released now. (At most 5 s.)
+      for (int i = 0; i < 500; ++i) {
+        PGresult* waiting = PQexec(other,
+                                   "SELECT count(*) FROM pg_stat_activity "
+                                   "WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()");
+        const bool none = PQresultStatus(waiting) == PGRES_TUPLES_OK &&
+                          std::string(PQgetvalue(waiting, 0, 0)) == "0";
+        PQclear(waiting);
+        if (none) break;
+        absl::SleepFor(absl::Milliseconds(10));
+      }
       PQclear(PQexec(other, "ROLLBACK"));
       PQfinish(other);
     };
