@@ -113,6 +113,9 @@ bool CancelNode::CancelImpl(DoneReason reason, const absl::Status& cause,
       child = next;
     }
     first_child_ = nullptr;
+    // Without children, done is settled (a losing Cancel that saw done before this
+    // store finds it under mu_).
+    if (detached_children == nullptr) settled_.store(true, std::memory_order_relaxed);
     // Callbacks registered from now on run at once, in AddCallback.
     has_callbacks = first_callback_ != nullptr;
     if (done_fd_ >= 0) SignalFd(done_fd_);
@@ -127,19 +130,21 @@ bool CancelNode::CancelImpl(DoneReason reason, const absl::Status& cause,
   // Out of the parent's list (done: no parent can list it again) and off the clock:
   // nothing can TryRef this node any more.
   try_ref_reachable_.store(false, std::memory_order_release);
-  ++cancels_on_this_thread;
-  CancelDetachedChildren(detached_children, reason);
-  settled_.store(true, std::memory_order_seq_cst);
-  if (settle_waiters_.load(std::memory_order_seq_cst) > 0) {
-    std::lock_guard<NodeMutex> lock(mu_);
-    if (changed_ != nullptr) changed_->notify_all();
+  if (detached_children != nullptr) {
+    ++cancels_on_this_thread;
+    CancelDetachedChildren(detached_children, reason);
+    --cancels_on_this_thread;
+    settled_.store(true, std::memory_order_seq_cst);
+    if (settle_waiters_.load(std::memory_order_seq_cst) > 0) {
+      std::lock_guard<NodeMutex> lock(mu_);
+      if (changed_ != nullptr) changed_->notify_all();
+    }
   }
   if (has_callbacks) {
     // A callback may drop the last outside reference to this node.
     NodeRef<CancelNode> keep = NodeRef<CancelNode>::Share(this);
     RunCallbacks();
   }
-  --cancels_on_this_thread;
   return true;
 }
 
