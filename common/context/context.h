@@ -123,7 +123,9 @@ class CancelHandle {
 
   // Cancels the Context with CANCELLED (cause: the same). No-op after the first. When
   // it returns, the Context and every descendant are done — also when another thread's
-  // cancel (or an ancestor's) got there first and is still reaching them.
+  // cancel (or an ancestor's) got there first and is still reaching them. (Called from
+  // an AfterFunc callback it never waits for another thread, so there it may return
+  // first.)
   void Cancel();
   void operator()() { Cancel(); }
 

@@ -129,5 +129,46 @@ TEST(ContextStress, ALosingCancelReturnsWithTheDescendantsDone) {
   }
 }
 
+// The same one level down: the parent's cancel meets a child that another thread is
+// still cancelling, and waits for that child's subtree.
+TEST(ContextStress, ACancelWaitsForAChildAnotherThreadIsCancelling) {
+  for (int round = 0; round < 20; ++round) {
+    auto [parent, cancel_parent] = WithCancel(Background());
+    auto [child, cancel_child] = WithCancel(parent);
+    auto [slow, cancel_slow] = WithCancel(child);
+    auto [before, cancel_before] = WithCancel(child);
+    auto [after, cancel_after] = WithCancel(child);
+    std::latch started(1);
+    AfterFuncHandle holds_up = AfterFunc(slow, [&] {
+      started.count_down();
+      absl::SleepFor(absl::Milliseconds(5));
+    });
+    std::thread other([&cancel = cancel_child] { cancel(); });
+    started.wait();
+    cancel_parent();  // Wins the parent; the child is the other thread's.
+    EXPECT_TRUE(child.IsDone());
+    EXPECT_TRUE(before.IsDone());
+    EXPECT_TRUE(after.IsDone());
+    other.join();
+  }
+}
+
+// A callback that cancels an ancestor of its own Context, while that ancestor's cancel
+// is what runs it, returns at once instead of waiting for itself.
+TEST(ContextStress, ACallbackCancellingItsOwnAncestorDoesNotWaitForItself) {
+  auto [parent, cancel_parent] = WithCancel(Background());
+  auto [child, cancel_child] = WithCancel(parent);
+  auto [grandchild, cancel_grandchild] = WithCancel(child);
+  bool ran = false;
+  AfterFuncHandle handle = AfterFunc(grandchild, [&, &cancel = cancel_parent] {
+    cancel();
+    ran = true;
+  });
+  std::thread other([&cancel = cancel_child] { cancel(); });
+  other.join();
+  EXPECT_TRUE(ran);
+  EXPECT_TRUE(parent.IsDone());
+}
+
 }  // namespace
 }  // namespace baton

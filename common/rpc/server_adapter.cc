@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "absl/time/clock.h"
 #include "common/rpc/incoming_call.h"
@@ -48,8 +49,13 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
   // executor. Until Finish, the only reaction is OnCancel, which only cancels the
   // Context (and so, at once, the calls this one made: a hop on the way down is one
   // thread hand-off shorter). From Finish on, no: OnDone frees the call, and must not
-  // run inside a Finish that has yet to return.
-  bool InternalInlineable() override { return !finishing_.load(std::memory_order_acquire); }
+  // run inside a Finish that has yet to return. Nor on the thread the call arrived
+  // on: gRPC asks there (setting the reactor up) before it counts down to OnDone, and a
+  // Finish on a worker can come in between.
+  bool InternalInlineable() override {
+    return !finishing_.load(std::memory_order_acquire) &&
+           std::this_thread::get_id() != arrival_thread_;
+  }
 
   void OnDone() override {
     // gRPC hands ownership back here; nothing touches this call afterwards.
@@ -65,6 +71,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
   }
 
   ServerAdapter* const adapter_;
+  const std::thread::id arrival_thread_ = std::this_thread::get_id();
   std::atomic<bool> finishing_{false};
   IncomingCall incoming_;
   ServerAdapter::Body body_;

@@ -194,7 +194,6 @@ class Writes final : public StreamWriter<T> {
 
   Reactor* const reactor_;
   const Context* ctx_ = nullptr;
-  AfterFuncHandle on_done_;
   mutable absl::Mutex mu_;
   std::deque<T> queue_ ABSL_GUARDED_BY(mu_);
   // Given to gRPC while writing_.
@@ -203,6 +202,8 @@ class Writes final : public StreamWriter<T> {
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   bool context_done_ ABSL_GUARDED_BY(mu_) = false;
   bool broken_ ABSL_GUARDED_BY(mu_) = false;
+  // Last, so destroyed first: stopping it waits for a running callback, which locks mu_.
+  AfterFuncHandle on_done_;
 };
 
 // What every streaming reactor does around its handler: arrival, the stream pool,

@@ -47,12 +47,13 @@ class StreamFlow {
 
  private:
   Context ctx_;
-  AfterFuncHandle on_done_;
   mutable absl::Mutex mu_;
   bool context_done_ ABSL_GUARDED_BY(mu_) = false;
   bool outstanding_ ABSL_GUARDED_BY(mu_) = false;
   bool ok_ ABSL_GUARDED_BY(mu_) = true;
   bool broken_ ABSL_GUARDED_BY(mu_) = false;
+  // Last, so destroyed first: stopping it waits for a running callback, which locks mu_.
+  AfterFuncHandle on_done_;
 };
 
 }  // namespace baton::rpc

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <utility>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/time/clock.h"
 
 namespace baton::context_internal {
@@ -32,9 +33,18 @@ const absl::Status& ErrorFor(DoneReason reason) {
 
 namespace {
 
-// How many cancels this thread is inside: a callback they run may cancel an ancestor
-// whose cancel is the one running, and must not wait for it to settle.
-thread_local int cancels_on_this_thread = 0;
+// How many AfterFunc callbacks this thread is inside. A Cancel made from one never
+// waits for another cancel to settle: the callback may be part of that very cancel
+// (a child's callback cancelling an ancestor), or of one that cancel waits for. A
+// thread with no callback on its stack waits only for nodes below the ones it is
+// cancelling itself, so waits cannot form a cycle.
+thread_local int callbacks_on_this_thread = 0;
+
+void RunCallback(absl::AnyInvocable<void() &&>&& fn) {
+  ++callbacks_on_this_thread;
+  std::move(fn)();
+  --callbacks_on_this_thread;
+}
 
 void SignalFd(int fd) {
   const uint64_t one = 1;
@@ -131,9 +141,9 @@ bool CancelNode::CancelImpl(DoneReason reason, const absl::Status& cause,
   // nothing can TryRef this node any more.
   try_ref_reachable_.store(false, std::memory_order_release);
   if (detached_children != nullptr) {
-    ++cancels_on_this_thread;
+    // A child another thread is cancelling is waited for (CancelImpl), so that this
+    // node settles only once its whole subtree is done.
     CancelDetachedChildren(detached_children, reason);
-    --cancels_on_this_thread;
     settled_.store(true, std::memory_order_seq_cst);
     if (settle_waiters_.load(std::memory_order_seq_cst) > 0) {
       std::lock_guard<NodeMutex> lock(mu_);
@@ -149,7 +159,7 @@ bool CancelNode::CancelImpl(DoneReason reason, const absl::Status& cause,
 }
 
 void CancelNode::AwaitSettled() const {
-  if (settled_.load(std::memory_order_acquire) || cancels_on_this_thread > 0) return;
+  if (settled_.load(std::memory_order_acquire) || callbacks_on_this_thread > 0) return;
   settle_waiters_.fetch_add(1, std::memory_order_seq_cst);
   {
     std::unique_lock<NodeMutex> lock(mu_);
@@ -239,7 +249,7 @@ void CancelNode::AddCallback(CallbackRecord* record) {
       return;
     }
   }
-  std::move(record->fn_)();
+  RunCallback(std::move(record->fn_));
 }
 
 bool CancelNode::RemoveCallback(CallbackRecord* record) {
@@ -288,7 +298,7 @@ void CancelNode::RunCallbacks() {
       running_callback_ = record;
       running_thread_ = std::this_thread::get_id();
     }
-    std::move(fn)();
+    RunCallback(std::move(fn));
   }
 }
 

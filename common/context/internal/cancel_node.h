@@ -7,8 +7,9 @@
 // all Err() reads), wakes waiters and the done descriptor, leaves its parent's child
 // list, stops its timer (DeadlineNode), cancels its children with the same reason and
 // cause, marks itself settled, and runs AfterFunc callbacks — the last three with no
-// lock held. A Cancel that finds the node done waits until it is settled, so that
-// whichever Cancel returns, the descendants are done.
+// lock held. A Cancel that finds the node done waits until it is settled (but never
+// from inside an AfterFunc callback), so that whichever Cancel returns, the
+// descendants are done.
 //
 // Children are kept in an intrusive list (no allocation per child, none to cancel
 // them all); a child leaves it when it is cancelled or destroyed, so a long-lived
@@ -53,9 +54,10 @@ class CancelNode : public Node {
 
   // Cancels for `reason`, recording `cause` (OK means "the error itself"). Returns
   // false if already done. Either way, when it returns this node and every descendant
-  // it had are done: a Cancel that finds another thread's cancel under way waits for
-  // it to reach the descendants (unless called from within a cancel on this thread —
-  // an AfterFunc callback — which must not wait for itself).
+  // it had are done: a Cancel that finds this node, or a child, being cancelled by
+  // another thread waits for that cancel to reach its descendants — unless it is
+  // called from an AfterFunc callback, which must never wait (the cancel it would
+  // wait for may be the one running it).
   bool Cancel(DoneReason reason, const absl::Status& cause) {
     return CancelImpl(reason, cause, /*detached_by_parent=*/false, /*await_if_lost=*/true);
   }
