@@ -177,8 +177,9 @@ class Writes final : public StreamWriter<T> {
 
  private:
   // Starts the next waiting message if none is being written. Under the lock, so that
-  // a write is never started after Close (then Finish) — gRPC drops a stream's status
-  // when a message follows it. OnWriteDone never runs inline, so this cannot re-enter.
+  // a write is never started after Close (then Finish): gRPC's reactor contract
+  // allows no operation after Finish. OnWriteDone never runs inline, so this cannot
+  // re-enter.
   void StartNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (writing_ || closed_ || queue_.empty()) return;
     writing_ = true;
