@@ -101,7 +101,11 @@ struct PendingCall::Impl {
   absl::Status result;  // Written before `completing`; read-only after.
   absl::AnyInvocable<void(const absl::Status&) &&> on_complete ABSL_GUARDED_BY(mu);
 
-  void CompleteWith(absl::Status status) {
+  // `callback_ref`: the completion callback's reference, dropped before the waiter can
+  // wake (the waiter holds its own until it has seen `done`). So the ClientContext —
+  // and with it the channel — is never freed last on gRPC's thread: a channel released
+  // there can tear down the completion queue that very thread is serving.
+  void CompleteWith(absl::Status status, std::shared_ptr<Impl> callback_ref = nullptr) {
     absl::AnyInvocable<void(const absl::Status&) &&> callback;
     {
       absl::MutexLock lock(&mu);
@@ -113,9 +117,10 @@ struct PendingCall::Impl {
     if (callback) std::move(callback)(result);
     absl::MutexLock lock(&mu);
     done = true;
+    callback_ref.reset();
   }
 
-  void OnGrpcDone(const grpc::Status& status) {
+  void OnGrpcDone(const grpc::Status& status, std::shared_ptr<Impl> callback_ref) {
     const auto& trailers = client.GetServerTrailingMetadata();
     if (state != nullptr) {
       auto it = trailers.find(kBudgetTrailHeader);
@@ -126,7 +131,7 @@ struct PendingCall::Impl {
     auto expired = trailers.find(kExpiredHeader);
     callee_says_our_deadline = expired != trailers.end() && expired->second == "caller" &&
                                status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
-    CompleteWith(Classify(status));
+    CompleteWith(Classify(status), std::move(callback_ref));
   }
 
   absl::Status Classify(const grpc::Status& status) {
@@ -260,7 +265,10 @@ std::unique_ptr<PendingCall> PendingCall::Start(const Context& ctx, const CallOp
   Impl* raw = impl.get();
   impl->cancel_on_done = AfterFunc(impl->ctx, [raw] { raw->client.TryCancel(); });
   impl->sent = true;
-  std::move(starter)(&impl->client, [impl](grpc::Status status) { impl->OnGrpcDone(status); });
+  std::move(starter)(&impl->client, [impl](grpc::Status status) mutable {
+    Impl* raw = impl.get();
+    raw->OnGrpcDone(status, std::move(impl));
+  });
   return call;
 }
 

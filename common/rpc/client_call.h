@@ -80,7 +80,7 @@ class PendingCall {
   explicit PendingCall(std::shared_ptr<Impl> impl);
 
  private:
-  // Shared with the completion callback, which may outlive Wait() by a few instructions.
+  // Shared with the completion callback, which lets go of it before Wait() can return.
   std::shared_ptr<Impl> impl_;
 };
 

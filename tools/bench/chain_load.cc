@@ -43,11 +43,14 @@ class Driver {
     slot->request.set_caller_deadline_unix_us(absl::ToUnixMicros(deadline));
     outstanding_.fetch_add(1);
     stub_->async()->Step(&slot->context, &slot->request, &slot->response,
-                         [this, slot, on_end](grpc::Status status) {
+                         [this, slot, on_end](grpc::Status status) mutable {
                            recorder_.Record(
                                absl::Now() - slot->intended,
                                absl::StatusCodeToString(
                                    static_cast<absl::StatusCode>(status.error_code())));
+                           // Before Drain() can return: a channel released last on
+                           // gRPC's thread tears down the queue that thread serves.
+                           slot.reset();
                            on_end();
                            outstanding_.fetch_sub(1);  // The last touch of `this`.
                          });

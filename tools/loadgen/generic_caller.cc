@@ -56,7 +56,13 @@ void GenericCaller::Start(absl::Time deadline, const Headers& headers,
   if (deadline != absl::InfiniteFuture()) call->context.set_deadline(absl::ToChronoTime(deadline));
   for (const auto& [name, value] : headers) call->context.AddMetadata(name, value);
   stub_.UnaryCall(&call->context, path_, grpc::StubOptions(), &request_, &call->response,
-                  [call, done = std::move(done)](grpc::Status status) { done(status); });
+                  [call, done = std::move(done)](grpc::Status status) mutable {
+                    // The context (and its hold on the channel) goes before the caller
+                    // hears of the end, so the channel is never released last here, on
+                    // gRPC's thread (which would tear down the queue that thread serves).
+                    call.reset();
+                    done(status);
+                  });
 }
 
 }  // namespace baton::loadgen
