@@ -12,7 +12,7 @@
 namespace baton::rpc {
 
 // One unary call: gRPC's reactor and the worker pool's item. It owns itself from
-// StartUnary until gRPC calls OnDone.
+// StartUnary until both gRPC's OnDone and its own Finish are done with it.
 class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
  public:
   UnaryCall(ServerAdapter* adapter, grpc::CallbackServerContext* call, std::string_view method,
@@ -45,34 +45,36 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
 
   void OnCancel() override { incoming_.OnCancel(); }
 
-  // Whether gRPC may run a reaction on its own thread rather than hand it to its
-  // executor. Until Finish, the only reaction is OnCancel, which only cancels the
-  // Context (and so, at once, the calls this one made: a hop on the way down is one
-  // thread hand-off shorter). From Finish on, no: OnDone frees the call, and must not
-  // run inside a Finish that has yet to return. Nor on the thread the call arrived
-  // on: gRPC asks there (setting the reactor up) before it counts down to OnDone, and a
-  // Finish on a worker can come in between.
-  bool InternalInlineable() override {
-    return !finishing_.load(std::memory_order_acquire) &&
-           std::this_thread::get_id() != arrival_thread_;
-  }
+  // Whether gRPC may run a reaction on the thread that has it rather than hand it to
+  // its executor (a thread wake per call, the adapter's largest cost over a bare
+  // server). Both are cheap: OnCancel only cancels the Context (so the calls this one
+  // made are cancelled a thread hand-off sooner), OnDone only lets go of the call. Not
+  // on the thread the call arrived on: there gRPC asks while setting the reactor up,
+  // inside the method it called, and an OnDone run then would free what that method's
+  // caller still uses.
+  bool InternalInlineable() override { return std::this_thread::get_id() != arrival_thread_; }
 
-  void OnDone() override {
-    // gRPC hands ownership back here; nothing touches this call afterwards.
-    std::unique_ptr<UnaryCall> self(this);
-  }
+  void OnDone() override { Release(); }
 
  private:
   void Finish(const absl::Status& status, const std::string& admission) {
     grpc::Status final_status = incoming_.Conclude(status, admission);
-    finishing_.store(true, std::memory_order_release);
-    // The last touch: gRPC may call OnDone (and free this) as soon as it has it.
     grpc::ServerUnaryReactor::Finish(std::move(final_status));
+    Release();
+  }
+
+  // Two parties let go of the call: gRPC's OnDone, and the Finish above once it has
+  // returned. OnDone may run on gRPC's thread while Finish is still returning on ours;
+  // whichever comes second frees the call.
+  void Release() {
+    if (parties_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      std::unique_ptr<UnaryCall> self(this);
+    }
   }
 
   ServerAdapter* const adapter_;
   const std::thread::id arrival_thread_ = std::this_thread::get_id();
-  std::atomic<bool> finishing_{false};
+  std::atomic<int> parties_{2};
   IncomingCall incoming_;
   ServerAdapter::Body body_;
 };
