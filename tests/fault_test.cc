@@ -142,6 +142,9 @@ TEST(FaultTest, ReservationsCutOffByAKillAreSettledAfterTheReleaseWindow) {
   // told OK) and its reservation is committed once inventory is back.
   SlowOrder committed(suite, "window-commit", 2);
   ASSERT_FALSE(suite.AwaitLogLine("inventory", "Reserve", "window-commit").empty());
+  // The log line is written just before the answer is sent: let the answer reach
+  // orders (now in its 1 s storage delay before the commit) before inventory dies.
+  absl::SleepFor(absl::Milliseconds(300));
   Kill(suite, "inventory");
   const grpc::Status told = committed.Finish();
   ASSERT_TRUE(told.ok()) << told.error_message();
