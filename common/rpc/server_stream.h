@@ -130,7 +130,10 @@ class Writes final : public StreamWriter<T> {
             return w->queue_.size() < kAhead || w->context_done_ || w->broken_ || w->closed_;
           },
           this));
-      if (!context_done_ && !broken_ && !closed_) {
+      // The Context itself as well as the flag: the flag is set by an AfterFunc
+      // callback, which runs a moment after the Context is done, and a write after the
+      // Context is done must fail from the moment IsDone() says so.
+      if (!context_done_ && !broken_ && !closed_ && !ctx_->IsDone()) {
         queue_.push_back(message);
         StartNextLocked();
         return absl::OkStatus();
