@@ -103,6 +103,9 @@ class Load {
     const absl::Time start = absl::Now();
     for (int i = 0; i < concurrency_; ++i) StartOne();
     all_done_.WaitForNotification();
+    // A StartOne run from a completion may still hold copies of its callback (and so
+    // a ClientContext) on gRPC's thread; the channel must outlive them (see below).
+    while (starting_.load() > 0) absl::SleepFor(absl::Microseconds(100));
     return completed_.load() / absl::ToDoubleSeconds(absl::Now() - start);
   }
   int64_t completed() const { return completed_.load(); }
@@ -115,6 +118,7 @@ class Load {
   };
 
   void StartOne() {
+    starting_.fetch_add(1);
     auto slot = std::make_shared<Slot>();
     slot->context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
     stub_->async()->Hop(&slot->context, &slot->request, &slot->response,
@@ -130,6 +134,7 @@ class Load {
                             all_done_.Notify();
                           }
                         });
+    starting_.fetch_sub(1);  // The stub has let go of its copies of the callback.
   }
 
   std::unique_ptr<HopService::Stub> stub_;
@@ -137,6 +142,7 @@ class Load {
   const absl::Time end_;
   std::atomic<int64_t> completed_{0};
   std::atomic<int> outstanding_done_{0};
+  std::atomic<int> starting_{0};
   absl::Notification all_done_;
 };
 

@@ -49,9 +49,9 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
   // its executor (a thread wake per call, the adapter's largest cost over a bare
   // server). Both are cheap: OnCancel only cancels the Context (so the calls this one
   // made are cancelled a thread hand-off sooner), OnDone only lets go of the call. Not
-  // on the thread the call arrived on: there gRPC asks while setting the reactor up,
-  // inside the method it called, and an OnDone run then would free what that method's
-  // caller still uses.
+  // on the thread the call arrived on, where gRPC asks while still setting the reactor
+  // up: a conservative choice that costs nothing, since a call reaches OnDone there only
+  // when it finished before its setup did (a refusal, an early cancel).
   bool InternalInlineable() override { return std::this_thread::get_id() != arrival_thread_; }
 
   void OnDone() override { Release(); }
