@@ -213,6 +213,13 @@ class Writes final : public StreamWriter<T> {
 // What every streaming reactor does around its handler: arrival, the stream pool,
 // and the end (trailers, log; the call cancelled first if an operation is still in
 // gRPC's hands, so that it completes and the reactor can go).
+//
+// The reactors let gRPC run OnCancel on the thread that read the cancel, not hand it
+// to its executor first: one thread hand-off less per hop on the way down (a relayed
+// stream's inner call is cancelled from there). OnCancel only cancels the Context, and
+// gRPC runs it while it still holds a reference to the call, so it never meets OnDone.
+// For streams gRPC asks InternalInlineable() about OnCancel only; when OnDone runs
+// inline is its own fixed choice.
 template <typename Self>
 class StreamCall : public QueuedWork {
  public:
@@ -296,6 +303,8 @@ class ServerStreamingCall final
   }
   void OnWriteDone(bool ok) override { writes_.Done(ok); }
   void OnCancel() override { this->incoming_.OnCancel(); }
+  // OnCancel on the gRPC thread that read the cancel (StreamCall says why it may).
+  bool InternalInlineable() override { return true; }
   void OnDone() override { std::unique_ptr<ServerStreamingCall> self(this); }
   void WatchFlows(const Context& ctx) { writes_.Watch(ctx); }
   bool CloseFlows() { return writes_.Close(); }
@@ -327,6 +336,8 @@ class ClientStreamingCall final
   }
   void OnReadDone(bool ok) override { reads_.Done(ok); }
   void OnCancel() override { this->incoming_.OnCancel(); }
+  // OnCancel on the gRPC thread that read the cancel (StreamCall says why it may).
+  bool InternalInlineable() override { return true; }
   void OnDone() override { std::unique_ptr<ClientStreamingCall> self(this); }
   void WatchFlows(const Context& ctx) { reads_.Watch(ctx); }
   bool CloseFlows() { return reads_.outstanding(); }
@@ -357,6 +368,8 @@ class BidiStreamingCall final
   void OnReadDone(bool ok) override { reads_.Done(ok); }
   void OnWriteDone(bool ok) override { writes_.Done(ok); }
   void OnCancel() override { this->incoming_.OnCancel(); }
+  // OnCancel on the gRPC thread that read the cancel (StreamCall says why it may).
+  bool InternalInlineable() override { return true; }
   void OnDone() override { std::unique_ptr<BidiStreamingCall> self(this); }
   void WatchFlows(const Context& ctx) {
     reads_.Watch(ctx);
