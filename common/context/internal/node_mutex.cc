@@ -1,5 +1,10 @@
 #include "common/context/internal/node_mutex.h"
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
 namespace baton::context_internal {
 namespace {
 
@@ -24,10 +29,20 @@ void NodeMutex::LockSlow() {
     }
     CpuRelax();
   }
-  // Then sleep, marking the lock contended so unlock() wakes a sleeper.
+  // Then sleep, marking the lock contended so unlock() wakes a sleeper. An unlock
+  // that read "held" just before this mark does not wake it (unlock() says why), so
+  // the sleep is bounded and the lock tried again.
   while (state_.exchange(kContended, std::memory_order_acquire) != kFree) {
-    state_.wait(kContended, std::memory_order_relaxed);
+    const timespec bound = {0, 200'000};  // 200 µs.
+    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&state_), FUTEX_WAIT_PRIVATE, kContended,
+            &bound, nullptr, 0);
   }
+}
+
+void NodeMutex::UnlockSlow() {
+  state_.store(kFree, std::memory_order_release);
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&state_), FUTEX_WAKE_PRIVATE, 1, nullptr,
+          nullptr, 0);
 }
 
 }  // namespace baton::context_internal

@@ -1,11 +1,12 @@
 // NodeMutex: the 4-byte lock inside each cancellable Context node.
 //
-// Internal to common/context. A three-state futex lock (0 free, 1 held, 2 held with
-// waiters) built on C++20 atomic wait/notify, with a short spin before sleeping. Its
-// lock() and unlock() are inlined into the derive/cancel paths, where a libc mutex
-// call was half the cost of WithCancel + cancel; critical sections there are a few
-// pointer updates, so waiting is rare and short. Meets BasicLockable, for
-// std::lock_guard, std::unique_lock and std::condition_variable_any.
+// Internal to common/context. A three-state lock (0 free, 1 held, 2 held with
+// waiters) on Linux futexes, with a short spin before sleeping; an uncontended unlock
+// is a plain store (unlock() says what that costs). Its lock() and unlock() are
+// inlined into the derive/cancel paths, where a libc mutex call was half the cost of
+// WithCancel + cancel; critical sections there are a few pointer updates, so waiting
+// is rare and short. Meets BasicLockable, for std::lock_guard, std::unique_lock and
+// std::condition_variable_any.
 //
 // (Not absl::Mutex: Debian builds Abseil without NDEBUG, so every absl::Mutex lock
 // runs deadlock detection — 44 ns per lock/unlock here.)
@@ -32,9 +33,15 @@ class NodeMutex {
   }
 
   void unlock() {
-    if (state_.exchange(kFree, std::memory_order_release) == kContended) {
-      state_.notify_one();
+    // Uncontended: a plain store, no read-modify-write (the common case, and a third of
+    // the atomic instructions of WithCancel + cancel). A waiter that marks the lock
+    // contended between the load and the store is not woken by it; it sleeps with a
+    // timeout, so it finds the lock free shortly after (see LockSlow).
+    if (state_.load(std::memory_order_relaxed) == kHeld) {
+      state_.store(kFree, std::memory_order_release);
+      return;
     }
+    UnlockSlow();
   }
 
  private:
@@ -43,6 +50,7 @@ class NodeMutex {
   static constexpr uint32_t kContended = 2;
 
   void LockSlow();
+  void UnlockSlow();
 
   std::atomic<uint32_t> state_{kFree};
 };
