@@ -220,11 +220,7 @@ TEST(FaultTest, DatabaseLockedByAnotherProcessEndsAtTheDeadline) {
   while (suite.Metric("inventory", "baton_requests_in_flight") > 0 && absl::Now() < settle_by) {
     absl::SleepFor(absl::Milliseconds(20));
   }
-  absl::StatusOr<inventory::v1::Stock> held;
-  while ((held = suite.Stock("locked-tea")).ok() && held->reserved() != 0 &&
-         absl::Now() < settle_by) {
-    absl::SleepFor(absl::Milliseconds(100));
-  }
+  AwaitNothingReserved(suite, "locked-tea", absl::Seconds(60)).IgnoreError();
   EXPECT_TRUE(suite.SetStock("locked-tea", 5).ok());
   // The order given up at its deadline kept nothing: its reservation (if any) is gone.
   ExpectStockAccountedFor(suite, "locked-tea", 5, "locked", {});

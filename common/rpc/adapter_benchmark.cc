@@ -123,9 +123,8 @@ class Load {
     slot->context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
     stub_->async()->Hop(&slot->context, &slot->request, &slot->response,
                         [this, slot](grpc::Status status) mutable {
-                          // The context (and its hold on the channel) goes here, before
-                          // Run() can return: a channel released last on gRPC's own
-                          // thread tears down the queue that thread serves.
+                          // The context goes before Run() can return (architecture.md:
+                          // no channel is released last on gRPC's thread).
                           slot.reset();
                           if (status.ok()) completed_.fetch_add(1);
                           if (absl::Now() < end_) {

@@ -95,16 +95,22 @@ absl::Duration OrderLoad::longest_overrun() const {
   return longest_overrun_;
 }
 
-void ExpectStockAccountedFor(ShopSuite& suite, const std::string& sku, int64_t initial,
-                             const std::string& customer,
-                             const std::vector<OrderLoad::Acked>& acked) {
-  // Reservations cut off by the faults are settled within the release window (plus a
-  // reconcile interval); the wait is bounded well beyond that.
+absl::StatusOr<inventory::v1::Stock> AwaitNothingReserved(ShopSuite& suite,
+                                                          const std::string& sku,
+                                                          absl::Duration timeout) {
   absl::StatusOr<inventory::v1::Stock> stock;
-  const absl::Time give_up = absl::Now() + absl::Seconds(60);
+  const absl::Time give_up = absl::Now() + timeout;
   while ((stock = suite.Stock(sku)).ok() && stock->reserved() != 0 && absl::Now() < give_up) {
     absl::SleepFor(absl::Milliseconds(100));
   }
+  return stock;
+}
+
+void ExpectStockAccountedFor(ShopSuite& suite, const std::string& sku, int64_t initial,
+                             const std::string& customer,
+                             const std::vector<OrderLoad::Acked>& acked) {
+  // Bounded well beyond the release window.
+  absl::StatusOr<inventory::v1::Stock> stock = AwaitNothingReserved(suite, sku, absl::Seconds(60));
   ASSERT_TRUE(stock.ok()) << stock.status();
   EXPECT_EQ(stock->reserved(), 0) << "reservations left held beyond the release window";
   EXPECT_EQ(stock->available() + stock->reserved() + stock->committed(), initial)

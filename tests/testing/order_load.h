@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/support/status.h"
@@ -65,6 +66,13 @@ class OrderLoad {
   absl::Duration longest_overrun_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();
   std::vector<std::thread> threads_;
 };
+
+// Waits (at most `timeout`) until inventory holds no reservation of `sku`: reservations
+// cut off by faults are settled by orders' reconciler within the release window (plus
+// a reconcile interval). The stock as last read.
+absl::StatusOr<inventory::v1::Stock> AwaitNothingReserved(ShopSuite& suite,
+                                                          const std::string& sku,
+                                                          absl::Duration timeout);
 
 // Waits (bounded) until no unit of `sku` is reserved, then checks: available + committed
 // == `initial`; every order in `acked` is stored exactly once among `customer`'s

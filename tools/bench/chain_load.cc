@@ -48,8 +48,8 @@ class Driver {
                                absl::Now() - slot->intended,
                                absl::StatusCodeToString(
                                    static_cast<absl::StatusCode>(status.error_code())));
-                           // Before Drain() can return: a channel released last on
-                           // gRPC's thread tears down the queue that thread serves.
+                           // The context goes before Drain() can return (architecture.md:
+                           // no channel is released last on gRPC's thread).
                            slot.reset();
                            on_end();
                            outstanding_.fetch_sub(1);  // The last touch of `this`.

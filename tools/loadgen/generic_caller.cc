@@ -57,9 +57,8 @@ void GenericCaller::Start(absl::Time deadline, const Headers& headers,
   for (const auto& [name, value] : headers) call->context.AddMetadata(name, value);
   stub_.UnaryCall(&call->context, path_, grpc::StubOptions(), &request_, &call->response,
                   [call, done = std::move(done)](grpc::Status status) mutable {
-                    // The context (and its hold on the channel) goes before the caller
-                    // hears of the end, so the channel is never released last here, on
-                    // gRPC's thread (which would tear down the queue that thread serves).
+                    // The context goes before the caller hears of the end
+                    // (architecture.md: no channel is released last on gRPC's thread).
                     call.reset();
                     done(status);
                   });
