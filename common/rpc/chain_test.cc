@@ -241,7 +241,19 @@ TEST_F(ChainTest, ServiceCapIsNamedInTheStatus) {
   // The caller allows 10 s, but A caps every call at 200 ms: A answers, naming its cap.
   Result result = caller_->Call(Work(5000), absl::Seconds(10));
   ASSERT_EQ(result.status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
-  EXPECT_THAT(result.status.error_message(), HasSubstr("A's deadline cap of 200ms"));
+  EXPECT_THAT(result.status.error_message(), HasSubstr("A's deadline cap of 200ms expired at A"));
+  EXPECT_LT(result.elapsed, absl::Seconds(2));
+}
+
+TEST_F(ChainTest, DefaultDeadlineIsNamedInTheStatus) {
+  Build([](HopServer::Options& options) {
+    if (options.name == "A")
+      options.adapter.policy.deadlines.default_deadline = absl::Milliseconds(200);
+  });
+  Result result = caller_->Call(Work(5000), absl::InfiniteDuration());
+  ASSERT_EQ(result.status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_THAT(result.status.error_message(),
+              HasSubstr("A's default deadline of 200ms (the call had none) expired at A"));
   EXPECT_LT(result.elapsed, absl::Seconds(2));
 }
 

@@ -1,5 +1,6 @@
 #include "common/rpc/incoming_call.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <optional>
@@ -82,19 +83,30 @@ ArrivalDeadline ComputeDeadline(const grpc::CallbackServerContext& call,
     out.deadline = now + policy.max_deadline;
     out.source = "capped";
   }
+  // Built on every call, read only when the deadline passes: formatted once, in place,
+  // so that it costs the Status's own two allocations and no more.
   const int64_t budget_ms = absl::ToInt64Milliseconds(out.deadline - now);
   const std::string_view source = out.source;
-  std::string what;
+  char message[512];
+  int length = 0;
   if (source == "caller") {
-    what = absl::StrFormat("the caller's deadline (%dms left on arrival)", budget_ms);
+    length = absl::SNPrintF(message, sizeof(message),
+                            "the caller's deadline (%dms left on arrival) expired at %s",
+                            budget_ms, service);
   } else if (source == "default") {
-    what = absl::StrFormat("%s's default deadline of %dms (the call had none)", service, budget_ms);
+    length = absl::SNPrintF(message, sizeof(message),
+                            "%s's default deadline of %dms (the call had none) expired at %s",
+                            service, budget_ms, service);
   } else if (source == "capped") {
-    what = absl::StrFormat("%s's deadline cap of %dms", service, budget_ms);
+    length = absl::SNPrintF(message, sizeof(message), "%s's deadline cap of %dms expired at %s",
+                            service, budget_ms, service);
   } else {
-    what = absl::StrFormat("the proxy's expected timeout (%dms left on arrival)", budget_ms);
+    length = absl::SNPrintF(message, sizeof(message),
+                            "the proxy's expected timeout (%dms left on arrival) expired at %s",
+                            budget_ms, service);
   }
-  out.cause = absl::DeadlineExceededError(absl::StrFormat("%s expired at %s", what, service));
+  length = std::clamp(length, 0, static_cast<int>(sizeof(message)) - 1);
+  out.cause = absl::DeadlineExceededError(absl::string_view(message, length));
   return out;
 }
 

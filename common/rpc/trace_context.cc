@@ -36,14 +36,19 @@ bool DecodeHex(std::string_view hex, std::array<uint8_t, N>& out) {
   return true;
 }
 
-template <size_t N>
-std::string EncodeHex(const std::array<uint8_t, N>& bytes) {
+// Writes 2 * `count` lowercase hex digits to `out`.
+void WriteHex(const uint8_t* bytes, size_t count, char* out) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(2 * N, '0');
-  for (size_t i = 0; i < N; ++i) {
+  for (size_t i = 0; i < count; ++i) {
     out[2 * i] = kDigits[bytes[i] >> 4];
     out[2 * i + 1] = kDigits[bytes[i] & 0xf];
   }
+}
+
+template <size_t N>
+std::string EncodeHex(const std::array<uint8_t, N>& bytes) {
+  std::string out(2 * N, '0');
+  WriteHex(bytes.data(), N, out.data());
   return out;
 }
 
@@ -216,9 +221,16 @@ std::string NewRequestId() {
   FillRandom(bytes);
   bytes[6] = (bytes[6] & 0x0f) | 0x40;  // Version 4.
   bytes[8] = (bytes[8] & 0x3f) | 0x80;  // RFC 4122 variant.
-  const std::string hex = EncodeHex(bytes);
-  return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-", hex.substr(12, 4), "-",
-                      hex.substr(16, 4), "-", hex.substr(20, 12));
+  // 8-4-4-4-12 hex digits, written in place: one allocation per call that has no id.
+  std::string id(36, '-');
+  size_t byte = 0;
+  size_t at = 0;
+  for (size_t group : {4, 2, 2, 2, 6}) {
+    WriteHex(bytes.data() + byte, group, id.data() + at);
+    byte += group;
+    at += 2 * group + 1;
+  }
+  return id;
 }
 
 }  // namespace baton::rpc

@@ -1,7 +1,9 @@
 #include "common/rpc/trace_context.h"
 
+#include <cctype>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "gtest/gtest.h"
 
@@ -82,7 +84,17 @@ TEST(Ids, RequestIdsAreUuidsAndDistinct) {
   for (int i = 0; i < 1000; ++i) {
     std::string id = NewRequestId();
     ASSERT_EQ(id.size(), 36u);
-    EXPECT_EQ(id[14], '4');
+    for (size_t at = 0; at < id.size(); ++at) {
+      if (at == 8 || at == 13 || at == 18 || at == 23) {
+        ASSERT_EQ(id[at], '-') << id;
+      } else {
+        ASSERT_TRUE(std::isxdigit(static_cast<unsigned char>(id[at])) &&
+                    !std::isupper(static_cast<unsigned char>(id[at])))
+            << id;
+      }
+    }
+    EXPECT_EQ(id[14], '4');                                  // Version 4.
+    EXPECT_NE(std::string_view("89ab").find(id[19]), std::string_view::npos) << id;  // RFC 4122.
     ids.insert(id);
   }
   EXPECT_EQ(ids.size(), 1000u);
