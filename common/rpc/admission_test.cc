@@ -113,6 +113,53 @@ TEST_F(SingleHopTest, CallThatExpiresWhileQueuedIsNeverRun) {
   EXPECT_EQ(server_->handler_runs(), 1);  // Only the busy call ran.
 }
 
+TEST_F(SingleHopTest, CallThatWaitedHalfItsBudgetWithOthersBehindIsRefusedAtOnce) {
+  Build([](HopServer::Options& options) { options.adapter.pool.threads = 1; });
+  const int scale = ::baton::testing::TimeScale();
+  InFlight busy(caller_->stub(), Work(300 * scale));
+  ASSERT_TRUE(server_->WaitForWorkStarted(1, absl::Seconds(10)));
+  // Queued behind the busy call with 400ms: by the time the worker is free (~300ms) it
+  // has waited over half its budget, and another call waits behind it.
+  Result late;
+  std::thread late_caller(
+      [&] { late = caller_->Call(Work(0), Scaled(absl::Milliseconds(400))); });
+  for (int i = 0; i < 200 && server_->adapter().pool().queued() < 1; ++i) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  InFlight behind(caller_->stub(), Work(0));
+  for (int i = 0; i < 200 && server_->adapter().pool().queued() < 2; ++i) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  late_caller.join();
+  EXPECT_EQ(late.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << late.status.error_message();
+  EXPECT_THAT(late.status.error_message(), HasSubstr("in a queue that has fallen behind"));
+  EXPECT_LT(late.elapsed, Scaled(absl::Milliseconds(400)));  // Told before its deadline.
+  EXPECT_TRUE(busy.Wait().ok());
+  EXPECT_TRUE(behind.Wait().ok());
+  EXPECT_EQ(server_->adapter().pool().late_in_queue(), 1u);
+  EXPECT_EQ(server_->handler_runs(), 2);  // The busy call and the one behind.
+}
+
+TEST_F(SingleHopTest, CallThatWouldWaitOverHalfItsBudgetIsRefusedOnArrival) {
+  Build([](HopServer::Options& options) { options.adapter.pool.threads = 1; });
+  InFlight busy(caller_->stub(), Work(2000 * ::baton::testing::TimeScale()));
+  ASSERT_TRUE(server_->WaitForWorkStarted(1, absl::Seconds(10)));
+  InFlight waiting(caller_->stub(), Work(0));  // 30 s deadline.
+  for (int i = 0; i < 200 && server_->adapter().pool().queued() < 1; ++i) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  absl::SleepFor(Scaled(absl::Milliseconds(300)));  // The queue's oldest has waited 300ms.
+  Result hurried = caller_->Call(Work(0), Scaled(absl::Milliseconds(400)));
+  EXPECT_EQ(hurried.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(hurried.status.error_message(), HasSubstr("longer than half the budget"));
+  EXPECT_LT(hurried.elapsed, Scaled(absl::Milliseconds(200)));  // At once, not at its deadline.
+  EXPECT_EQ(server_->adapter().stats().queue_behind.load(), 1u);
+  busy.Cancel();
+  EXPECT_TRUE(waiting.Wait().ok());
+  EXPECT_EQ(server_->handler_runs(), 2);
+}
+
 TEST_F(SingleHopTest, DrainingRefusesNewCallsWithTheFirstDrainsStatus) {
   Build([](HopServer::Options&) {});
   // Two shutdown paths may start the drain at once (a signal and an admin call).

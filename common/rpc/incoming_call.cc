@@ -185,6 +185,13 @@ std::optional<IncomingCall::Refusal> IncomingCall::Queue(QueuedWork* work, bool 
       return Refusal{absl::ResourceExhaustedError(absl::StrFormat(
                          "%s is overloaded: its request queue is full", service)),
                      "queue_full"};
+    case WorkerPool::Admission::kBehind:
+      adapter_->stats_.queue_behind.fetch_add(1, std::memory_order_relaxed);
+      return Refusal{absl::ResourceExhaustedError(absl::StrFormat(
+                         "%s is overloaded: requests wait in its queue longer than half the "
+                         "budget this one has left",
+                         service)),
+                     "queue_behind"};
     case WorkerPool::Admission::kShed:
       adapter_->stats_.shed.fetch_add(1, std::memory_order_relaxed);
       return Refusal{absl::ResourceExhaustedError(absl::StrFormat(

@@ -36,7 +36,8 @@ struct RequestLog {
   std::string identity;
   std::string criticality;
   // Admission: "run", "expired_on_arrival", "below_min_budget", "shed", "queue_full",
-  // "expired_in_queue"; with an "observe:" prefix when only observed.
+  // "queue_behind", "expired_in_queue", "late_in_queue" (worker_pool.h); with an
+  // "observe:" prefix when only observed.
   std::string admission;
   std::vector<std::string> rejected_headers;
   std::string budget_trail;

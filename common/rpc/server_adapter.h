@@ -27,8 +27,11 @@
 //   Admission  already expired, or less budget than the method's min_budget →
 //              DEADLINE_EXCEEDED without running the handler (kObserve: logged only).
 //   Queue      the worker pool (worker_pool.h): full → RESOURCE_EXHAUSTED; over the
-//              shed threshold → SHEDDABLE requests get RESOURCE_EXHAUSTED first; done
-//              while queued → dropped with the Context's cause, handler never run.
+//              shed threshold → SHEDDABLE requests get RESOURCE_EXHAUSTED first; the
+//              queue's oldest has waited over half this request's budget →
+//              RESOURCE_EXHAUSTED; done while queued → dropped with the Context's
+//              cause; waited over half its budget with others behind →
+//              RESOURCE_EXHAUSTED at once. In each case the handler never runs.
 //              (MethodOptions::run_inline skips the queue for handlers that never
 //              block.)
 // When the handler returns, its status is the call's status, the budget trail goes
@@ -63,6 +66,8 @@ struct ServerStats {
   std::atomic<uint64_t> below_min_budget{0};
   std::atomic<uint64_t> shed{0};
   std::atomic<uint64_t> queue_full{0};
+  // Refused because the queue's oldest request had waited over half this one's budget.
+  std::atomic<uint64_t> queue_behind{0};
   // Refused because the server was draining.
   std::atomic<uint64_t> refused_draining{0};
   // Would have been rejected, in kObserve mode.

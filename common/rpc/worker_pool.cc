@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 
 namespace baton::rpc {
@@ -27,6 +28,7 @@ WorkerPool::~WorkerPool() {
 
 WorkerPool::Admission WorkerPool::Submit(QueuedWork* work, Criticality criticality) {
   std::vector<QueuedWork*> expired;
+  std::vector<Waiting> late;
   Admission admission = Admission::kQueued;
   bool stopping = false;
   const absl::Time now = absl::Now();  // Outside the lock: it only orders the queue.
@@ -34,42 +36,67 @@ WorkerPool::Admission WorkerPool::Submit(QueuedWork* work, Criticality criticali
     absl::MutexLock lock(&mu_);
     stopping = stopping_;
     if (!stopping) {
-      if (queue_.size() >= options_.shed_threshold) TakeExpiredLocked(expired);
+      if (queue_.size() >= options_.shed_threshold) TakeHeadLocked(now, expired, late);
       if (queue_.size() >= options_.queue_bound) {
         admission = Admission::kQueueFull;
       } else if (queue_.size() >= options_.shed_threshold &&
                  criticality < Criticality::kCritical) {
         admission = Admission::kShed;
+      } else if (WouldWaitTooLongLocked(*work, now)) {
+        admission = Admission::kBehind;
       } else {
         queue_.push_back(Waiting{work, now});
       }
     }
   }
   for (QueuedWork* done : expired) DropExpired(done);
+  for (const Waiting& waiting : late) DropLate(waiting, now);
   if (stopping) work->Drop(absl::UnavailableError("server shutting down"));
   return admission;
 }
 
-void WorkerPool::TakeExpiredLocked(std::vector<QueuedWork*>& out) {
-  // The head holds the oldest items, the likeliest to be done; a live one stops the
-  // scan, so this costs one check when nothing expired.
-  while (!queue_.empty() && queue_.front().work->context().IsDone()) {
-    out.push_back(queue_.front().work);
+void WorkerPool::TakeHeadLocked(absl::Time now, std::vector<QueuedWork*>& expired,
+                                std::vector<Waiting>& late) {
+  // The head holds the oldest items, the likeliest to be done or late; a live, timely
+  // one stops the scan, so this costs one check when nothing is.
+  while (!queue_.empty()) {
+    const Waiting& head = queue_.front();
+    if (head.work->context().IsDone()) {
+      expired.push_back(head.work);
+    } else if (queue_.size() >= 2 && WaitedTooLong(head, now)) {
+      late.push_back(head);
+    } else {
+      return;
+    }
     queue_.pop_front();
   }
 }
 
-bool WorkerPool::BehindLocked(absl::Time now) const {
-  if (queue_.size() < 2) return false;
-  const Waiting& oldest = queue_.front();
-  const absl::Time deadline = oldest.work->context().Deadline();
+bool WorkerPool::WaitedTooLong(const Waiting& waiting, absl::Time now) {
+  const absl::Time deadline = waiting.work->context().Deadline();
   if (deadline == absl::InfiniteFuture()) return false;
-  return now - oldest.queued_at > (deadline - oldest.queued_at) / 2;
+  return now - waiting.queued_at > (deadline - waiting.queued_at) / 2;
+}
+
+bool WorkerPool::WouldWaitTooLongLocked(const QueuedWork& work, absl::Time now) const {
+  if (queue_.empty()) return false;
+  const absl::Time deadline = work.context().Deadline();
+  if (deadline == absl::InfiniteFuture()) return false;
+  return now - queue_.front().queued_at > (deadline - now) / 2;
 }
 
 void WorkerPool::DropExpired(QueuedWork* work) {
   expired_in_queue_.fetch_add(1, std::memory_order_relaxed);
   work->Drop(Cause(work->context()));
+}
+
+void WorkerPool::DropLate(const Waiting& waiting, absl::Time now) {
+  late_in_queue_.fetch_add(1, std::memory_order_relaxed);
+  const absl::Duration budget = waiting.work->context().Deadline() - waiting.queued_at;
+  waiting.work->Drop(absl::ResourceExhaustedError(absl::StrFormat(
+      "overloaded: waited %dms of the %dms it had left, in a queue that has fallen behind; "
+      "not run",
+      absl::ToInt64Milliseconds(now - waiting.queued_at), absl::ToInt64Milliseconds(budget))));
 }
 
 size_t WorkerPool::queued() const {
@@ -79,8 +106,10 @@ size_t WorkerPool::queued() const {
 
 void WorkerPool::Work() {
   std::vector<QueuedWork*> expired;
+  std::vector<Waiting> late;
   for (;;) {
     QueuedWork* work = nullptr;
+    absl::Time now;
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
@@ -89,21 +118,19 @@ void WorkerPool::Work() {
           },
           this));
       if (queue_.empty()) return;  // Stopping.
-      TakeExpiredLocked(expired);
+      now = absl::Now();
+      TakeHeadLocked(now, expired, late);
       if (!queue_.empty()) {
-        if (BehindLocked(absl::Now())) {
-          work = queue_.back().work;
-          queue_.pop_back();
-        } else {
-          work = queue_.front().work;
-          queue_.pop_front();
-        }
+        work = queue_.front().work;
+        queue_.pop_front();
       }
     }
     for (QueuedWork* done : expired) DropExpired(done);
+    for (const Waiting& waiting : late) DropLate(waiting, now);
     expired.clear();
+    late.clear();
     if (work == nullptr) continue;
-    // Not only the head expires: the newest may be cancelled too.
+    // The head's Context may have ended since the check, or by a cancel.
     if (work->context().IsDone()) {
       DropExpired(work);
       continue;

@@ -10,13 +10,21 @@
 // the queue are also dropped when a worker looks for work and before a Submit is
 // refused for a full queue, so the dead never crowd out the living.
 //
-// Order: first in, first out — until the queue falls behind: once the oldest waiting
-// item has spent more than half the budget it came with in the queue, the newest goes
-// first (adaptive LIFO). In a FIFO backlog every item reaches a worker just before its
-// deadline, so the pool works only for callers about to give up; newest-first serves
-// callers that still have their budget, while the oldest expire in the queue and are
-// dropped unrun. This is what keeps goodput near the peak under overload
-// (docs/benchmarks.md). Items without a deadline never trigger it.
+// Order: first in, first out. Once the queue falls behind — its oldest item has spent
+// more than half the budget it came with waiting, and others wait behind it — the
+// items at the head that have waited that long are refused, not run: Drop() with
+// RESOURCE_EXHAUSTED, counted in late_in_queue(). In a FIFO backlog every item would
+// reach a worker just before its deadline, so the pool would work only for callers
+// about to give up, and the rest would hold their place until their deadline. Refused
+// early, the late ones' callers hear at once (and can try elsewhere) instead of at
+// their deadline, every item that runs still has half its budget for the work, and
+// the queue stays within half a budget of work. This is what keeps goodput near the
+// peak under overload (docs/benchmarks.md §8). A lone item runs however long it waited
+// (the queue has kept up), and items without a deadline are never refused this way.
+// For the same reason Submit refuses (kBehind) an item whose budget is less than twice
+// what the oldest waiting item has waited so far: in a first-in-first-out queue that
+// is about what it would wait, and it would be refused as late. Refused on arrival, it
+// costs the server nothing more, and its caller hears without waiting at all.
 //
 // Thread safety: Submit may be called from any thread. Items must stay valid until
 // Run() or Drop() is called on them; exactly one of the two is called, once.
@@ -58,7 +66,7 @@ class WorkerPool {
     // Queue depth from which SHEDDABLE(_PLUS) items are refused.
     size_t shed_threshold = 192;
   };
-  enum class Admission { kQueued, kQueueFull, kShed };
+  enum class Admission { kQueued, kQueueFull, kShed, kBehind };
 
   explicit WorkerPool(Options options);
   ~WorkerPool();
@@ -72,29 +80,44 @@ class WorkerPool {
   size_t busy() const { return busy_.load(std::memory_order_relaxed); }
   // Items dropped because their Context was done when a worker reached them.
   uint64_t expired_in_queue() const { return expired_in_queue_.load(); }
+  // Items refused because they had waited over half their budget in a queue behind.
+  uint64_t late_in_queue() const { return late_in_queue_.load(); }
 
  private:
   void Work();
-  // Moves the items at the head of the queue whose Context is done into `out`.
-  void TakeExpiredLocked(std::vector<QueuedWork*>& out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Drop() with the Context's cause, counted in expired_in_queue().
-  void DropExpired(QueuedWork* work);
-
   struct Waiting {
     QueuedWork* work;
     absl::Time queued_at;
   };
-  // Whether the queue has fallen behind its callers' budgets (see Order above).
-  bool BehindLocked(absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Moves the items at the head of the queue that must not run into `expired` (their
+  // Context is done) and `late` (waited over half their budget, others behind them).
+  void TakeHeadLocked(absl::Time now, std::vector<QueuedWork*>& expired,
+                      std::vector<Waiting>& late) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether `waiting` has spent more than half the budget it came with in the queue.
+  static bool WaitedTooLong(const Waiting& waiting, absl::Time now);
+  // Whether `work`, arriving now, has less than twice the oldest item's wait so far.
+  bool WouldWaitTooLongLocked(const QueuedWork& work, absl::Time now) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drop() with the Context's cause, counted in expired_in_queue().
+  void DropExpired(QueuedWork* work);
+  // Drop() with RESOURCE_EXHAUSTED, counted in late_in_queue().
+  void DropLate(const Waiting& waiting, absl::Time now);
 
   const Options options_;
   mutable absl::Mutex mu_;
   std::deque<Waiting> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::atomic<uint64_t> expired_in_queue_{0};
+  std::atomic<uint64_t> late_in_queue_{0};
   std::atomic<size_t> busy_{0};
   std::vector<std::thread> workers_;
 };
+
+// The admission reason (request log, metrics) of an item the pool dropped with `why`.
+inline const char* DropReason(const absl::Status& why) {
+  return why.code() == absl::StatusCode::kResourceExhausted ? "late_in_queue"
+                                                            : "expired_in_queue";
+}
 
 }  // namespace baton::rpc
 

@@ -8,6 +8,7 @@
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace baton::rpc {
@@ -150,7 +151,13 @@ TEST(WorkerPool, FirstInFirstOutWhileTheQueueKeepsUp) {
   EXPECT_EQ(order, (std::vector<const Item*>{&first, &second, &third}));
 }
 
-TEST(WorkerPool, OnceTheOldestHasWaitedHalfItsBudgetTheNewestGoesFirst) {
+// Queues `item` behind a pool's occupied worker and lets it wait there for `wait`.
+void QueueAndWait(WorkerPool& pool, Item& item, absl::Duration wait) {
+  ASSERT_EQ(pool.Submit(&item, Criticality::kCritical), WorkerPool::Admission::kQueued);
+  absl::SleepFor(wait);
+}
+
+TEST(WorkerPool, OnceTheOldestHasWaitedHalfItsBudgetItIsRefusedNotRun) {
   WorkerPool pool(OneWorker(8, 8));
   OccupiedWorker busy(pool);
   std::vector<const Item*> order;
@@ -164,9 +171,50 @@ TEST(WorkerPool, OnceTheOldestHasWaitedHalfItsBudgetTheNewestGoesFirst) {
   absl::SleepFor(absl::Milliseconds(250));  // The oldest has now used over half its 400ms.
   busy.Release();
   for (Item* item : {&oldest, &middle, &newest}) item->finished.WaitForNotification();
-  // Behind: the newest; still behind (the oldest waits on): the middle; then the oldest,
-  // alone, with its budget nearly spent but not gone.
-  EXPECT_EQ(order, (std::vector<const Item*>{&newest, &middle, &oldest}));
+  // Refused while its Context is still live, so that its caller hears now; the rest in
+  // arrival order.
+  EXPECT_FALSE(oldest.ran);
+  EXPECT_EQ(oldest.dropped.code(), absl::StatusCode::kResourceExhausted) << oldest.dropped;
+  EXPECT_THAT(std::string(oldest.dropped.message()),
+              ::testing::HasSubstr("in a queue that has fallen behind"));
+  EXPECT_EQ(DropReason(oldest.dropped), std::string("late_in_queue"));
+  EXPECT_EQ(order, (std::vector<const Item*>{&middle, &newest}));
+  EXPECT_EQ(pool.late_in_queue(), 1u);
+  EXPECT_EQ(pool.expired_in_queue(), 0u);
+}
+
+TEST(WorkerPool, ArrivalWithLessThanTwiceTheOldestsWaitIsRefused) {
+  WorkerPool pool(OneWorker(8, 8));
+  OccupiedWorker busy(pool);
+  auto [long_ctx, cancel_long] = WithTimeout(Background(), absl::Seconds(60));
+  Item waiting(long_ctx);
+  QueueAndWait(pool, waiting, absl::Milliseconds(100));  // The oldest has waited 100ms.
+  // 150ms left: it would wait about 100ms of it, over half.
+  auto [short_ctx, cancel_short] = WithTimeout(Background(), absl::Milliseconds(150));
+  Item hurried(short_ctx);
+  EXPECT_EQ(pool.Submit(&hurried, Criticality::kCritical), WorkerPool::Admission::kBehind);
+  // With a budget to match the wait, or none, it is queued.
+  auto [ample_ctx, cancel_ample] = WithTimeout(Background(), absl::Seconds(10));
+  Item ample(ample_ctx), unbounded(Background());
+  EXPECT_EQ(pool.Submit(&ample, Criticality::kCritical), WorkerPool::Admission::kQueued);
+  EXPECT_EQ(pool.Submit(&unbounded, Criticality::kCritical), WorkerPool::Admission::kQueued);
+  busy.Release();
+  for (Item* item : {&waiting, &ample, &unbounded}) item->finished.WaitForNotification();
+  EXPECT_TRUE(waiting.ran && ample.ran && unbounded.ran);
+  EXPECT_FALSE(hurried.ran);
+}
+
+TEST(WorkerPool, ALoneItemRunsHoweverLongItWaited) {
+  WorkerPool pool(OneWorker(8, 8));
+  OccupiedWorker busy(pool);
+  auto [short_ctx, cancel] = WithTimeout(Background(), absl::Milliseconds(400));
+  Item alone(short_ctx);
+  QueueAndWait(pool, alone, absl::Milliseconds(250));
+  busy.Release();
+  alone.finished.WaitForNotification();
+  // Nothing waited behind it: the queue kept up, and it still had time.
+  EXPECT_TRUE(alone.ran) << alone.dropped;
+  EXPECT_EQ(pool.late_in_queue(), 0u);
 }
 
 TEST(WorkerPool, ExpiredItemsDoNotFillTheQueueForLiveOnes) {

@@ -29,7 +29,8 @@ ServiceMetrics::ServiceMetrics(MetricsRegistry* registry)
       registry_(registry) {
   // Known reasons start at 0, so that rate() and alerts see them before the first one.
   for (const char* reason : {"expired_on_arrival", "below_min_budget", "shed", "queue_full",
-                             "expired_in_queue", "draining"}) {
+                             "queue_behind", "expired_in_queue", "late_in_queue",
+                             "draining"}) {
     refused_.Add({reason}, 0);
   }
 }

@@ -6,7 +6,8 @@
 //   baton_budget_at_arrival_seconds{method}         budget left when requests arrived
 //   baton_requests_refused_total{reason}            not run: expired_on_arrival,
 //                                                   below_min_budget, shed, queue_full,
-//                                                   expired_in_queue, draining
+//                                                   queue_behind, expired_in_queue,
+//                                                   late_in_queue, draining
 //   baton_work_after_deadline_total                 handlers still running at their deadline
 //   baton_requests_in_flight                        gauge
 //   baton_storage_duration_seconds{operation}       query / execute / transaction
