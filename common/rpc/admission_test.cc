@@ -133,6 +133,7 @@ TEST_F(SingleHopTest, CallThatWaitedHalfItsBudgetWithOthersBehindIsRefusedAtOnce
   late_caller.join();
   EXPECT_EQ(late.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
       << late.status.error_message();
+  EXPECT_THAT(late.status.error_message(), HasSubstr(" is overloaded: waited"));
   EXPECT_THAT(late.status.error_message(), HasSubstr("in a queue that has fallen behind"));
   EXPECT_LT(late.elapsed, Scaled(absl::Milliseconds(400)));  // Told before its deadline.
   EXPECT_TRUE(busy.Wait().ok());

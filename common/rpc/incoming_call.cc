@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "common/rpc/metadata_table.h"
@@ -200,6 +201,12 @@ std::optional<IncomingCall::Refusal> IncomingCall::Queue(QueuedWork* work, bool 
                      "shed"};
   }
   return std::nullopt;
+}
+
+absl::Status IncomingCall::Dropped(const absl::Status& why) const {
+  if (why.code() != absl::StatusCode::kResourceExhausted) return why;
+  return absl::ResourceExhaustedError(
+      absl::StrCat(adapter_->options_.policy.service_name, " is ", why.message()));
 }
 
 absl::Status IncomingCall::RunHandler(absl::FunctionRef<absl::Status(const Context&)> handler) {

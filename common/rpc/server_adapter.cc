@@ -41,7 +41,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
     Finish(std::move(status), incoming_.admission());
   }
 
-  void Drop(absl::Status why) override { Finish(why, DropReason(why)); }
+  void Drop(absl::Status why) override { Finish(incoming_.Dropped(why), DropReason(why)); }
 
   void OnCancel() override { incoming_.OnCancel(); }
 

@@ -227,7 +227,7 @@ class StreamCall : public QueuedWork {
       : incoming_(adapter, call, method) {}
 
   const Context& context() const override { return incoming_.context(); }
-  void Drop(absl::Status why) override { End(why, DropReason(why)); }
+  void Drop(absl::Status why) override { End(incoming_.Dropped(why), DropReason(why)); }
 
   // Whether gRPC has cancelled the call; if so, the Context is cancelled now as
   // OnCancel would (a failed read or write can be reported before OnCancel runs).
