@@ -203,10 +203,11 @@ std::optional<IncomingCall::Refusal> IncomingCall::Queue(QueuedWork* work, bool 
   return std::nullopt;
 }
 
-absl::Status IncomingCall::Dropped(const absl::Status& why) const {
-  if (why.code() != absl::StatusCode::kResourceExhausted) return why;
-  return absl::ResourceExhaustedError(
-      absl::StrCat(adapter_->options_.policy.service_name, " is ", why.message()));
+IncomingCall::Refusal IncomingCall::Dropped(const absl::Status& why) const {
+  if (why.code() != absl::StatusCode::kResourceExhausted) return Refusal{why, DropReason(why)};
+  return Refusal{absl::ResourceExhaustedError(
+                     absl::StrCat(adapter_->options_.policy.service_name, " is ", why.message())),
+                 DropReason(why)};
 }
 
 absl::Status IncomingCall::RunHandler(absl::FunctionRef<absl::Status(const Context&)> handler) {

@@ -51,9 +51,9 @@ class IncomingCall {
   // Hands `work` to the adapter's worker pool (`stream`: its pool for streams); a
   // refusal when the pool will not take it.
   std::optional<Refusal> Queue(QueuedWork* work, bool stream);
-  // The status to answer with when the pool dropped the call with `why` instead of
-  // running it: `why`, with this service named when the pool refused it as late.
-  absl::Status Dropped(const absl::Status& why) const;
+  // How to answer when the pool dropped the call with `why` instead of running it:
+  // `why` (this service named when the pool refused it as late), and the pool's reason.
+  Refusal Dropped(const absl::Status& why) const;
   // Runs the before-hook, `handler` and (if it succeeded) the after-hook on this thread.
   absl::Status RunHandler(absl::FunctionRef<absl::Status(const Context&)> handler);
   // gRPC's OnCancel: the caller is gone (or, near the deadline, its deadline passed).

@@ -41,7 +41,10 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
     Finish(std::move(status), incoming_.admission());
   }
 
-  void Drop(absl::Status why) override { Finish(incoming_.Dropped(why), DropReason(why)); }
+  void Drop(absl::Status why) override {
+    const IncomingCall::Refusal dropped = incoming_.Dropped(why);
+    Finish(dropped.status, dropped.reason);
+  }
 
   void OnCancel() override { incoming_.OnCancel(); }
 

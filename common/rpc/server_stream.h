@@ -227,7 +227,10 @@ class StreamCall : public QueuedWork {
       : incoming_(adapter, call, method) {}
 
   const Context& context() const override { return incoming_.context(); }
-  void Drop(absl::Status why) override { End(incoming_.Dropped(why), DropReason(why)); }
+  void Drop(absl::Status why) override {
+    const IncomingCall::Refusal dropped = incoming_.Dropped(why);
+    End(dropped.status, dropped.reason);
+  }
 
   // Whether gRPC has cancelled the call; if so, the Context is cancelled now as
   // OnCancel would (a failed read or write can be reported before OnCancel runs).

@@ -93,7 +93,7 @@ TEST(Ids, RequestIdsAreUuidsAndDistinct) {
             << id;
       }
     }
-    EXPECT_EQ(id[14], '4');                                  // Version 4.
+    EXPECT_EQ(id[14], '4');  // Version 4.
     EXPECT_NE(std::string_view("89ab").find(id[19]), std::string_view::npos) << id;  // RFC 4122.
     ids.insert(id);
   }

@@ -6,6 +6,15 @@
 #include "absl/time/clock.h"
 
 namespace baton::rpc {
+namespace {
+
+// The pool's one rule for "late": `wait` is over half the budget from `start` to
+// `deadline`. Never true without a deadline.
+bool OverHalfOfBudget(absl::Duration wait, absl::Time start, absl::Time deadline) {
+  return deadline != absl::InfiniteFuture() && wait > (deadline - start) / 2;
+}
+
+}  // namespace
 
 WorkerPool::WorkerPool(Options options) : options_(options) {
   const int threads = options_.threads > 0 ? options_.threads : 1;
@@ -73,16 +82,13 @@ void WorkerPool::TakeHeadLocked(absl::Time now, std::vector<QueuedWork*>& expire
 }
 
 bool WorkerPool::WaitedTooLong(const Waiting& waiting, absl::Time now) {
-  const absl::Time deadline = waiting.work->context().Deadline();
-  if (deadline == absl::InfiniteFuture()) return false;
-  return now - waiting.queued_at > (deadline - waiting.queued_at) / 2;
+  return OverHalfOfBudget(now - waiting.queued_at, waiting.queued_at,
+                          waiting.work->context().Deadline());
 }
 
 bool WorkerPool::WouldWaitTooLongLocked(const QueuedWork& work, absl::Time now) const {
-  if (queue_.empty()) return false;
-  const absl::Time deadline = work.context().Deadline();
-  if (deadline == absl::InfiniteFuture()) return false;
-  return now - queue_.front().queued_at > (deadline - now) / 2;
+  return !queue_.empty() &&
+         OverHalfOfBudget(now - queue_.front().queued_at, now, work.context().Deadline());
 }
 
 void WorkerPool::DropExpired(QueuedWork* work) {
