@@ -153,7 +153,7 @@ TEST_F(SingleHopTest, CallThatWouldWaitOverHalfItsBudgetIsRefusedOnArrival) {
   absl::SleepFor(Scaled(absl::Milliseconds(300)));  // The queue's oldest has waited 300ms.
   Result hurried = caller_->Call(Work(0), Scaled(absl::Milliseconds(400)));
   EXPECT_EQ(hurried.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_THAT(hurried.status.error_message(), HasSubstr("longer than half the budget"));
+  EXPECT_THAT(hurried.status.error_message(), HasSubstr("would wait in its queue over half"));
   EXPECT_LT(hurried.elapsed, Scaled(absl::Milliseconds(200)));  // At once, not at its deadline.
   EXPECT_EQ(server_->adapter().stats().queue_behind.load(), 1u);
   busy.Cancel();

@@ -189,8 +189,8 @@ std::optional<IncomingCall::Refusal> IncomingCall::Queue(QueuedWork* work, bool 
     case WorkerPool::Admission::kBehind:
       adapter_->stats_.queue_behind.fetch_add(1, std::memory_order_relaxed);
       return Refusal{absl::ResourceExhaustedError(absl::StrFormat(
-                         "%s is overloaded: requests wait in its queue longer than half the "
-                         "budget this one has left",
+                         "%s is overloaded: this request would wait in its queue over half "
+                         "the budget it has left",
                          service)),
                      "queue_behind"};
     case WorkerPool::Admission::kShed:

@@ -66,7 +66,7 @@ struct ServerStats {
   std::atomic<uint64_t> below_min_budget{0};
   std::atomic<uint64_t> shed{0};
   std::atomic<uint64_t> queue_full{0};
-  // Refused because the queue's oldest request had waited over half this one's budget.
+  // Refused on arrival: it would have waited in the queue over half its budget.
   std::atomic<uint64_t> queue_behind{0};
   // Refused because the server was draining.
   std::atomic<uint64_t> refused_draining{0};

@@ -1,5 +1,6 @@
 #include "common/rpc/worker_pool.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_format.h"
@@ -13,6 +14,10 @@ namespace {
 bool OverHalfOfBudget(absl::Duration wait, absl::Time start, absl::Time deadline) {
   return deadline != absl::InfiniteFuture() && wait > (deadline - start) / 2;
 }
+
+// How long a measured pace is trusted without a new backlog to confirm it: handler
+// costs change (a slow downstream recovers) while the queue is empty.
+constexpr absl::Duration kPaceMemory = absl::Seconds(1);
 
 }  // namespace
 
@@ -87,8 +92,31 @@ bool WorkerPool::WaitedTooLong(const Waiting& waiting, absl::Time now) {
 }
 
 bool WorkerPool::WouldWaitTooLongLocked(const QueuedWork& work, absl::Time now) const {
-  return !queue_.empty() &&
-         OverHalfOfBudget(now - queue_.front().queued_at, now, work.context().Deadline());
+  if (queue_.empty()) return false;
+  const absl::Duration waited_by_oldest = now - queue_.front().queued_at;
+  const absl::Duration at_recent_pace =
+      now - last_paced_ <= kPaceMemory ? start_interval_ * static_cast<int64_t>(queue_.size())
+                                       : absl::ZeroDuration();
+  return OverHalfOfBudget(std::max(waited_by_oldest, at_recent_pace), now,
+                          work.context().Deadline());
+}
+
+QueuedWork* WorkerPool::StartHeadLocked(absl::Time now) {
+  const Waiting head = queue_.front();
+  queue_.pop_front();
+  // Queued before the previous start: the queue was backlogged in between, so the gap
+  // measures how fast the pool takes work, not how fast work arrived. A short memory
+  // (1/8 weight) follows changes in handler cost within tens of starts; a pace older
+  // than kPaceMemory is forgotten, and the first gap of a new backlog seeds it again.
+  if (head.queued_at < last_start_) {
+    const absl::Duration gap = now - last_start_;
+    start_interval_ = now - last_paced_ > kPaceMemory
+                          ? gap
+                          : start_interval_ + (gap - start_interval_) / 8;
+    last_paced_ = now;
+  }
+  last_start_ = now;
+  return head.work;
 }
 
 void WorkerPool::DropExpired(QueuedWork* work) {
@@ -126,10 +154,7 @@ void WorkerPool::Work() {
       if (queue_.empty()) return;  // Stopping.
       now = absl::Now();
       TakeHeadLocked(now, expired, late);
-      if (!queue_.empty()) {
-        work = queue_.front().work;
-        queue_.pop_front();
-      }
+      if (!queue_.empty()) work = StartHeadLocked(now);
     }
     for (QueuedWork* done : expired) DropExpired(done);
     for (const Waiting& waiting : late) DropLate(waiting, now);

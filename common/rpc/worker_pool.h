@@ -21,10 +21,15 @@
 // the queue stays within half a budget of work. This is what keeps goodput near the
 // peak under overload (docs/benchmarks.md §8). A lone item runs however long it waited
 // (the queue has kept up), and items without a deadline are never refused this way.
-// For the same reason Submit refuses (kBehind) an item whose budget is less than twice
-// what the oldest waiting item has waited so far: in a first-in-first-out queue that
-// is about what it would wait, and it would be refused as late. Refused on arrival, it
-// costs the server nothing more, and its caller hears without waiting at all.
+// For the same reason Submit refuses (kBehind) an item that would wait over half its
+// budget: in a first-in-first-out queue it would be refused as late after waiting that
+// long. Its wait is foreseen two ways, and the longer counts: what the oldest waiting
+// item has waited so far, and the items ahead of it times the pool's recent pace (the
+// average time between two starts while the queue was backlogged, which reflects the
+// handlers' cost, their blocking and the CPU they get; forgotten after a second
+// without a backlog). Refused on arrival, the item
+// costs the server nothing more — no queue slot, no answer later from a worker — and
+// its caller hears without waiting at all.
 //
 // Thread safety: Submit may be called from any thread. Items must stay valid until
 // Run() or Drop() is called on them; exactly one of the two is called, once.
@@ -95,9 +100,11 @@ class WorkerPool {
                       std::vector<Waiting>& late) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether `waiting` has spent more than half the budget it came with in the queue.
   static bool WaitedTooLong(const Waiting& waiting, absl::Time now);
-  // Whether `work`, arriving now, has less than twice the oldest item's wait so far.
+  // Whether `work`, arriving now, would wait over half its budget (see above).
   bool WouldWaitTooLongLocked(const QueuedWork& work, absl::Time now) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Takes the head of the queue to run, noting the pace of starts.
+  QueuedWork* StartHeadLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Drop() with the Context's cause, counted in expired_in_queue().
   void DropExpired(QueuedWork* work);
   // Drop() with RESOURCE_EXHAUSTED, counted in late_in_queue().
@@ -107,6 +114,10 @@ class WorkerPool {
   mutable absl::Mutex mu_;
   std::deque<Waiting> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // The pace: time between two starts while the queue was backlogged, a moving average.
+  absl::Duration start_interval_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();
+  absl::Time last_start_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  absl::Time last_paced_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   std::atomic<uint64_t> expired_in_queue_{0};
   std::atomic<uint64_t> late_in_queue_{0};
   std::atomic<size_t> busy_{0};

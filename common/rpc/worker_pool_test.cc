@@ -24,6 +24,7 @@ class Item final : public QueuedWork {
     if (order != nullptr) order->push_back(this);
     started.Notify();
     if (release_ != nullptr) release_->WaitForNotification();
+    absl::SleepFor(busy_for);
     ran = true;
     finished.Notify();
   }
@@ -36,6 +37,8 @@ class Item final : public QueuedWork {
   absl::Notification finished;
   bool ran = false;
   absl::Status dropped;
+  // How long Run() takes (after any release).
+  absl::Duration busy_for = absl::ZeroDuration();
   // Where Run() records itself, if set (one worker: no lock needed).
   std::vector<const Item*>* order = nullptr;
 
@@ -202,6 +205,55 @@ TEST(WorkerPool, ArrivalWithLessThanTwiceTheOldestsWaitIsRefused) {
   for (Item* item : {&waiting, &ample, &unbounded}) item->finished.WaitForNotification();
   EXPECT_TRUE(waiting.ran && ample.ran && unbounded.ran);
   EXPECT_FALSE(hurried.ran);
+}
+
+// Teaches a one-worker pool its pace from a backlog: one start every ~30ms.
+void LearnPaceOf30ms(WorkerPool& pool) {
+  std::vector<std::unique_ptr<Item>> slow;
+  for (int i = 0; i < 5; ++i) {
+    slow.push_back(std::make_unique<Item>(Background()));
+    slow.back()->busy_for = absl::Milliseconds(30);
+    ASSERT_EQ(pool.Submit(slow.back().get(), Criticality::kCritical),
+              WorkerPool::Admission::kQueued);
+  }
+  for (auto& item : slow) item->finished.WaitForNotification();
+}
+
+// With the pool's worker occupied and four items queued ahead (they wait nearly nothing
+// before it arrives), what Submit says to an item with `budget` left.
+WorkerPool::Admission ArrivalBehindFour(WorkerPool& pool, absl::Duration budget) {
+  OccupiedWorker busy(pool);
+  auto [long_ctx, cancel_long] = WithTimeout(Background(), absl::Seconds(60));
+  Item a(long_ctx), b(long_ctx), c(long_ctx), d(long_ctx);
+  for (Item* item : {&a, &b, &c, &d}) {
+    EXPECT_EQ(pool.Submit(item, Criticality::kCritical), WorkerPool::Admission::kQueued);
+  }
+  auto [ctx, cancel] = WithTimeout(Background(), budget);
+  Item arriving(ctx);
+  const WorkerPool::Admission admission = pool.Submit(&arriving, Criticality::kCritical);
+  busy.Release();
+  for (Item* item : {&a, &b, &c, &d}) item->finished.WaitForNotification();
+  if (admission == WorkerPool::Admission::kQueued) {
+    arriving.finished.WaitForNotification();
+    EXPECT_TRUE(arriving.ran) << arriving.dropped;
+  }
+  return admission;
+}
+
+TEST(WorkerPool, ArrivalBehindMoreWorkThanHalfItsBudgetIsRefusedBeforeAnyoneWaited) {
+  WorkerPool pool(OneWorker(16, 16));
+  LearnPaceOf30ms(pool);
+  // Four ahead at ~30ms each: ~120ms, over half of 200ms.
+  EXPECT_EQ(ArrivalBehindFour(pool, absl::Milliseconds(200)), WorkerPool::Admission::kBehind);
+  // Well under half of 10s.
+  EXPECT_EQ(ArrivalBehindFour(pool, absl::Seconds(10)), WorkerPool::Admission::kQueued);
+}
+
+TEST(WorkerPool, APaceNotSeenForASecondIsForgotten) {
+  WorkerPool pool(OneWorker(16, 16));
+  LearnPaceOf30ms(pool);
+  absl::SleepFor(absl::Milliseconds(1100));
+  EXPECT_EQ(ArrivalBehindFour(pool, absl::Milliseconds(200)), WorkerPool::Admission::kQueued);
 }
 
 TEST(WorkerPool, ALoneItemRunsHoweverLongItWaited) {
