@@ -6,23 +6,28 @@
 //             QPS and latency percentiles.
 //   waste     3 hops of 10 ms CPU work each, 20 ms deadline: CPU spent after the
 //             deadline, summed over hops, per request.
-//   overload  1 hop of 1 ms CPU work, 50 ms deadline: peak goodput in closed loop,
-//             then an open loop at 3x that rate; goodput, and memory before/after.
+//   overload  1 hop of 1 ms CPU work, 50 ms deadline: peak goodput (the best of closed
+//             loops at 2, 4 .. --concurrency), then an open loop at 3x that rate; goodput, and the server's memory
+//             before/after. By default the server runs in a process of its own on CPU 0
+//             and the load generator on CPU 1 (--placement=split); --placement=shared
+//             runs both in this process on all CPUs.
 //
 //   bazel run -c opt //tools/bench:chain_benchmark -- --scenario=chain|waste|overload
 //       [--seconds=N] [--rounds=N] [--concurrency=N] [--work_us=N] [--deadline_ms=N]
-//       [--threads=N] [--overload_factor=X]
+//       [--threads=N] [--overload_factor=X] [--placement=split|shared]
+#include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/synchronization/mutex.h"
 #include "tools/bench/chain.h"
 #include "tools/bench/chain_load.h"
+#include "tools/bench/server_process.h"
 
 namespace baton::bench {
 namespace {
@@ -44,22 +49,6 @@ double FlagNumber(int argc, char** argv, const std::string& name, double fallbac
     std::exit(2);
   }
   return value;
-}
-
-// "VmRSS" or "VmHWM" of this process, in MiB.
-double MemoryMiB(const std::string& field) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (absl::StartsWith(line, field + ":")) {
-      double kib = 0;
-      std::string number = line.substr(field.size() + 1);
-      number.erase(0, number.find_first_not_of(" \t"));
-      number = number.substr(0, number.find(' '));
-      if (absl::SimpleAtod(number, &kib)) return kib / 1024;
-    }
-  }
-  return 0;
 }
 
 void PrintSummary(const char* label, const loadgen::Summary& s) {
@@ -146,6 +135,83 @@ int RunWaste(int argc, char** argv) {
   return 0;
 }
 
+// The server an overload run loads: a chain of one hop, in this process (sharing the
+// load generator's CPUs) or in a process of its own pinned to CPU 0, the generator
+// pinned to CPU 1.
+class OverloadTarget {
+ public:
+  OverloadTarget(ChainKind kind, int threads, bool split) {
+    if (!split) {
+      chain_ = std::make_unique<Chain>(ChainFor(kind, 1, threads));
+      address_ = chain_->address();
+      return;
+    }
+    absl::StatusOr<std::unique_ptr<ServerProcess>> process = ServerProcess::Start(
+        {std::string("--serve=") + ChainKindName(kind), "--threads=" + std::to_string(threads)},
+        /*cpu=*/0);
+    absl::StatusOr<std::string> address =
+        process.ok() ? (*process)->ReadLine() : absl::StatusOr<std::string>(process.status());
+    if (!address.ok()) {
+      std::fprintf(stderr, "server process: %s\n", address.status().ToString().c_str());
+      std::exit(1);
+    }
+    process_ = std::move(*process);
+    address_ = *address;
+  }
+
+  const std::string& address() const { return address_; }
+
+  int64_t HandlerRuns() {
+    if (chain_ != nullptr) return chain_->waste(0).pieces_started.load();
+    int64_t runs = -1;
+    absl::StatusOr<std::string> answer = Ask("runs");
+    if (answer.ok()) (void)absl::SimpleAtoi(*answer, &runs);
+    return runs;
+  }
+
+  void WaitForQuiet() {
+    if (chain_ != nullptr) {
+      chain_->WaitForQuiet(absl::Seconds(30));
+    } else {
+      (void)Ask("quiet");
+    }
+  }
+
+  double RssMiB() const {
+    return chain_ != nullptr ? StatusFieldMiB("/proc/self/status", "VmRSS") : process_->RssMiB();
+  }
+
+ private:
+  absl::StatusOr<std::string> Ask(const std::string& question) {
+    absl::Status sent = process_->WriteLine(question);
+    if (!sent.ok()) return sent;
+    return process_->ReadLine();
+  }
+
+  std::string address_;
+  std::unique_ptr<Chain> chain_;
+  std::unique_ptr<ServerProcess> process_;
+};
+
+// --serve=<kind>: the server process of a split overload run (see OverloadTarget).
+int ServeHop(int argc, char** argv, const std::string& kind_name) {
+  const int threads = static_cast<int>(FlagNumber(argc, argv, "threads", 2));
+  for (ChainKind kind : {ChainKind::kAdapter, ChainKind::kRawSync, ChainKind::kRawCallback}) {
+    if (kind_name != ChainKindName(kind)) continue;
+    Chain chain(ChainFor(kind, 1, threads));
+    std::printf("%s\n", chain.address().c_str());
+    std::fflush(stdout);
+    ServeLines([&chain](const std::string& question) -> std::string {
+      if (question == "runs") return std::to_string(chain.waste(0).pieces_started.load());
+      if (question == "quiet") return chain.WaitForQuiet(absl::Seconds(30)) ? "quiet" : "busy";
+      return "unknown question: " + question;
+    });
+    return 0;
+  }
+  std::fprintf(stderr, "--serve: no chain kind named %s\n", kind_name.c_str());
+  return 2;
+}
+
 int RunOverload(int argc, char** argv) {
   LoadOptions load = LoadFromFlags(
       argc, argv,
@@ -153,34 +219,57 @@ int RunOverload(int argc, char** argv) {
        .concurrency = 8});
   const int threads = static_cast<int>(FlagNumber(argc, argv, "threads", 2));
   const double factor = FlagNumber(argc, argv, "overload_factor", 3);
-  std::printf("overload: 1 hop, %d us of CPU work, deadline %.0f ms, %d worker threads\n",
-              load.work_us, absl::ToDoubleMilliseconds(load.deadline), threads);
+  const std::string placement = FlagString(argc, argv, "placement", "split");
+  if (placement != "split" && placement != "shared") {
+    std::fprintf(stderr, "--placement must be split or shared, not %s\n", placement.c_str());
+    return 2;
+  }
+  const bool split = placement == "split";
+  const int concurrency = load.concurrency;
+  // Before any gRPC thread starts, so that they inherit it.
+  if (split) PinToCpu(1);
+  std::printf("overload: 1 hop, %d us of CPU work, deadline %.0f ms, %d worker threads, %s\n",
+              load.work_us, absl::ToDoubleMilliseconds(load.deadline), threads,
+              split ? "server alone on CPU 0, load generator on CPU 1"
+                    : "server and load generator in one process on all CPUs");
   for (ChainKind kind : {ChainKind::kAdapter, ChainKind::kRawSync, ChainKind::kRawCallback}) {
-    Chain chain(ChainFor(kind, 1, threads));
-    load.address = chain.address();
-    const loadgen::Summary peak = RunClosedLoop(load);
+    OverloadTarget target(kind, threads, split);
+    load.address = target.address();
     std::printf("%s\n", ChainKindName(kind));
-    PrintSummary("peak", peak);
-    const double rss_before = MemoryMiB("VmRSS");
-    const int64_t pieces_before = chain.waste(0).pieces_started.load();
+    // The peak: the best goodput of closed loops up to --concurrency calls in flight. A
+    // closed loop past the knee is no measure of capacity: refused calls come back at
+    // once and are sent again, and the server spends its CPU answering them.
+    loadgen::Summary peak;
+    for (int in_flight = std::min(threads, concurrency); in_flight <= concurrency; in_flight *= 2) {
+      load.concurrency = in_flight;
+      const loadgen::Summary closed = RunClosedLoop(load);
+      char label[32];
+      std::snprintf(label, sizeof(label), "closed c=%d", in_flight);
+      PrintSummary(label, closed);
+      if (closed.ok_qps > peak.ok_qps) peak = closed;
+    }
+    const double rss_before = target.RssMiB();
+    const int64_t runs_before = target.HandlerRuns();
     load.rate = peak.ok_qps * factor;
     const loadgen::Summary overloaded = RunOpenLoop(load);
-    chain.WaitForQuiet(absl::Seconds(30));
-    const double rss_after = MemoryMiB("VmRSS");
+    target.WaitForQuiet();
+    const double rss_after = target.RssMiB();
     char label[32];
     std::snprintf(label, sizeof(label), "%.0fx", factor);
     PrintSummary(label, overloaded);
     std::printf("    offered %.0f/s; goodput %.0f/s = %.1f%% of peak; handler runs %lld; "
-                "RSS %.1f -> %.1f MiB\n",
+                "server RSS %.1f -> %.1f MiB\n",
                 load.rate, overloaded.ok_qps, 100 * overloaded.ok_qps / peak.ok_qps,
-                static_cast<long long>(chain.waste(0).pieces_started.load() - pieces_before),
-                rss_before, rss_after);
+                static_cast<long long>(target.HandlerRuns() - runs_before), rss_before,
+                rss_after);
   }
   return 0;
 }
 
 int Main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  const std::string serve = FlagString(argc, argv, "serve", "");
+  if (!serve.empty()) return ServeHop(argc, argv, serve);
   const std::string scenario = FlagString(argc, argv, "scenario", "chain");
   if (scenario == "chain") return RunChain(argc, argv);
   if (scenario == "waste") return RunWaste(argc, argv);

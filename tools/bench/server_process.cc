@@ -1,0 +1,112 @@
+#include "tools/bench/server_process.h"
+
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <memory>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace baton::bench {
+
+void PinToCpu(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  sched_setaffinity(0, sizeof(set), &set);
+}
+
+double StatusFieldMiB(const std::string& status_path, const std::string& field) {
+  std::ifstream status(status_path);
+  std::string line;
+  while (std::getline(status, line)) {
+    if (!absl::StartsWith(line, field + ":")) continue;
+    double kib = 0;
+    std::string number = line.substr(field.size() + 1);
+    number.erase(0, number.find_first_not_of(" \t"));
+    number = number.substr(0, number.find(' '));
+    if (absl::SimpleAtod(number, &kib)) return kib / 1024;
+  }
+  return 0;
+}
+
+absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
+    const std::vector<std::string>& args, int cpu) {
+  int down[2], up[2];
+  if (pipe(down) != 0) return absl::InternalError("pipe failed");
+  if (pipe(up) != 0) {
+    close(down[0]);
+    close(down[1]);
+    return absl::InternalError("pipe failed");
+  }
+  // Everything the child needs is built before fork: only async-signal-safe calls after.
+  std::vector<std::string> owned = {"/proc/self/exe"};
+  owned.insert(owned.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& arg : owned) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) return absl::InternalError("fork failed");
+  if (pid == 0) {
+    dup2(down[0], STDIN_FILENO);
+    dup2(up[1], STDOUT_FILENO);
+    close(down[0]);
+    close(down[1]);
+    close(up[0]);
+    close(up[1]);
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    sched_setaffinity(0, sizeof(set), &set);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(down[0]);
+  close(up[1]);
+  return std::make_unique<ServerProcess>(Passkey{}, pid, fdopen(down[1], "w"),
+                                         fdopen(up[0], "r"));
+}
+
+ServerProcess::~ServerProcess() {
+  std::fclose(to_child_);
+  std::fclose(from_child_);
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  int status = 0;
+  while (waitpid(pid_, &status, WNOHANG) == 0) {
+    if (absl::Now() > give_up) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, &status, 0);
+      return;
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+}
+
+absl::Status ServerProcess::WriteLine(const std::string& line) {
+  if (std::fprintf(to_child_, "%s\n", line.c_str()) < 0 || std::fflush(to_child_) != 0) {
+    return absl::UnavailableError("the server process is gone");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ServerProcess::ReadLine() {
+  char line[256];
+  if (std::fgets(line, sizeof(line), from_child_) == nullptr) {
+    return absl::UnavailableError("the server process is gone");
+  }
+  std::string text(line);
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
+double ServerProcess::RssMiB() const {
+  return StatusFieldMiB(absl::StrCat("/proc/", pid_, "/status"), "VmRSS");
+}
+
+}  // namespace baton::bench

@@ -1,0 +1,73 @@
+// A benchmark's server in a process of its own: this binary run again with the flags
+// given, on the CPUs given, talking line by line over its stdin and stdout. A load
+// generator sharing cores with the server it loads takes CPU from it in proportion to
+// the load it offers, so an overload figure measured that way is partly the
+// generator's; a server process on its own CPU shows the server alone.
+//
+// Thread safety: one thread uses an instance. The destructor closes the child's stdin
+// (the child's signal to exit) and waits for it, killing it after a bound.
+#ifndef BATON_TOOLS_BENCH_SERVER_PROCESS_H_
+#define BATON_TOOLS_BENCH_SERVER_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace baton::bench {
+
+// Pins the calling thread, and the threads it starts afterwards, to `cpu`.
+void PinToCpu(int cpu);
+
+// A "VmRSS"-style field of a process's status file ("/proc/self/status",
+// "/proc/<pid>/status"), in MiB; 0 if absent.
+double StatusFieldMiB(const std::string& status_path, const std::string& field);
+
+class ServerProcess {
+ public:
+  // Runs /proc/self/exe with `args` (argv[1..]), pinned to `cpu`.
+  static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(const std::vector<std::string>& args,
+                                                              int cpu);
+  ~ServerProcess();
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  // Sends one line, or reads one (without its newline); an error once the child is gone.
+  absl::Status WriteLine(const std::string& line);
+  absl::StatusOr<std::string> ReadLine();
+  // The child's resident memory, in MiB.
+  double RssMiB() const;
+
+ private:
+  struct Passkey {};
+
+ public:
+  ServerProcess(Passkey, pid_t pid, FILE* to_child, FILE* from_child)
+      : pid_(pid), to_child_(to_child), from_child_(from_child) {}
+
+ private:
+  const pid_t pid_;
+  FILE* const to_child_;
+  FILE* const from_child_;
+};
+
+// The child's side: the ServerProcess's lines arrive on stdin, replies go to stdout.
+// Answers each request line with `answer(line)` until stdin closes.
+template <typename Answer>
+void ServeLines(Answer answer) {
+  char line[256];
+  while (std::fgets(line, sizeof(line), stdin) != nullptr) {
+    std::string request(line);
+    if (!request.empty() && request.back() == '\n') request.pop_back();
+    std::printf("%s\n", answer(request).c_str());
+    std::fflush(stdout);
+  }
+}
+
+}  // namespace baton::bench
+
+#endif  // BATON_TOOLS_BENCH_SERVER_PROCESS_H_
