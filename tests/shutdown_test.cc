@@ -42,8 +42,19 @@ std::unique_ptr<AsyncOrder> StartOrder(ShopSuite& suite, const std::string& sku,
   return order;
 }
 
+// Waits until orders has nothing in flight. A call counts until gRPC has released it,
+// which may be just after its caller has the answer: the suite's warm-up order can
+// still count when a test begins, and would pass for one of the test's own.
+void AwaitOrdersIdle(ShopSuite& suite) {
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (suite.Metric("orders", "baton_requests_in_flight") != 0 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_EQ(suite.Metric("orders", "baton_requests_in_flight"), 0);
+}
+
 // Waits until orders has `n` requests in flight (its metrics port says so): each is
-// inside its injected delay.
+// inside its injected delay. Only after AwaitOrdersIdle, so that all `n` are the test's.
 void AwaitOrdersInFlight(ShopSuite& suite, int n) {
   ASSERT_TRUE(suite.AwaitMetricAtLeast("orders", "baton_requests_in_flight", n));
 }
@@ -53,6 +64,7 @@ TEST(ShutdownTest, SigtermDuringTrafficFinishesInFlightAndExitsZero) {
   ASSERT_TRUE(suite.ok()) << suite.status();
   ShopSuite& shop = **suite;
   ASSERT_TRUE(shop.AddProduct("drain-tea", 100, 100).ok());
+  AwaitOrdersIdle(shop);
   std::vector<std::unique_ptr<AsyncOrder>> orders;
   for (int i = 0; i < 4; ++i)
     orders.push_back(StartOrder(shop, "drain-tea", "orders=delay:1500ms"));
@@ -77,6 +89,7 @@ TEST(ShutdownTest, DrainTimeoutCancelsStragglersAndExitsZero) {
   ASSERT_TRUE(suite.ok()) << suite.status();
   ShopSuite& shop = **suite;
   ASSERT_TRUE(shop.AddProduct("straggler-tea", 100, 10).ok());
+  AwaitOrdersIdle(shop);
   auto order = StartOrder(shop, "straggler-tea", "orders=delay:20s");
   AwaitOrdersInFlight(shop, 1);
 
@@ -96,6 +109,7 @@ TEST(ShutdownTest, DrainingServerIsNotServingAndRefusesNewRequests) {
   ASSERT_TRUE(suite.ok()) << suite.status();
   ShopSuite& shop = **suite;
   ASSERT_TRUE(shop.AddProduct("health-tea", 100, 10).ok());
+  AwaitOrdersIdle(shop);
 
   auto health = grpc::health::v1::Health::NewStub(
       grpc::CreateChannel(shop.address("orders"), grpc::InsecureChannelCredentials()));
