@@ -106,13 +106,19 @@ QueuedWork* WorkerPool::StartHeadLocked(absl::Time now) {
   queue_.pop_front();
   // Queued before the previous start: the queue was backlogged in between, so the gap
   // measures how fast the pool takes work, not how fast work arrived. A short memory
-  // (1/8 weight) follows changes in handler cost within tens of starts; a pace older
-  // than kPaceMemory is forgotten, and the first gap of a new backlog seeds it again.
+  // (1/8 weight) follows changes in handler cost within tens of starts; one gap counts
+  // for at most 4x the pace (or 1ms, so that a pace near zero can still grow), so a
+  // single slow handler moves it by at most 3/8 rather than refusing arrivals for the
+  // next tens of starts. A pace older than kPaceMemory is forgotten, and the first gap
+  // of a new backlog seeds it again.
   if (head.queued_at < last_start_) {
     const absl::Duration gap = now - last_start_;
-    start_interval_ = now - last_paced_ > kPaceMemory
-                          ? gap
-                          : start_interval_ + (gap - start_interval_) / 8;
+    if (now - last_paced_ > kPaceMemory) {
+      start_interval_ = gap;
+    } else {
+      const absl::Duration cap = std::max(4 * start_interval_, absl::Milliseconds(1));
+      start_interval_ += (std::min(gap, cap) - start_interval_) / 8;
+    }
     last_paced_ = now;
   }
   last_start_ = now;

@@ -27,9 +27,8 @@
 // item has waited so far, and the items ahead of it times the pool's recent pace (the
 // average time between two starts while the queue was backlogged, which reflects the
 // handlers' cost, their blocking and the CPU they get; forgotten after a second
-// without a backlog). Refused on arrival, the item
-// costs the server nothing more — no queue slot, no answer later from a worker — and
-// its caller hears without waiting at all.
+// without a backlog). Refused on arrival, the item costs the server nothing more — no
+// queue slot, no answer later from a worker — and its caller hears without waiting.
 //
 // Thread safety: Submit may be called from any thread. Items must stay valid until
 // Run() or Drop() is called on them; exactly one of the two is called, once.

@@ -7,22 +7,25 @@
 //   waste     3 hops of 10 ms CPU work each, 20 ms deadline: CPU spent after the
 //             deadline, summed over hops, per request.
 //   overload  1 hop of 1 ms CPU work, 50 ms deadline: peak goodput (the best of closed
-//             loops at 2, 4 .. --concurrency), then an open loop at 3x that rate; goodput, and the server's memory
-//             before/after. By default the server runs in a process of its own on CPU 0
-//             and the load generator on CPU 1 (--placement=split); --placement=shared
-//             runs both in this process on all CPUs.
+//             loops at 2, 4 .. --concurrency), then an open loop at 3x that rate;
+//             goodput, and the server's memory before/after. By default the server
+//             runs in a process of its own on CPU 0 and the load generator on CPU 1
+//             (--placement=split); --placement=shared runs both in this process on
+//             all CPUs.
 //
 //   bazel run -c opt //tools/bench:chain_benchmark -- --scenario=chain|waste|overload
 //       [--seconds=N] [--rounds=N] [--concurrency=N] [--work_us=N] [--deadline_ms=N]
 //       [--threads=N] [--overload_factor=X] [--placement=split|shared]
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/synchronization/mutex.h"
 #include "tools/bench/chain.h"
@@ -95,7 +98,9 @@ int RunChain(int argc, char** argv) {
               load.concurrency, absl::ToDoubleMilliseconds(load.deadline), load.work_us);
   const ChainKind kinds[] = {ChainKind::kAdapter, ChainKind::kRawSync, ChainKind::kRawCallback};
   std::vector<std::unique_ptr<Chain>> chains;
-  for (ChainKind kind : kinds) chains.push_back(std::make_unique<Chain>(ChainFor(kind, 3, threads)));
+  for (ChainKind kind : kinds) {
+    chains.push_back(std::make_unique<Chain>(ChainFor(kind, 3, threads)));
+  }
   for (int round = 1; round <= rounds; ++round) {
     std::printf("round %d\n", round);
     for (size_t i = 0; i < chains.size(); ++i) {
@@ -124,7 +129,8 @@ int RunWaste(int argc, char** argv) {
     for (int hop = 0; hop < chain.hops(); ++hop) {
       const WasteCounter& waste = chain.waste(hop);
       total_ns += waste.cpu_ns_after_deadline.load();
-      std::printf("    hop %d: work pieces %lld (cut short %lld), CPU after deadline %.3f ms/request\n",
+      std::printf("    hop %d: work pieces %lld (cut short %lld), "
+                  "CPU after deadline %.3f ms/request\n",
                   hop + 1, static_cast<long long>(waste.pieces_started.load()),
                   static_cast<long long>(waste.pieces_cut_short.load()),
                   waste.cpu_ns_after_deadline.load() / 1e6 / summary.calls);
@@ -140,32 +146,33 @@ int RunWaste(int argc, char** argv) {
 // pinned to CPU 1.
 class OverloadTarget {
  public:
-  OverloadTarget(ChainKind kind, int threads, bool split) {
+  static absl::StatusOr<std::unique_ptr<OverloadTarget>> Start(ChainKind kind, int threads,
+                                                               bool split) {
+    auto target = std::make_unique<OverloadTarget>();
     if (!split) {
-      chain_ = std::make_unique<Chain>(ChainFor(kind, 1, threads));
-      address_ = chain_->address();
-      return;
+      target->chain_ = std::make_unique<Chain>(ChainFor(kind, 1, threads));
+      target->address_ = target->chain_->address();
+      return target;
     }
     absl::StatusOr<std::unique_ptr<ServerProcess>> process = ServerProcess::Start(
         {std::string("--serve=") + ChainKindName(kind), "--threads=" + std::to_string(threads)},
         /*cpu=*/0);
-    absl::StatusOr<std::string> address =
-        process.ok() ? (*process)->ReadLine() : absl::StatusOr<std::string>(process.status());
-    if (!address.ok()) {
-      std::fprintf(stderr, "server process: %s\n", address.status().ToString().c_str());
-      std::exit(1);
-    }
-    process_ = std::move(*process);
-    address_ = *address;
+    if (!process.ok()) return process.status();
+    absl::StatusOr<std::string> address = (*process)->ReadLine();
+    if (!address.ok()) return address.status();
+    target->process_ = std::move(*process);
+    target->address_ = *address;
+    return target;
   }
 
   const std::string& address() const { return address_; }
 
+  // Handlers started so far; -1 if the server process did not say.
   int64_t HandlerRuns() {
     if (chain_ != nullptr) return chain_->waste(0).pieces_started.load();
     int64_t runs = -1;
     absl::StatusOr<std::string> answer = Ask("runs");
-    if (answer.ok()) (void)absl::SimpleAtoi(*answer, &runs);
+    if (!answer.ok() || !absl::SimpleAtoi(*answer, &runs)) return -1;
     return runs;
   }
 
@@ -177,6 +184,7 @@ class OverloadTarget {
     }
   }
 
+  // The server's resident memory: the whole process's when the generator shares it.
   double RssMiB() const {
     return chain_ != nullptr ? StatusFieldMiB("/proc/self/status", "VmRSS") : process_->RssMiB();
   }
@@ -217,7 +225,7 @@ int RunOverload(int argc, char** argv) {
       argc, argv,
       {.duration = absl::Seconds(5), .deadline = absl::Milliseconds(50), .work_us = 1000,
        .concurrency = 8});
-  const int threads = static_cast<int>(FlagNumber(argc, argv, "threads", 2));
+  const int threads = std::max(1, static_cast<int>(FlagNumber(argc, argv, "threads", 2)));
   const double factor = FlagNumber(argc, argv, "overload_factor", 3);
   const std::string placement = FlagString(argc, argv, "placement", "split");
   if (placement != "split" && placement != "shared") {
@@ -225,22 +233,38 @@ int RunOverload(int argc, char** argv) {
     return 2;
   }
   const bool split = placement == "split";
-  const int concurrency = load.concurrency;
+  const int concurrency = std::max(1, load.concurrency);
   // Before any gRPC thread starts, so that they inherit it.
-  if (split) PinToCpu(1);
+  if (split && !PinToCpu(1)) {
+    std::fprintf(stderr, "--placement=split needs CPUs 0 and 1; try --placement=shared\n");
+    return 2;
+  }
   std::printf("overload: 1 hop, %d us of CPU work, deadline %.0f ms, %d worker threads, %s\n",
               load.work_us, absl::ToDoubleMilliseconds(load.deadline), threads,
               split ? "server alone on CPU 0, load generator on CPU 1"
                     : "server and load generator in one process on all CPUs");
   for (ChainKind kind : {ChainKind::kAdapter, ChainKind::kRawSync, ChainKind::kRawCallback}) {
-    OverloadTarget target(kind, threads, split);
+    absl::StatusOr<std::unique_ptr<OverloadTarget>> started =
+        OverloadTarget::Start(kind, threads, split);
+    if (!started.ok()) {
+      std::fprintf(stderr, "%s server: %s\n", ChainKindName(kind),
+                   started.status().ToString().c_str());
+      return 1;
+    }
+    OverloadTarget& target = **started;
     load.address = target.address();
     std::printf("%s\n", ChainKindName(kind));
-    // The peak: the best goodput of closed loops up to --concurrency calls in flight. A
-    // closed loop past the knee is no measure of capacity: refused calls come back at
-    // once and are sent again, and the server spends its CPU answering them.
+    // The peak: the best goodput of closed loops at `threads`, twice that, and so on up
+    // to --concurrency calls in flight (always included). A closed loop past the knee
+    // is no measure of capacity: refused calls come back at once and are sent again,
+    // and the server spends its CPU answering them.
+    std::vector<int> levels;
+    for (int level = std::min(threads, concurrency); level < concurrency; level *= 2) {
+      levels.push_back(level);
+    }
+    levels.push_back(concurrency);
     loadgen::Summary peak;
-    for (int in_flight = std::min(threads, concurrency); in_flight <= concurrency; in_flight *= 2) {
+    for (int in_flight : levels) {
       load.concurrency = in_flight;
       const loadgen::Summary closed = RunClosedLoop(load);
       char label[32];
@@ -257,11 +281,14 @@ int RunOverload(int argc, char** argv) {
     char label[32];
     std::snprintf(label, sizeof(label), "%.0fx", factor);
     PrintSummary(label, overloaded);
-    std::printf("    offered %.0f/s; goodput %.0f/s = %.1f%% of peak; handler runs %lld; "
-                "server RSS %.1f -> %.1f MiB\n",
+    const int64_t runs_after = target.HandlerRuns();
+    const std::string runs = runs_before < 0 || runs_after < 0
+                                 ? "unknown"
+                                 : std::to_string(runs_after - runs_before);
+    std::printf("    offered %.0f/s; goodput %.0f/s = %.1f%% of peak; handler runs %s; "
+                "%s RSS %.1f -> %.1f MiB\n",
                 load.rate, overloaded.ok_qps, 100 * overloaded.ok_qps / peak.ok_qps,
-                static_cast<long long>(target.HandlerRuns() - runs_before), rss_before,
-                rss_after);
+                runs.c_str(), split ? "server" : "process", rss_before, rss_after);
   }
   return 0;
 }

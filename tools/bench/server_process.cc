@@ -1,5 +1,6 @@
 #include "tools/bench/server_process.h"
 
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -15,11 +16,11 @@
 
 namespace baton::bench {
 
-void PinToCpu(int cpu) {
+bool PinToCpu(int cpu) {
   cpu_set_t set;
   CPU_ZERO(&set);
   CPU_SET(cpu, &set);
-  sched_setaffinity(0, sizeof(set), &set);
+  return sched_setaffinity(0, sizeof(set), &set) == 0;
 }
 
 double StatusFieldMiB(const std::string& status_path, const std::string& field) {
@@ -38,9 +39,12 @@ double StatusFieldMiB(const std::string& status_path, const std::string& field) 
 
 absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     const std::vector<std::string>& args, int cpu) {
+  // A child that dies must show as an error on the next line sent, not end this
+  // process by SIGPIPE.
+  signal(SIGPIPE, SIG_IGN);
   int down[2], up[2];
-  if (pipe(down) != 0) return absl::InternalError("pipe failed");
-  if (pipe(up) != 0) {
+  if (pipe2(down, O_CLOEXEC) != 0) return absl::InternalError("pipe failed");
+  if (pipe2(up, O_CLOEXEC) != 0) {
     close(down[0]);
     close(down[1]);
     return absl::InternalError("pipe failed");
@@ -52,25 +56,39 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
   for (std::string& arg : owned) argv.push_back(arg.data());
   argv.push_back(nullptr);
   const pid_t pid = fork();
-  if (pid < 0) return absl::InternalError("fork failed");
   if (pid == 0) {
+    // dup2 leaves the new descriptors open across exec; the O_CLOEXEC originals close.
     dup2(down[0], STDIN_FILENO);
     dup2(up[1], STDOUT_FILENO);
-    close(down[0]);
-    close(down[1]);
-    close(up[0]);
-    close(up[1]);
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    sched_setaffinity(0, sizeof(set), &set);
+    if (!PinToCpu(cpu)) _exit(126);
     execv(argv[0], argv.data());
     _exit(127);
   }
   close(down[0]);
   close(up[1]);
-  return std::make_unique<ServerProcess>(Passkey{}, pid, fdopen(down[1], "w"),
-                                         fdopen(up[0], "r"));
+  if (pid < 0) {
+    close(down[1]);
+    close(up[0]);
+    return absl::InternalError("fork failed");
+  }
+  FILE* to_child = fdopen(down[1], "w");
+  FILE* from_child = fdopen(up[0], "r");
+  if (to_child == nullptr || from_child == nullptr) {
+    if (to_child != nullptr) {
+      std::fclose(to_child);
+    } else {
+      close(down[1]);
+    }
+    if (from_child != nullptr) {
+      std::fclose(from_child);
+    } else {
+      close(up[0]);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    return absl::InternalError("fdopen failed");
+  }
+  return std::make_unique<ServerProcess>(Passkey{}, pid, to_child, from_child);
 }
 
 ServerProcess::~ServerProcess() {

@@ -20,8 +20,9 @@
 
 namespace baton::bench {
 
-// Pins the calling thread, and the threads it starts afterwards, to `cpu`.
-void PinToCpu(int cpu);
+// Pins the calling thread, and the threads it starts afterwards, to `cpu`; false if
+// the system refused (no such CPU).
+bool PinToCpu(int cpu);
 
 // A "VmRSS"-style field of a process's status file ("/proc/self/status",
 // "/proc/<pid>/status"), in MiB; 0 if absent.
@@ -29,7 +30,8 @@ double StatusFieldMiB(const std::string& status_path, const std::string& field);
 
 class ServerProcess {
  public:
-  // Runs /proc/self/exe with `args` (argv[1..]), pinned to `cpu`.
+  // Runs /proc/self/exe with `args` (argv[1..]), pinned to `cpu` (the child exits 126
+  // if it cannot be). Ignores SIGPIPE in this process from here on.
   static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(const std::vector<std::string>& args,
                                                               int cpu);
   ~ServerProcess();
