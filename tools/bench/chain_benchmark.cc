@@ -155,6 +155,7 @@ class OverloadTarget {
       return target;
     }
     absl::StatusOr<std::unique_ptr<ServerProcess>> process = ServerProcess::Start(
+        "/proc/self/exe",
         {std::string("--serve=") + ChainKindName(kind), "--threads=" + std::to_string(threads)},
         /*cpu=*/0);
     if (!process.ok()) return process.status();

@@ -38,7 +38,7 @@ double StatusFieldMiB(const std::string& status_path, const std::string& field) 
 }
 
 absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
-    const std::vector<std::string>& args, int cpu) {
+    const std::string& program, const std::vector<std::string>& args, int cpu) {
   // A child that dies must show as an error on the next line sent, not end this
   // process by SIGPIPE.
   signal(SIGPIPE, SIG_IGN);
@@ -50,7 +50,7 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     return absl::InternalError("pipe failed");
   }
   // Everything the child needs is built before fork: only async-signal-safe calls after.
-  std::vector<std::string> owned = {"/proc/self/exe"};
+  std::vector<std::string> owned = {program};
   owned.insert(owned.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (std::string& arg : owned) argv.push_back(arg.data());

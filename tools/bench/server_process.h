@@ -1,5 +1,6 @@
-// A benchmark's server in a process of its own: this binary run again with the flags
-// given, on the CPUs given, talking line by line over its stdin and stdout. A load
+// A benchmark's server in a process of its own: a program (this binary run again with
+// other flags, "/proc/self/exe") on the CPU given, talking line by line over its stdin
+// and stdout. A load
 // generator sharing cores with the server it loads takes CPU from it in proportion to
 // the load it offers, so an overload figure measured that way is partly the
 // generator's; a server process on its own CPU shows the server alone.
@@ -30,9 +31,10 @@ double StatusFieldMiB(const std::string& status_path, const std::string& field);
 
 class ServerProcess {
  public:
-  // Runs /proc/self/exe with `args` (argv[1..]), pinned to `cpu` (the child exits 126
-  // if it cannot be). Ignores SIGPIPE in this process from here on.
-  static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(const std::vector<std::string>& args,
+  // Runs `program` with `args` (argv[1..]), pinned to `cpu` (the child exits 126 if it
+  // cannot be). Ignores SIGPIPE in this process from here on.
+  static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(const std::string& program,
+                                                              const std::vector<std::string>& args,
                                                               int cpu);
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
