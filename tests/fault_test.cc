@@ -216,10 +216,7 @@ TEST(FaultTest, DatabaseLockedByAnotherProcessEndsAtTheDeadline) {
   // gRPC deadlines are relative: a Reserve that reached inventory late (as in a slow,
   // sanitized run) counts its budget from its arrival and may take the freed lock now.
   // Let it end, and the reconciler release what it took, before the stock is set.
-  const absl::Time settle_by = absl::Now() + absl::Seconds(60);
-  while (suite.Metric("inventory", "baton_requests_in_flight") > 0 && absl::Now() < settle_by) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  suite.AwaitMetricAtMost("inventory", "baton_requests_in_flight", 0);
   AwaitNothingReserved(suite, "locked-tea", absl::Seconds(60)).IgnoreError();
   EXPECT_TRUE(suite.SetStock("locked-tea", 5).ok());
   // The order given up at its deadline kept nothing: its reservation (if any) is gone.

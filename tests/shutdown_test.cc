@@ -46,11 +46,7 @@ std::unique_ptr<AsyncOrder> StartOrder(ShopSuite& suite, const std::string& sku,
 // which may be just after its caller has the answer: the suite's warm-up order can
 // still count when a test begins, and would pass for one of the test's own.
 void AwaitOrdersIdle(ShopSuite& suite) {
-  const absl::Time give_up = absl::Now() + absl::Seconds(10);
-  while (suite.Metric("orders", "baton_requests_in_flight") != 0 && absl::Now() < give_up) {
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  ASSERT_EQ(suite.Metric("orders", "baton_requests_in_flight"), 0);
+  ASSERT_TRUE(suite.AwaitMetricAtMost("orders", "baton_requests_in_flight", 0));
 }
 
 // Waits until orders has `n` requests in flight (its metrics port says so): each is

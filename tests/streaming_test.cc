@@ -103,12 +103,8 @@ TEST_F(StreamingTest, CancelledWatchClosesTheInnerStreamAndLeavesNothingBehind) 
   }
   // Nothing left: no call in flight, no thread more than before. A call counts until
   // gRPC has released it, which may be just after its caller heard: so wait for both.
-  const absl::Time give_up = absl::Now() + absl::Seconds(10);
-  while ((suite().Metric("inventory", "baton_requests_in_flight") != 0 ||
-          suite().Metric("gateway", "baton_requests_in_flight") != 0) &&
-         absl::Now() < give_up) {
-    absl::SleepFor(absl::Milliseconds(5));
-  }
+  EXPECT_TRUE(suite().AwaitMetricAtMost("inventory", "baton_requests_in_flight", 0));
+  EXPECT_TRUE(suite().AwaitMetricAtMost("gateway", "baton_requests_in_flight", 0));
   EXPECT_EQ(suite().Metric("inventory", "baton_requests_in_flight"), 0);
   EXPECT_EQ(suite().Metric("inventory", "baton_context_children"), 0);
   EXPECT_EQ(suite().Metric("gateway", "baton_requests_in_flight"), 0);

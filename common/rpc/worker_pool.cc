@@ -95,10 +95,14 @@ bool WorkerPool::WouldWaitTooLongLocked(const QueuedWork& work, absl::Time now) 
   if (queue_.empty()) return false;
   const absl::Duration waited_by_oldest = now - queue_.front().queued_at;
   const absl::Duration at_recent_pace =
-      now - last_paced_ <= kPaceMemory ? start_interval_ * static_cast<int64_t>(queue_.size())
-                                       : absl::ZeroDuration();
+      PaceIsRecentLocked(now) ? start_interval_ * static_cast<int64_t>(queue_.size())
+                              : absl::ZeroDuration();
   return OverHalfOfBudget(std::max(waited_by_oldest, at_recent_pace), now,
                           work.context().Deadline());
+}
+
+bool WorkerPool::PaceIsRecentLocked(absl::Time now) const {
+  return now - last_paced_ <= kPaceMemory;
 }
 
 QueuedWork* WorkerPool::StartHeadLocked(absl::Time now) {
@@ -113,11 +117,11 @@ QueuedWork* WorkerPool::StartHeadLocked(absl::Time now) {
   // of a new backlog seeds it again.
   if (head.queued_at < last_start_) {
     const absl::Duration gap = now - last_start_;
-    if (now - last_paced_ > kPaceMemory) {
-      start_interval_ = gap;
-    } else {
+    if (PaceIsRecentLocked(now)) {
       const absl::Duration cap = std::max(4 * start_interval_, absl::Milliseconds(1));
       start_interval_ += (std::min(gap, cap) - start_interval_) / 8;
+    } else {
+      start_interval_ = gap;
     }
     last_paced_ = now;
   }

@@ -102,6 +102,8 @@ class WorkerPool {
   // Whether `work`, arriving now, would wait over half its budget (see above).
   bool WouldWaitTooLongLocked(const QueuedWork& work, absl::Time now) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether the pace was measured recently enough to be trusted (kPaceMemory).
+  bool PaceIsRecentLocked(absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Takes the head of the queue to run, noting the pace of starts.
   QueuedWork* StartHeadLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Drop() with the Context's cause, counted in expired_in_queue().

@@ -61,9 +61,11 @@ class ShopSuite {
   // A sample of the service's /metrics: the value of the line starting with `series`
   // (e.g. "baton_requests_in_flight"), or -1.
   double Metric(const std::string& service, const std::string& series) const;
-  // Waits (up to 30 s, scaled) until `series` on `service` is at least `value`.
+  // Wait (up to 60 s) until `series` on `service` is at least / at most `value`.
   bool AwaitMetricAtLeast(const std::string& service, const std::string& series,
                           double value) const;
+  bool AwaitMetricAtMost(const std::string& service, const std::string& series,
+                         double value) const;
   // What the service has written to stderr so far (its JSON log lines).
   std::string Log(const std::string& service) const;
   // Waits (up to 10 s) for the request-log line of `method` for `request_id` in

@@ -114,10 +114,14 @@ absl::Status ServerProcess::WriteLine(const std::string& line) {
 }
 
 absl::StatusOr<std::string> ServerProcess::ReadLine() {
+  std::optional<std::string> line = ReadLineFrom(from_child_);
+  if (!line.has_value()) return absl::UnavailableError("the server process is gone");
+  return *std::move(line);
+}
+
+std::optional<std::string> ReadLineFrom(FILE* in) {
   char line[256];
-  if (std::fgets(line, sizeof(line), from_child_) == nullptr) {
-    return absl::UnavailableError("the server process is gone");
-  }
+  if (std::fgets(line, sizeof(line), in) == nullptr) return std::nullopt;
   std::string text(line);
   if (!text.empty() && text.back() == '\n') text.pop_back();
   return text;

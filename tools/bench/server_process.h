@@ -1,9 +1,8 @@
 // A benchmark's server in a process of its own: a program (this binary run again with
 // other flags, "/proc/self/exe") on the CPU given, talking line by line over its stdin
-// and stdout. A load
-// generator sharing cores with the server it loads takes CPU from it in proportion to
-// the load it offers, so an overload figure measured that way is partly the
-// generator's; a server process on its own CPU shows the server alone.
+// and stdout. A load generator sharing cores with the server it loads takes CPU from
+// it in proportion to the load it offers, so an overload figure measured that way is
+// partly the generator's; a server process on its own CPU shows the server alone.
 //
 // Thread safety: one thread uses an instance. The destructor closes the child's stdin
 // (the child's signal to exit) and waits for it, killing it after a bound.
@@ -14,6 +13,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,15 +59,15 @@ class ServerProcess {
   FILE* const from_child_;
 };
 
+// One line from `in`, without its newline; nullopt at the end (or an error).
+std::optional<std::string> ReadLineFrom(FILE* in);
+
 // The child's side: the ServerProcess's lines arrive on stdin, replies go to stdout.
 // Answers each request line with `answer(line)` until stdin closes.
 template <typename Answer>
 void ServeLines(Answer answer) {
-  char line[256];
-  while (std::fgets(line, sizeof(line), stdin) != nullptr) {
-    std::string request(line);
-    if (!request.empty() && request.back() == '\n') request.pop_back();
-    std::printf("%s\n", answer(request).c_str());
+  while (std::optional<std::string> request = ReadLineFrom(stdin)) {
+    std::printf("%s\n", answer(*request).c_str());
     std::fflush(stdout);
   }
 }
