@@ -249,6 +249,24 @@ TEST(WorkerPool, ArrivalBehindMoreWorkThanHalfItsBudgetIsRefusedBeforeAnyoneWait
   EXPECT_EQ(ArrivalBehindFour(pool, absl::Seconds(10)), WorkerPool::Admission::kQueued);
 }
 
+TEST(WorkerPool, OneSlowItemMovesThePaceByAtMostThreeEighths) {
+  WorkerPool pool(OneWorker(16, 16));
+  LearnPaceOf30ms(pool);
+  {
+    // A 300ms item, with one queued behind it: one gap of ~300ms in a backlog.
+    OccupiedWorker busy(pool);
+    Item slow(Background()), next(Background());
+    slow.busy_for = absl::Milliseconds(300);
+    ASSERT_EQ(pool.Submit(&slow, Criticality::kCritical), WorkerPool::Admission::kQueued);
+    ASSERT_EQ(pool.Submit(&next, Criticality::kCritical), WorkerPool::Admission::kQueued);
+    busy.Release();
+    next.finished.WaitForNotification();
+  }
+  // Counted as at most 4 x 30ms, the pace is ~41ms: four ahead, ~165ms, under half of
+  // 400ms. Counted whole (~64ms, ~255ms ahead) it would refuse.
+  EXPECT_EQ(ArrivalBehindFour(pool, absl::Milliseconds(400)), WorkerPool::Admission::kQueued);
+}
+
 TEST(WorkerPool, APaceNotSeenForASecondIsForgotten) {
   WorkerPool pool(OneWorker(16, 16));
   LearnPaceOf30ms(pool);
