@@ -15,7 +15,7 @@ packages=(
 # `install_deps.sh fuzz` adds clang-14 and libFuzzer for tools/fuzz.sh.
 for extra in "$@"; do
   case "$extra" in
-    go) packages+=(golang-go) ;;
+    go) packages+=(golang-go golang-google-grpc-dev golang-goprotobuf-dev) ;;
     fuzz) packages+=(clang-14 libfuzzer-14-dev) ;;
     interop)
       packages+=(python3-grpcio python3-protobuf python3-yaml openssl)

@@ -35,6 +35,13 @@ struct WasteCounter {
   std::atomic<int64_t> pieces_cut_short{0};
 };
 
+// A hop's WasteCounter read at one moment (or another process's hop's).
+struct HopWaste {
+  int64_t started = 0;
+  int64_t cut_short = 0;
+  int64_t cpu_ns_after_deadline = 0;
+};
+
 // Spins for `work` of this thread's CPU time, or until `stop()` returns true. Adds to
 // `waste` the CPU it spent after `caller_deadline`. Returns false if stopped early.
 bool BusyWork(absl::Duration work, absl::Time caller_deadline, absl::FunctionRef<bool()> stop,

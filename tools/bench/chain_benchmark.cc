@@ -13,20 +13,27 @@
 //             (--placement=split); --placement=shared runs both in this process on
 //             all CPUs.
 //
+// With --go_chain=<binary> (tools/bench/go_chain/build.sh), every scenario also runs
+// the same chain on grpc-go, in a process of its own.
+//
 //   bazel run -c opt //tools/bench:chain_benchmark -- --scenario=chain|waste|overload
 //       [--seconds=N] [--rounds=N] [--concurrency=N] [--work_us=N] [--deadline_ms=N]
-//       [--threads=N] [--overload_factor=X] [--placement=split|shared]
+//       [--threads=N] [--overload_factor=X] [--placement=split|shared] [--go_chain=PATH]
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "tools/bench/chain.h"
 #include "tools/bench/chain_load.h"
@@ -87,35 +94,122 @@ ChainOptions ChainFor(ChainKind kind, int hops, int threads) {
   return options;
 }
 
+// The chain on grpc-go (tools/bench/go_chain, --go_chain=<binary>): Go's way of
+// propagating deadlines, in a process of its own on this process's CPUs.
+class GoChain {
+ public:
+  static absl::StatusOr<std::unique_ptr<GoChain>> Start(const std::string& program) {
+    absl::StatusOr<std::unique_ptr<ServerProcess>> process =
+        ServerProcess::Start(program, {"-hops=3"}, ServerProcess::kAnyCpu);
+    if (!process.ok()) return process.status();
+    absl::StatusOr<std::string> address = (*process)->ReadLine();
+    if (!address.ok()) return address.status();
+    auto chain = std::make_unique<GoChain>();
+    chain->process_ = std::move(*process);
+    chain->address_ = *address;
+    return chain;
+  }
+
+  const std::string& address() const { return address_; }
+  bool WaitForQuiet() { return Ask("quiet").value_or("") == "quiet"; }
+
+  // Each hop's counters, first hop first.
+  absl::StatusOr<std::vector<HopWaste>> Waste() {
+    absl::StatusOr<std::string> line = Ask("waste");
+    if (!line.ok()) return line.status();
+    std::vector<int64_t> numbers;
+    for (absl::string_view field : absl::StrSplit(*line, ' ', absl::SkipEmpty())) {
+      int64_t number = 0;
+      if (!absl::SimpleAtoi(field, &number)) break;
+      numbers.push_back(number);
+    }
+    if (numbers.empty() || numbers.size() % 3 != 0) {
+      return absl::InternalError("go_chain answered \"waste\" with: " + *line);
+    }
+    std::vector<HopWaste> hops;
+    for (size_t i = 0; i < numbers.size(); i += 3) {
+      hops.push_back({.started = numbers[i],
+                      .cut_short = numbers[i + 1],
+                      .cpu_ns_after_deadline = numbers[i + 2]});
+    }
+    return hops;
+  }
+
+ private:
+  absl::StatusOr<std::string> Ask(const std::string& question) {
+    absl::Status sent = process_->WriteLine(question);
+    if (!sent.ok()) return sent;
+    return process_->ReadLine();
+  }
+
+  std::string address_;
+  std::unique_ptr<ServerProcess> process_;
+};
+
+// Starts the grpc-go chain if --go_chain names one; null (and nothing printed) if not.
+absl::StatusOr<std::unique_ptr<GoChain>> GoChainFromFlags(int argc, char** argv) {
+  const std::string program = FlagString(argc, argv, "go_chain", "");
+  if (program.empty()) return nullptr;
+  return GoChain::Start(program);
+}
+
+constexpr char kGoChainName[] = "grpc-go";
+
 int RunChain(int argc, char** argv) {
   const int rounds = static_cast<int>(FlagNumber(argc, argv, "rounds", 5));
-  LoadOptions load = LoadFromFlags(
-      argc, argv,
-      {.duration = absl::Seconds(3), .deadline = absl::Milliseconds(100), .work_us = 0,
-       .concurrency = 32});
+  LoadOptions load = LoadFromFlags(argc, argv,
+                                   {.duration = absl::Seconds(3),
+                                    .deadline = absl::Milliseconds(100),
+                                    .work_us = 0,
+                                    .concurrency = 32});
   const int threads = static_cast<int>(FlagNumber(argc, argv, "threads", 8));
   std::printf("chain: 3 hops, concurrency %d, deadline %.0f ms, work %d us per hop\n",
               load.concurrency, absl::ToDoubleMilliseconds(load.deadline), load.work_us);
-  const ChainKind kinds[] = {ChainKind::kAdapter, ChainKind::kRawSync, ChainKind::kRawCallback};
-  std::vector<std::unique_ptr<Chain>> chains;
-  for (ChainKind kind : kinds) {
-    chains.push_back(std::make_unique<Chain>(ChainFor(kind, 3, threads)));
+  absl::StatusOr<std::unique_ptr<GoChain>> go_chain = GoChainFromFlags(argc, argv);
+  if (!go_chain.ok()) {
+    std::fprintf(stderr, "--go_chain: %s\n", go_chain.status().ToString().c_str());
+    return 1;
   }
+  std::vector<std::pair<std::string, std::string>> targets;  // Name, address.
+  std::vector<std::unique_ptr<Chain>> chains;
+  for (ChainKind kind : {ChainKind::kAdapter, ChainKind::kRawSync, ChainKind::kRawCallback}) {
+    chains.push_back(std::make_unique<Chain>(ChainFor(kind, 3, threads)));
+    targets.emplace_back(ChainKindName(kind), chains.back()->address());
+  }
+  if (*go_chain != nullptr) targets.emplace_back(kGoChainName, (*go_chain)->address());
   for (int round = 1; round <= rounds; ++round) {
     std::printf("round %d\n", round);
-    for (size_t i = 0; i < chains.size(); ++i) {
-      load.address = chains[i]->address();
-      PrintSummary(ChainKindName(kinds[i]), RunClosedLoop(load));
+    for (const auto& [name, address] : targets) {
+      load.address = address;
+      PrintSummary(name.c_str(), RunClosedLoop(load));
     }
   }
   return 0;
 }
 
+void PrintWaste(const char* name, const loadgen::Summary& summary,
+                const std::vector<HopWaste>& hops, bool quiet) {
+  PrintSummary(name, summary);
+  int64_t total_ns = 0;
+  for (size_t hop = 0; hop < hops.size(); ++hop) {
+    total_ns += hops[hop].cpu_ns_after_deadline;
+    std::printf(
+        "    hop %zu: work pieces %lld (cut short %lld), "
+        "CPU after deadline %.3f ms/request\n",
+        hop + 1, static_cast<long long>(hops[hop].started),
+        static_cast<long long>(hops[hop].cut_short),
+        hops[hop].cpu_ns_after_deadline / 1e6 / summary.calls);
+  }
+  std::printf("    => CPU after the deadline, all hops: %.3f ms per request%s\n",
+              total_ns / 1e6 / summary.calls, quiet ? "" : " (hops still busy at the end!)");
+}
+
 int RunWaste(int argc, char** argv) {
-  LoadOptions load = LoadFromFlags(
-      argc, argv,
-      {.duration = absl::Seconds(5), .deadline = absl::Milliseconds(20), .work_us = 10000,
-       .concurrency = 1});
+  LoadOptions load = LoadFromFlags(argc, argv,
+                                   {.duration = absl::Seconds(5),
+                                    .deadline = absl::Milliseconds(20),
+                                    .work_us = 10000,
+                                    .concurrency = 1});
   const int threads = static_cast<int>(FlagNumber(argc, argv, "threads", 8));
   std::printf("waste: 3 hops, %d us of CPU work per hop, deadline %.0f ms, concurrency %d\n",
               load.work_us, absl::ToDoubleMilliseconds(load.deadline), load.concurrency);
@@ -124,19 +218,30 @@ int RunWaste(int argc, char** argv) {
     load.address = chain.address();
     const loadgen::Summary summary = RunClosedLoop(load);
     const bool quiet = chain.WaitForQuiet(absl::Seconds(10));
-    PrintSummary(ChainKindName(kind), summary);
-    int64_t total_ns = 0;
+    std::vector<HopWaste> hops;
     for (int hop = 0; hop < chain.hops(); ++hop) {
       const WasteCounter& waste = chain.waste(hop);
-      total_ns += waste.cpu_ns_after_deadline.load();
-      std::printf("    hop %d: work pieces %lld (cut short %lld), "
-                  "CPU after deadline %.3f ms/request\n",
-                  hop + 1, static_cast<long long>(waste.pieces_started.load()),
-                  static_cast<long long>(waste.pieces_cut_short.load()),
-                  waste.cpu_ns_after_deadline.load() / 1e6 / summary.calls);
+      hops.push_back({.started = waste.pieces_started.load(),
+                      .cut_short = waste.pieces_cut_short.load(),
+                      .cpu_ns_after_deadline = waste.cpu_ns_after_deadline.load()});
     }
-    std::printf("    => CPU after the deadline, all hops: %.3f ms per request%s\n",
-                total_ns / 1e6 / summary.calls, quiet ? "" : " (hops still busy at the end!)");
+    PrintWaste(ChainKindName(kind), summary, hops, quiet);
+  }
+  absl::StatusOr<std::unique_ptr<GoChain>> go_chain = GoChainFromFlags(argc, argv);
+  if (!go_chain.ok()) {
+    std::fprintf(stderr, "--go_chain: %s\n", go_chain.status().ToString().c_str());
+    return 1;
+  }
+  if (*go_chain != nullptr) {
+    load.address = (*go_chain)->address();
+    const loadgen::Summary summary = RunClosedLoop(load);
+    const bool quiet = (*go_chain)->WaitForQuiet();
+    absl::StatusOr<std::vector<HopWaste>> hops = (*go_chain)->Waste();
+    if (!hops.ok()) {
+      std::fprintf(stderr, "%s\n", hops.status().ToString().c_str());
+      return 1;
+    }
+    PrintWaste(kGoChainName, summary, *hops, quiet);
   }
   return 0;
 }
@@ -148,22 +253,22 @@ class OverloadTarget {
  public:
   static absl::StatusOr<std::unique_ptr<OverloadTarget>> Start(ChainKind kind, int threads,
                                                                bool split) {
-    auto target = std::make_unique<OverloadTarget>();
-    if (!split) {
-      target->chain_ = std::make_unique<Chain>(ChainFor(kind, 1, threads));
-      target->address_ = target->chain_->address();
-      return target;
+    if (split) {
+      return StartProcess(
+          "/proc/self/exe",
+          {std::string("--serve=") + ChainKindName(kind), "--threads=" + std::to_string(threads)},
+          /*cpu=*/0);
     }
-    absl::StatusOr<std::unique_ptr<ServerProcess>> process = ServerProcess::Start(
-        "/proc/self/exe",
-        {std::string("--serve=") + ChainKindName(kind), "--threads=" + std::to_string(threads)},
-        /*cpu=*/0);
-    if (!process.ok()) return process.status();
-    absl::StatusOr<std::string> address = (*process)->ReadLine();
-    if (!address.ok()) return address.status();
-    target->process_ = std::move(*process);
-    target->address_ = *address;
+    auto target = std::make_unique<OverloadTarget>();
+    target->chain_ = std::make_unique<Chain>(ChainFor(kind, 1, threads));
+    target->address_ = target->chain_->address();
     return target;
+  }
+
+  // The grpc-go hop (--go_chain): always a process of its own; on CPU 0 when split.
+  static absl::StatusOr<std::unique_ptr<OverloadTarget>> StartGo(const std::string& program,
+                                                                 bool split) {
+    return StartProcess(program, {"-hops=1"}, split ? 0 : ServerProcess::kAnyCpu);
   }
 
   const std::string& address() const { return address_; }
@@ -189,8 +294,22 @@ class OverloadTarget {
   double RssMiB() const {
     return chain_ != nullptr ? StatusFieldMiB("/proc/self/status", "VmRSS") : process_->RssMiB();
   }
+  bool RssIsServerOnly() const { return chain_ == nullptr; }
 
  private:
+  static absl::StatusOr<std::unique_ptr<OverloadTarget>> StartProcess(
+      const std::string& program, const std::vector<std::string>& args, int cpu) {
+    absl::StatusOr<std::unique_ptr<ServerProcess>> process =
+        ServerProcess::Start(program, args, cpu);
+    if (!process.ok()) return process.status();
+    absl::StatusOr<std::string> address = (*process)->ReadLine();
+    if (!address.ok()) return address.status();
+    auto target = std::make_unique<OverloadTarget>();
+    target->process_ = std::move(*process);
+    target->address_ = *address;
+    return target;
+  }
+
   absl::StatusOr<std::string> Ask(const std::string& question) {
     absl::Status sent = process_->WriteLine(question);
     if (!sent.ok()) return sent;
@@ -222,10 +341,11 @@ int ServeHop(int argc, char** argv, const std::string& kind_name) {
 }
 
 int RunOverload(int argc, char** argv) {
-  LoadOptions load = LoadFromFlags(
-      argc, argv,
-      {.duration = absl::Seconds(5), .deadline = absl::Milliseconds(50), .work_us = 1000,
-       .concurrency = 8});
+  LoadOptions load = LoadFromFlags(argc, argv,
+                                   {.duration = absl::Seconds(5),
+                                    .deadline = absl::Milliseconds(50),
+                                    .work_us = 1000,
+                                    .concurrency = 8});
   const int threads = std::max(1, static_cast<int>(FlagNumber(argc, argv, "threads", 2)));
   const double factor = FlagNumber(argc, argv, "overload_factor", 3);
   const std::string placement = FlagString(argc, argv, "placement", "split");
@@ -244,17 +364,29 @@ int RunOverload(int argc, char** argv) {
               load.work_us, absl::ToDoubleMilliseconds(load.deadline), threads,
               split ? "server alone on CPU 0, load generator on CPU 1"
                     : "server and load generator in one process on all CPUs");
+  // Each server under test: its name, and how to start it.
+  std::vector<
+      std::pair<std::string, std::function<absl::StatusOr<std::unique_ptr<OverloadTarget>>()>>>
+      servers;
   for (ChainKind kind : {ChainKind::kAdapter, ChainKind::kRawSync, ChainKind::kRawCallback}) {
-    absl::StatusOr<std::unique_ptr<OverloadTarget>> started =
-        OverloadTarget::Start(kind, threads, split);
+    servers.emplace_back(ChainKindName(kind), [kind, threads, split] {
+      return OverloadTarget::Start(kind, threads, split);
+    });
+  }
+  const std::string go_chain = FlagString(argc, argv, "go_chain", "");
+  if (!go_chain.empty()) {
+    servers.emplace_back(kGoChainName,
+                         [go_chain, split] { return OverloadTarget::StartGo(go_chain, split); });
+  }
+  for (const auto& [name, start] : servers) {
+    absl::StatusOr<std::unique_ptr<OverloadTarget>> started = start();
     if (!started.ok()) {
-      std::fprintf(stderr, "%s server: %s\n", ChainKindName(kind),
-                   started.status().ToString().c_str());
+      std::fprintf(stderr, "%s server: %s\n", name.c_str(), started.status().ToString().c_str());
       return 1;
     }
     OverloadTarget& target = **started;
     load.address = target.address();
-    std::printf("%s\n", ChainKindName(kind));
+    std::printf("%s\n", name.c_str());
     // The peak: the best goodput of closed loops at `threads`, twice that, and so on up
     // to --concurrency calls in flight (always included). A closed loop past the knee
     // is no measure of capacity: refused calls come back at once and are sent again,
@@ -283,13 +415,13 @@ int RunOverload(int argc, char** argv) {
     std::snprintf(label, sizeof(label), "%.0fx", factor);
     PrintSummary(label, overloaded);
     const int64_t runs_after = target.HandlerRuns();
-    const std::string runs = runs_before < 0 || runs_after < 0
-                                 ? "unknown"
-                                 : std::to_string(runs_after - runs_before);
-    std::printf("    offered %.0f/s; goodput %.0f/s = %.1f%% of peak; handler runs %s; "
-                "%s RSS %.1f -> %.1f MiB\n",
-                load.rate, overloaded.ok_qps, 100 * overloaded.ok_qps / peak.ok_qps,
-                runs.c_str(), split ? "server" : "process", rss_before, rss_after);
+    const std::string runs =
+        runs_before < 0 || runs_after < 0 ? "unknown" : std::to_string(runs_after - runs_before);
+    std::printf(
+        "    offered %.0f/s; goodput %.0f/s = %.1f%% of peak; handler runs %s; "
+        "%s RSS %.1f -> %.1f MiB\n",
+        load.rate, overloaded.ok_qps, 100 * overloaded.ok_qps / peak.ok_qps, runs.c_str(),
+        target.RssIsServerOnly() ? "server" : "process", rss_before, rss_after);
   }
   return 0;
 }

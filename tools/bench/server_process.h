@@ -1,8 +1,9 @@
 // A benchmark's server in a process of its own: a program (this binary run again with
-// other flags, "/proc/self/exe") on the CPU given, talking line by line over its stdin
-// and stdout. A load generator sharing cores with the server it loads takes CPU from
-// it in proportion to the load it offers, so an overload figure measured that way is
-// partly the generator's; a server process on its own CPU shows the server alone.
+// other flags, "/proc/self/exe", or another program) on the CPU given, talking line by
+// line over its stdin and stdout. A load generator sharing cores with the server it
+// loads takes CPU from it in proportion to the load it offers, so an overload figure
+// measured that way is partly the generator's; a server process on its own CPU shows
+// the server alone.
 //
 // Thread safety: one thread uses an instance. The destructor closes the child's stdin
 // (the child's signal to exit) and waits for it, killing it after a bound.
@@ -32,7 +33,9 @@ double StatusFieldMiB(const std::string& status_path, const std::string& field);
 class ServerProcess {
  public:
   // Runs `program` with `args` (argv[1..]), pinned to `cpu` (the child exits 126 if it
-  // cannot be). Ignores SIGPIPE in this process from here on.
+  // cannot be), or on this process's CPUs if `cpu` is kAnyCpu. Ignores SIGPIPE in this
+  // process from here on.
+  static constexpr int kAnyCpu = -1;
   static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(const std::string& program,
                                                               const std::vector<std::string>& args,
                                                               int cpu);

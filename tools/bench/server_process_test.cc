@@ -1,6 +1,13 @@
 #include "tools/bench/server_process.h"
 
+#include <sched.h>
+
+#include <utility>
+
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
@@ -18,6 +25,32 @@ TEST(ServerProcess, TalksLineByLineWithTheChild) {
   }
   EXPECT_GT((*cat)->RssMiB(), 0);
   // The destructor closes the child's stdin, and cat ends: reaped, not left behind.
+}
+
+TEST(ServerProcess, OnAnyCpuTheChildKeepsThisProcesssCpus) {
+  cpu_set_t mine;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(mine), &mine), 0);
+  absl::StatusOr<std::unique_ptr<ServerProcess>> shell = ServerProcess::Start(
+      "/bin/sh", {"-c", "read line; grep Cpus_allowed_list /proc/self/status | cut -f2"},
+      ServerProcess::kAnyCpu);
+  ASSERT_TRUE(shell.ok()) << shell.status();
+  ASSERT_TRUE((*shell)->WriteLine("go").ok());
+  absl::StatusOr<std::string> allowed = (*shell)->ReadLine();
+  ASSERT_TRUE(allowed.ok()) << allowed.status();
+  // As many CPUs as this process has: "0-1", "0,2-3" and the like, never one pinned.
+  int count = 0;
+  for (absl::string_view range : absl::StrSplit(*allowed, ',')) {
+    std::pair<absl::string_view, absl::string_view> ends = absl::StrSplit(range, '-');
+    int first = 0, last = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(ends.first, &first)) << *allowed;
+    if (ends.second.empty()) {
+      last = first;
+    } else {
+      ASSERT_TRUE(absl::SimpleAtoi(ends.second, &last)) << *allowed;
+    }
+    count += last - first + 1;
+  }
+  EXPECT_EQ(count, CPU_COUNT(&mine)) << *allowed;
 }
 
 TEST(ServerProcess, AChildThatIsGoneIsAnErrorNotASignal) {
