@@ -7,7 +7,9 @@
 #   BATON_TEST_TARGETS="//common/... //tests/..." tools/test.sh   # some packages only
 set -uo pipefail
 cd "$(dirname "$0")/.."
-tools/install_deps.sh interop || exit 1
+tools/install_deps.sh interop go || exit 1
+# The Go client that talks to the suite as grpcurl does (tests/interop/go).
+tests/interop/go/build.sh || exit 1
 # The Node interop client's packages, at the versions package-lock.json pins.
 if [ ! -d tests/interop/node/node_modules/@grpc/grpc-js ] ||
    [ tests/interop/node/package-lock.json -nt tests/interop/node/node_modules ]; then

@@ -1,17 +1,23 @@
 // Independent gRPC stacks against the real suite: Node's @grpc/grpc-js (with a
-// reflection client from npm) and Python's grpcio (Debian's). Each scenario is a script
-// run as its own process; this file starts the suite, hands the scripts its addresses,
-// and checks what only the suite's logs can show.
+// reflection client from npm), Python's grpcio (Debian's), and grpc-go driven the way
+// grpcurl drives a server (go/grpcurl_like.go: reflection, JSON, dynamic messages).
+// Each scenario is a script or command run as its own process; this file starts the
+// suite, hands them its addresses, and checks what only the suite's logs can show.
+#include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/testing/time_scale.h"
 #include "gtest/gtest.h"
 #include "tests/testing/child_process.h"
@@ -74,6 +80,22 @@ class InteropTest : public SuiteTest {
                  RunfilePath("tests/interop/python/shop_interop.py"), scenario});
   }
 
+  // grpcurl_like with `args` (built into go/.bin by go/build.sh, which tools/test.sh
+  // runs). Its stdout if it exits 0; otherwise an error holding that output.
+  static absl::StatusOr<std::string> RunGo(const std::vector<std::string>& args) {
+    char real[PATH_MAX];
+    const std::string link = RunfilePath("tests/interop/go/grpcurl_like.go");
+    const std::string source = realpath(link.c_str(), real) != nullptr ? real : link;
+    const std::string binary = source.substr(0, source.rfind('/')) + "/.bin/grpcurl_like";
+    if (access(binary.c_str(), X_OK) != 0) {
+      return absl::FailedPreconditionError(
+          "grpcurl_like is not built: run tests/interop/go/build.sh (tools/test.sh does)");
+    }
+    std::vector<std::string> argv = {"/usr/bin/env", "-u", "LD_LIBRARY_PATH", binary};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return ChildProcess::Output(argv, absl::Seconds(60) * TimeScale());
+  }
+
   // The trace id a scenario printed ("TRACE <id>") appears in every listed log.
   static void ExpectTraceIn(const std::string& output, const std::vector<std::string>& services) {
     std::string trace;
@@ -114,6 +136,88 @@ TEST_F(InteropTest, NodeB3ContextIsCarriedOn) {
 TEST_F(InteropTest, PythonHealthChecksEveryService) { RunPython("health"); }
 
 TEST_F(InteropTest, PythonPlacesAnOrder) { RunPython("order_flow"); }
+
+// What `grpcurl list` and `grpcurl describe` do, on every service.
+TEST_F(InteropTest, GoListsAndDescribesEveryServiceThroughReflection) {
+  const std::pair<const char*, const char*> services[] = {
+      {"gateway", "baton.shop.v1.ShopService"},
+      {"catalog", "baton.catalog.v1.CatalogService"},
+      {"inventory", "baton.inventory.v1.InventoryService"},
+      {"orders", "baton.orders.v1.OrdersService"}};
+  for (const auto& [name, service] : services) {
+    absl::StatusOr<std::string> listed = RunGo({suite().address(name), "list"});
+    ASSERT_TRUE(listed.ok()) << listed.status();
+    EXPECT_EQ(*listed, absl::StrCat(service,
+                                    "\ngrpc.health.v1.Health\ngrpc.reflection.v1alpha."
+                                    "ServerReflection\n"))
+        << name;
+    absl::StatusOr<std::string> described = RunGo({suite().address(name), "describe", service});
+    ASSERT_TRUE(described.ok()) << described.status();
+    EXPECT_TRUE(absl::StrContains(*described, absl::StrCat(service, " is a service:")))
+        << *described;
+    EXPECT_TRUE(absl::StrContains(*described, "  rpc ")) << *described;
+  }
+  absl::StatusOr<std::string> health =
+      RunGo({suite().address("gateway"), "describe", "grpc.health.v1.Health"});
+  ASSERT_TRUE(health.ok()) << health.status();
+  EXPECT_TRUE(absl::StrContains(*health,
+                                "rpc Watch ( grpc.health.v1.HealthCheckRequest ) "
+                                "returns ( stream grpc.health.v1.HealthCheckResponse );"))
+      << *health;
+}
+
+// `grpcurl -d '{...}' -H ... ADDRESS Service/Method`, JSON in and out; -v shows the
+// budget trail of every hop the call went through.
+TEST_F(InteropTest, GoCallsWithJsonAndSeesTheBudgetTrail) {
+  absl::StatusOr<std::string> product =
+      RunGo({"-v", "-H", "x-api-key: " + suite().api_key(), "-d", R"({"sku": "node-tea"})",
+             suite().address("gateway"), "baton.shop.v1.ShopService/GetProduct"});
+  ASSERT_TRUE(product.ok()) << product.status();
+  EXPECT_TRUE(absl::StrContains(*product, "node-tea")) << *product;
+  EXPECT_TRUE(absl::StrContains(*product, "x-baton-budget-trail: gateway=")) << *product;
+  EXPECT_TRUE(absl::StrContains(*product, ",catalog=")) << *product;
+  for (const char* name : {"gateway", "catalog", "inventory", "orders"}) {
+    absl::StatusOr<std::string> health =
+        RunGo({"-d", R"({"service": ""})", suite().address(name), "grpc.health.v1.Health/Check"});
+    ASSERT_TRUE(health.ok()) << name << ": " << health.status();
+    EXPECT_TRUE(absl::StrContains(*health, "SERVING")) << *health;
+  }
+}
+
+// grpcurl's -max-time is the call's deadline (grpc-timeout): the suite answers
+// DEADLINE_EXCEEDED near it, says where the budget ran out, and shows the trail.
+TEST_F(InteropTest, GoDeadlineComesBackExplained) {
+  const absl::Time start = absl::Now();
+  absl::StatusOr<std::string> order =
+      RunGo({"-v", "-max-time", "0.5", "-H", "x-api-key: " + suite().api_key(), "-H",
+             "x-baton-fault: inventory=delay:3s", "-d",
+             R"({"customer": "go", "items": [{"sku": "node-tea", "quantity": 1}]})",
+             suite().address("gateway"), "baton.shop.v1.ShopService/PlaceOrder"});
+  ASSERT_FALSE(order.ok());
+  const std::string output(order.status().message());
+  EXPECT_TRUE(absl::StrContains(output, "Code: DeadlineExceeded")) << output;
+  EXPECT_TRUE(absl::StrContains(output, "expired at gateway")) << output;
+  EXPECT_TRUE(absl::StrContains(output, "x-baton-budget-trail: gateway=")) << output;
+  EXPECT_TRUE(absl::StrContains(output, ",orders=")) << output;
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3) * TimeScale()) << output;
+}
+
+// Bad input through grpcurl: a clear status naming the field, and nothing crashes.
+TEST_F(InteropTest, GoBadInputIsNamed) {
+  absl::StatusOr<std::string> empty =
+      RunGo({"-H", "x-api-key: " + suite().api_key(), "-d", R"({"sku": ""})",
+             suite().address("gateway"), "baton.shop.v1.ShopService/GetProduct"});
+  ASSERT_FALSE(empty.ok());
+  EXPECT_TRUE(absl::StrContains(empty.status().message(), "Code: InvalidArgument"))
+      << empty.status();
+  EXPECT_TRUE(absl::StrContains(empty.status().message(), "sku")) << empty.status();
+  absl::StatusOr<std::string> keyless =
+      RunGo({"-d", R"({"sku": "node-tea"})", suite().address("gateway"),
+             "baton.shop.v1.ShopService/GetProduct"});
+  ASSERT_FALSE(keyless.ok());
+  EXPECT_TRUE(absl::StrContains(keyless.status().message(), "Code: Unauthenticated"))
+      << keyless.status();
+}
 
 }  // namespace
 }  // namespace baton::testing
