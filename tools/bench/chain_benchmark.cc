@@ -94,28 +94,40 @@ ChainOptions ChainFor(ChainKind kind, int hops, int threads) {
   return options;
 }
 
+// A server process whose first line is the address it serves on.
+struct ServerAt {
+  std::unique_ptr<ServerProcess> process;
+  std::string address;
+};
+
+absl::StatusOr<ServerAt> StartServerAt(const std::string& program,
+                                       const std::vector<std::string>& args, int cpu) {
+  absl::StatusOr<std::unique_ptr<ServerProcess>> process = ServerProcess::Start(program, args, cpu);
+  if (!process.ok()) return process.status();
+  absl::StatusOr<std::string> address = (*process)->ReadLine();
+  if (!address.ok()) return address.status();
+  return ServerAt{std::move(*process), *address};
+}
+
 // The chain on grpc-go (tools/bench/go_chain, --go_chain=<binary>): Go's way of
 // propagating deadlines, in a process of its own on this process's CPUs.
 class GoChain {
  public:
   static absl::StatusOr<std::unique_ptr<GoChain>> Start(const std::string& program) {
-    absl::StatusOr<std::unique_ptr<ServerProcess>> process =
-        ServerProcess::Start(program, {"-hops=3"}, ServerProcess::kAnyCpu);
-    if (!process.ok()) return process.status();
-    absl::StatusOr<std::string> address = (*process)->ReadLine();
-    if (!address.ok()) return address.status();
+    absl::StatusOr<ServerAt> server = StartServerAt(program, {"-hops=3"}, ServerProcess::kAnyCpu);
+    if (!server.ok()) return server.status();
     auto chain = std::make_unique<GoChain>();
-    chain->process_ = std::move(*process);
-    chain->address_ = *address;
+    chain->process_ = std::move(server->process);
+    chain->address_ = std::move(server->address);
     return chain;
   }
 
   const std::string& address() const { return address_; }
-  bool WaitForQuiet() { return Ask("quiet").value_or("") == "quiet"; }
+  bool WaitForQuiet() { return process_->Ask("quiet").value_or("") == "quiet"; }
 
   // Each hop's counters, first hop first.
   absl::StatusOr<std::vector<HopWaste>> Waste() {
-    absl::StatusOr<std::string> line = Ask("waste");
+    absl::StatusOr<std::string> line = process_->Ask("waste");
     if (!line.ok()) return line.status();
     std::vector<int64_t> numbers;
     for (absl::string_view field : absl::StrSplit(*line, ' ', absl::SkipEmpty())) {
@@ -136,12 +148,6 @@ class GoChain {
   }
 
  private:
-  absl::StatusOr<std::string> Ask(const std::string& question) {
-    absl::Status sent = process_->WriteLine(question);
-    if (!sent.ok()) return sent;
-    return process_->ReadLine();
-  }
-
   std::string address_;
   std::unique_ptr<ServerProcess> process_;
 };
@@ -277,7 +283,7 @@ class OverloadTarget {
   int64_t HandlerRuns() {
     if (chain_ != nullptr) return chain_->waste(0).pieces_started.load();
     int64_t runs = -1;
-    absl::StatusOr<std::string> answer = Ask("runs");
+    absl::StatusOr<std::string> answer = process_->Ask("runs");
     if (!answer.ok() || !absl::SimpleAtoi(*answer, &runs)) return -1;
     return runs;
   }
@@ -286,7 +292,7 @@ class OverloadTarget {
     if (chain_ != nullptr) {
       chain_->WaitForQuiet(absl::Seconds(30));
     } else {
-      (void)Ask("quiet");
+      (void)process_->Ask("quiet");
     }
   }
 
@@ -299,21 +305,12 @@ class OverloadTarget {
  private:
   static absl::StatusOr<std::unique_ptr<OverloadTarget>> StartProcess(
       const std::string& program, const std::vector<std::string>& args, int cpu) {
-    absl::StatusOr<std::unique_ptr<ServerProcess>> process =
-        ServerProcess::Start(program, args, cpu);
-    if (!process.ok()) return process.status();
-    absl::StatusOr<std::string> address = (*process)->ReadLine();
-    if (!address.ok()) return address.status();
+    absl::StatusOr<ServerAt> server = StartServerAt(program, args, cpu);
+    if (!server.ok()) return server.status();
     auto target = std::make_unique<OverloadTarget>();
-    target->process_ = std::move(*process);
-    target->address_ = *address;
+    target->process_ = std::move(server->process);
+    target->address_ = std::move(server->address);
     return target;
-  }
-
-  absl::StatusOr<std::string> Ask(const std::string& question) {
-    absl::Status sent = process_->WriteLine(question);
-    if (!sent.ok()) return sent;
-    return process_->ReadLine();
   }
 
   std::string address_;

@@ -119,6 +119,12 @@ absl::StatusOr<std::string> ServerProcess::ReadLine() {
   return *std::move(line);
 }
 
+absl::StatusOr<std::string> ServerProcess::Ask(const std::string& question) {
+  absl::Status sent = WriteLine(question);
+  if (!sent.ok()) return sent;
+  return ReadLine();
+}
+
 std::optional<std::string> ReadLineFrom(FILE* in) {
   char line[256];
   if (std::fgets(line, sizeof(line), in) == nullptr) return std::nullopt;

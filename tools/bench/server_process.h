@@ -46,6 +46,8 @@ class ServerProcess {
   // Sends one line, or reads one (without its newline); an error once the child is gone.
   absl::Status WriteLine(const std::string& line);
   absl::StatusOr<std::string> ReadLine();
+  // WriteLine(question), then ReadLine(): the child's answer.
+  absl::StatusOr<std::string> Ask(const std::string& question);
   // The child's resident memory, in MiB.
   double RssMiB() const;
 

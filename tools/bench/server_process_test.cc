@@ -23,6 +23,9 @@ TEST(ServerProcess, TalksLineByLineWithTheChild) {
     ASSERT_TRUE(echoed.ok()) << echoed.status();
     EXPECT_EQ(*echoed, line);
   }
+  absl::StatusOr<std::string> answer = (*cat)->Ask("waste");
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(*answer, "waste");
   EXPECT_GT((*cat)->RssMiB(), 0);
   // The destructor closes the child's stdin, and cat ends: reaped, not left behind.
 }
