@@ -9,13 +9,16 @@ packages=(
   libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev libpq-dev postgresql libmicrohttpd-dev
 )
-# Extra groups on request: `install_deps.sh go` adds Go for the comparison benchmarks;
+# Extra groups on request: `install_deps.sh go` adds Go, grpc-go and Go's protobuf (the
+# Context comparison, the interop tests' Go client); `go-protoc` adds the Go protobuf
+# code generator as well (the grpc-go benchmark chain, tools/bench/go_chain);
 # `install_deps.sh interop` adds the independent clients and tools the tests drive the
 # suite with (Node and npm, Python's grpcio, PyYAML for the deploy/ checks, openssl).
 # `install_deps.sh fuzz` adds clang-14 and libFuzzer for tools/fuzz.sh.
 for extra in "$@"; do
   case "$extra" in
-    go) packages+=(golang-go golang-google-grpc-dev golang-goprotobuf-dev) ;;
+    go) packages+=(golang-go golang-google-grpc-dev golang-google-protobuf-dev) ;;
+    go-protoc) packages+=(golang-go golang-google-grpc-dev golang-goprotobuf-dev) ;;
     fuzz) packages+=(clang-14 libfuzzer-14-dev) ;;
     interop)
       packages+=(python3-grpcio python3-protobuf python3-yaml openssl)

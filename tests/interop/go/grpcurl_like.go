@@ -7,8 +7,9 @@
 //	grpcurl_like [...] ADDRESS describe SERVICE
 //	grpcurl_like [...] ADDRESS package.Service/Method
 //
-// Like grpcurl: a failed call prints "ERROR:", its code and message, and exits with
-// 64 + the status code; -v also prints the response trailers. Built by build.sh.
+// Like grpcurl: a failed call prints "ERROR:", its code and message, on stderr, and
+// exits with 64 + the status code; -v also prints the response trailers; -H headers go
+// on the reflection stream too. Built by build.sh.
 package main
 
 import (
@@ -74,21 +75,38 @@ func (r *reflector) services() []string {
 	return names
 }
 
-// addFiles keeps the files of a response, and fetches any dependency not yet seen.
+// addFiles keeps the files of a response, then asks for every dependency not yet seen
+// (a server may send a file without the files it imports), once each.
 func (r *reflector) addFiles(response *rpb.ServerReflectionResponse) {
-	for _, raw := range response.GetFileDescriptorResponse().GetFileDescriptorProto() {
-		file := &descriptorpb.FileDescriptorProto{}
-		if err := proto.Unmarshal(raw, file); err != nil {
-			fail("reflection sent a file descriptor that does not parse: %v", err)
+	keep := func(response *rpb.ServerReflectionResponse) {
+		for _, raw := range response.GetFileDescriptorResponse().GetFileDescriptorProto() {
+			file := &descriptorpb.FileDescriptorProto{}
+			if err := proto.Unmarshal(raw, file); err != nil {
+				fail("reflection sent a file descriptor that does not parse: %v", err)
+			}
+			r.files[file.GetName()] = file
 		}
-		r.files[file.GetName()] = file
 	}
-	for _, file := range r.files {
-		for _, dependency := range file.GetDependency() {
-			if _, seen := r.files[dependency]; !seen {
-				r.addFiles(r.ask(&rpb.ServerReflectionRequest{
-					MessageRequest: &rpb.ServerReflectionRequest_FileByFilename{FileByFilename: dependency}}))
-				return // r.files changed under the loop; addFiles looked at all of it again.
+	keep(response)
+	requested := map[string]bool{}
+	for {
+		var missing []string
+		for _, file := range r.files {
+			for _, dependency := range file.GetDependency() {
+				if _, seen := r.files[dependency]; !seen && !requested[dependency] {
+					missing = append(missing, dependency)
+					requested[dependency] = true
+				}
+			}
+		}
+		if len(missing) == 0 {
+			return
+		}
+		for _, name := range missing {
+			keep(r.ask(&rpb.ServerReflectionRequest{
+				MessageRequest: &rpb.ServerReflectionRequest_FileByFilename{FileByFilename: name}}))
+			if _, seen := r.files[name]; !seen {
+				fail("reflection did not send %s when asked for it", name)
 			}
 		}
 	}
@@ -117,7 +135,10 @@ func (r *reflector) service(name string) protoreflect.ServiceDescriptor {
 	return service
 }
 
-func main() {
+func main() { os.Exit(run()) }
+
+// run does what the command line says; returns the exit code.
+func run() int {
 	var sent headers
 	flag.Var(&sent, "H", "a request header, 'name: value' (repeatable)")
 	data := flag.String("d", "{}", "the request, as JSON")
@@ -142,7 +163,8 @@ func main() {
 		}
 		ctx = metadata.AppendToOutgoingContext(ctx, strings.TrimSpace(parts[0]), strings.TrimSpace(parts[1]))
 	}
-	setup, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// grpcurl sends -H headers on the reflection stream as well as on the call.
+	setup, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	stream, err := rpb.NewServerReflectionClient(conn).ServerReflectionInfo(setup)
 	if err != nil {
@@ -155,7 +177,9 @@ func main() {
 		for _, name := range r.services() {
 			fmt.Println(name)
 		}
-	case verb == "describe" && flag.NArg() == 3:
+	case verb == "describe" && flag.NArg() != 3:
+		fail("usage: grpcurl_like [flags] ADDRESS describe SERVICE")
+	case verb == "describe":
 		service := r.service(flag.Arg(2))
 		fmt.Printf("%s is a service:\n", service.FullName())
 		methods := service.Methods()
@@ -165,11 +189,12 @@ func main() {
 				m.Input().FullName(), streamPrefix(m.IsStreamingServer()), m.Output().FullName())
 		}
 	case strings.Contains(verb, "/"):
-		os.Exit(invoke(ctx, conn, r, verb, *data, *maxTime, *verbose))
+		return invoke(ctx, conn, r, verb, *data, *maxTime, *verbose)
 	default:
 		fail("unknown command %q", verb)
 	}
 	stream.CloseSend()
+	return 0
 }
 
 func streamPrefix(streaming bool) string {
@@ -213,7 +238,10 @@ func invoke(ctx context.Context, conn *grpc.ClientConn, r *reflector, target, da
 	err := conn.Invoke(ctx, "/"+string(service.FullName())+"/"+string(method.Name()), request,
 		response, grpc.Trailer(&trailer), grpc.ForceCodec(dynamicCodec{}))
 	if err == nil {
-		out, _ := protojson.MarshalOptions{Multiline: true}.Marshal(response)
+		out, err := protojson.MarshalOptions{Multiline: true}.Marshal(response)
+		if err != nil {
+			fail("the response does not print as JSON: %v", err)
+		}
 		fmt.Println(string(out))
 	}
 	if verbose {
@@ -229,7 +257,7 @@ func invoke(ctx context.Context, conn *grpc.ClientConn, r *reflector, target, da
 	}
 	if err != nil {
 		s := status.Convert(err)
-		fmt.Printf("ERROR:\n  Code: %s\n  Message: %s\n", s.Code(), s.Message())
+		fmt.Fprintf(os.Stderr, "ERROR:\n  Code: %s\n  Message: %s\n", s.Code(), s.Message())
 		return 64 + int(s.Code())
 	}
 	return 0
