@@ -212,6 +212,16 @@ Chain::~Chain() {
   }
 }
 
+std::vector<HopWaste> Chain::WasteNow() const {
+  std::vector<HopWaste> now;
+  for (const auto& hop : hops_) {
+    now.push_back({.started = hop->waste->pieces_started.load(),
+                   .cut_short = hop->waste->pieces_cut_short.load(),
+                   .cpu_ns_after_deadline = hop->waste->cpu_ns_after_deadline.load()});
+  }
+  return now;
+}
+
 bool Chain::WaitForQuiet(absl::Duration timeout) {
   // Quiet for 100 ms running: a call between two hops has no work started yet.
   const absl::Time give_up = absl::Now() + timeout;

@@ -68,6 +68,8 @@ class Chain {
   const std::string& address() const { return hops_.front()->address; }
   // One counter per hop, first hop first.
   WasteCounter& waste(int hop) { return *hops_[hop]->waste; }
+  // Every hop's counters as they are now, first hop first.
+  std::vector<HopWaste> WasteNow() const;
   int hops() const { return static_cast<int>(hops_.size()); }
   // Waits (bounded) until every started piece of work has ended — a raw chain keeps
   // working after its caller gave up.

@@ -1,6 +1,6 @@
-// Benchmarks of deadline propagation across hops (docs/benchmarks.md §5–§7), each
-// comparing a chain built on the adapter with the same chain on raw gRPC, in one
-// process on loopback:
+// Benchmarks of deadline propagation across hops (docs/benchmarks.md §5, §6, §8 and
+// §12), each comparing a chain built on the adapter with the same chain on raw gRPC,
+// in one process on loopback:
 //
 //   chain     3 hops of trivial work, closed loop at concurrency 32, 100 ms deadline:
 //             QPS and latency percentiles.
@@ -32,11 +32,10 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "tools/bench/chain.h"
 #include "tools/bench/chain_load.h"
+#include "tools/bench/remote_chain.h"
 #include "tools/bench/server_process.h"
 
 namespace baton::bench {
@@ -94,69 +93,12 @@ ChainOptions ChainFor(ChainKind kind, int hops, int threads) {
   return options;
 }
 
-// A server process whose first line is the address it serves on.
-struct ServerAt {
-  std::unique_ptr<ServerProcess> process;
-  std::string address;
-};
-
-absl::StatusOr<ServerAt> StartServerAt(const std::string& program,
-                                       const std::vector<std::string>& args, int cpu) {
-  absl::StatusOr<std::unique_ptr<ServerProcess>> process = ServerProcess::Start(program, args, cpu);
-  if (!process.ok()) return process.status();
-  absl::StatusOr<std::string> address = (*process)->ReadLine();
-  if (!address.ok()) return address.status();
-  return ServerAt{std::move(*process), *address};
-}
-
-// The chain on grpc-go (tools/bench/go_chain, --go_chain=<binary>): Go's way of
-// propagating deadlines, in a process of its own on this process's CPUs.
-class GoChain {
- public:
-  static absl::StatusOr<std::unique_ptr<GoChain>> Start(const std::string& program) {
-    absl::StatusOr<ServerAt> server = StartServerAt(program, {"-hops=3"}, ServerProcess::kAnyCpu);
-    if (!server.ok()) return server.status();
-    auto chain = std::make_unique<GoChain>();
-    chain->process_ = std::move(server->process);
-    chain->address_ = std::move(server->address);
-    return chain;
-  }
-
-  const std::string& address() const { return address_; }
-  bool WaitForQuiet() { return process_->Ask("quiet").value_or("") == "quiet"; }
-
-  // Each hop's counters, first hop first.
-  absl::StatusOr<std::vector<HopWaste>> Waste() {
-    absl::StatusOr<std::string> line = process_->Ask("waste");
-    if (!line.ok()) return line.status();
-    std::vector<int64_t> numbers;
-    for (absl::string_view field : absl::StrSplit(*line, ' ', absl::SkipEmpty())) {
-      int64_t number = 0;
-      if (!absl::SimpleAtoi(field, &number)) break;
-      numbers.push_back(number);
-    }
-    if (numbers.empty() || numbers.size() % 3 != 0) {
-      return absl::InternalError("go_chain answered \"waste\" with: " + *line);
-    }
-    std::vector<HopWaste> hops;
-    for (size_t i = 0; i < numbers.size(); i += 3) {
-      hops.push_back({.started = numbers[i],
-                      .cut_short = numbers[i + 1],
-                      .cpu_ns_after_deadline = numbers[i + 2]});
-    }
-    return hops;
-  }
-
- private:
-  std::string address_;
-  std::unique_ptr<ServerProcess> process_;
-};
-
-// Starts the grpc-go chain if --go_chain names one; null (and nothing printed) if not.
-absl::StatusOr<std::unique_ptr<GoChain>> GoChainFromFlags(int argc, char** argv) {
+// Starts the grpc-go chain (tools/bench/go_chain) if --go_chain names one, on this
+// process's CPUs; null if not.
+absl::StatusOr<std::unique_ptr<RemoteChain>> GoChainFromFlags(int argc, char** argv) {
   const std::string program = FlagString(argc, argv, "go_chain", "");
   if (program.empty()) return nullptr;
-  return GoChain::Start(program);
+  return RemoteChain::Start(program, {"-hops=3"}, ServerProcess::kAnyCpu);
 }
 
 constexpr char kGoChainName[] = "grpc-go";
@@ -171,7 +113,7 @@ int RunChain(int argc, char** argv) {
   const int threads = static_cast<int>(FlagNumber(argc, argv, "threads", 8));
   std::printf("chain: 3 hops, concurrency %d, deadline %.0f ms, work %d us per hop\n",
               load.concurrency, absl::ToDoubleMilliseconds(load.deadline), load.work_us);
-  absl::StatusOr<std::unique_ptr<GoChain>> go_chain = GoChainFromFlags(argc, argv);
+  absl::StatusOr<std::unique_ptr<RemoteChain>> go_chain = GoChainFromFlags(argc, argv);
   if (!go_chain.ok()) {
     std::fprintf(stderr, "--go_chain: %s\n", go_chain.status().ToString().c_str());
     return 1;
@@ -219,24 +161,17 @@ int RunWaste(int argc, char** argv) {
   const int threads = static_cast<int>(FlagNumber(argc, argv, "threads", 8));
   std::printf("waste: 3 hops, %d us of CPU work per hop, deadline %.0f ms, concurrency %d\n",
               load.work_us, absl::ToDoubleMilliseconds(load.deadline), load.concurrency);
+  absl::StatusOr<std::unique_ptr<RemoteChain>> go_chain = GoChainFromFlags(argc, argv);
+  if (!go_chain.ok()) {
+    std::fprintf(stderr, "--go_chain: %s\n", go_chain.status().ToString().c_str());
+    return 1;
+  }
   for (ChainKind kind : {ChainKind::kAdapter, ChainKind::kRawSync, ChainKind::kRawCallback}) {
     Chain chain(ChainFor(kind, 3, threads));
     load.address = chain.address();
     const loadgen::Summary summary = RunClosedLoop(load);
     const bool quiet = chain.WaitForQuiet(absl::Seconds(10));
-    std::vector<HopWaste> hops;
-    for (int hop = 0; hop < chain.hops(); ++hop) {
-      const WasteCounter& waste = chain.waste(hop);
-      hops.push_back({.started = waste.pieces_started.load(),
-                      .cut_short = waste.pieces_cut_short.load(),
-                      .cpu_ns_after_deadline = waste.cpu_ns_after_deadline.load()});
-    }
-    PrintWaste(ChainKindName(kind), summary, hops, quiet);
-  }
-  absl::StatusOr<std::unique_ptr<GoChain>> go_chain = GoChainFromFlags(argc, argv);
-  if (!go_chain.ok()) {
-    std::fprintf(stderr, "--go_chain: %s\n", go_chain.status().ToString().c_str());
-    return 1;
+    PrintWaste(ChainKindName(kind), summary, chain.WasteNow(), quiet);
   }
   if (*go_chain != nullptr) {
     load.address = (*go_chain)->address();
@@ -253,69 +188,64 @@ int RunWaste(int argc, char** argv) {
 }
 
 // The server an overload run loads: a chain of one hop, in this process (sharing the
-// load generator's CPUs) or in a process of its own pinned to CPU 0, the generator
-// pinned to CPU 1.
+// load generator's CPUs) or in a process of its own (pinned to CPU 0 when split, the
+// generator then pinned to CPU 1).
 class OverloadTarget {
  public:
   static absl::StatusOr<std::unique_ptr<OverloadTarget>> Start(ChainKind kind, int threads,
                                                                bool split) {
+    auto target = std::make_unique<OverloadTarget>();
     if (split) {
-      return StartProcess(
+      absl::StatusOr<std::unique_ptr<RemoteChain>> remote = RemoteChain::Start(
           "/proc/self/exe",
           {std::string("--serve=") + ChainKindName(kind), "--threads=" + std::to_string(threads)},
           /*cpu=*/0);
+      if (!remote.ok()) return remote.status();
+      target->remote_ = std::move(*remote);
+    } else {
+      target->chain_ = std::make_unique<Chain>(ChainFor(kind, 1, threads));
     }
-    auto target = std::make_unique<OverloadTarget>();
-    target->chain_ = std::make_unique<Chain>(ChainFor(kind, 1, threads));
-    target->address_ = target->chain_->address();
     return target;
   }
 
   // The grpc-go hop (--go_chain): always a process of its own; on CPU 0 when split.
   static absl::StatusOr<std::unique_ptr<OverloadTarget>> StartGo(const std::string& program,
                                                                  bool split) {
-    return StartProcess(program, {"-hops=1"}, split ? 0 : ServerProcess::kAnyCpu);
+    absl::StatusOr<std::unique_ptr<RemoteChain>> remote =
+        RemoteChain::Start(program, {"-hops=1"}, split ? 0 : ServerProcess::kAnyCpu);
+    if (!remote.ok()) return remote.status();
+    auto target = std::make_unique<OverloadTarget>();
+    target->remote_ = std::move(*remote);
+    return target;
   }
 
-  const std::string& address() const { return address_; }
+  const std::string& address() const {
+    return chain_ != nullptr ? chain_->address() : remote_->address();
+  }
 
   // Handlers started so far; -1 if the server process did not say.
   int64_t HandlerRuns() {
     if (chain_ != nullptr) return chain_->waste(0).pieces_started.load();
-    int64_t runs = -1;
-    absl::StatusOr<std::string> answer = process_->Ask("runs");
-    if (!answer.ok() || !absl::SimpleAtoi(*answer, &runs)) return -1;
-    return runs;
+    return remote_->Runs().value_or(-1);
   }
 
   void WaitForQuiet() {
     if (chain_ != nullptr) {
       chain_->WaitForQuiet(absl::Seconds(30));
     } else {
-      (void)process_->Ask("quiet");
+      remote_->WaitForQuiet();
     }
   }
 
   // The server's resident memory: the whole process's when the generator shares it.
   double RssMiB() const {
-    return chain_ != nullptr ? StatusFieldMiB("/proc/self/status", "VmRSS") : process_->RssMiB();
+    return chain_ != nullptr ? StatusFieldMiB("/proc/self/status", "VmRSS") : remote_->RssMiB();
   }
   bool RssIsServerOnly() const { return chain_ == nullptr; }
 
  private:
-  static absl::StatusOr<std::unique_ptr<OverloadTarget>> StartProcess(
-      const std::string& program, const std::vector<std::string>& args, int cpu) {
-    absl::StatusOr<ServerAt> server = StartServerAt(program, args, cpu);
-    if (!server.ok()) return server.status();
-    auto target = std::make_unique<OverloadTarget>();
-    target->process_ = std::move(server->process);
-    target->address_ = std::move(server->address);
-    return target;
-  }
-
-  std::string address_;
-  std::unique_ptr<Chain> chain_;
-  std::unique_ptr<ServerProcess> process_;
+  std::unique_ptr<Chain> chain_;  // Or:
+  std::unique_ptr<RemoteChain> remote_;
 };
 
 // --serve=<kind>: the server process of a split overload run (see OverloadTarget).
@@ -324,13 +254,7 @@ int ServeHop(int argc, char** argv, const std::string& kind_name) {
   for (ChainKind kind : {ChainKind::kAdapter, ChainKind::kRawSync, ChainKind::kRawCallback}) {
     if (kind_name != ChainKindName(kind)) continue;
     Chain chain(ChainFor(kind, 1, threads));
-    std::printf("%s\n", chain.address().c_str());
-    std::fflush(stdout);
-    ServeLines([&chain](const std::string& question) -> std::string {
-      if (question == "runs") return std::to_string(chain.waste(0).pieces_started.load());
-      if (question == "quiet") return chain.WaitForQuiet(absl::Seconds(30)) ? "quiet" : "busy";
-      return "unknown question: " + question;
-    });
+    ServeChain(chain);
     return 0;
   }
   std::fprintf(stderr, "--serve: no chain kind named %s\n", kind_name.c_str());

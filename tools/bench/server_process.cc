@@ -60,7 +60,7 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     // dup2 leaves the new descriptors open across exec; the O_CLOEXEC originals close.
     dup2(down[0], STDIN_FILENO);
     dup2(up[1], STDOUT_FILENO);
-    if (cpu >= 0 && !PinToCpu(cpu)) _exit(126);
+    if (cpu != kAnyCpu && !PinToCpu(cpu)) _exit(126);
     execv(argv[0], argv.data());
     _exit(127);
   }

@@ -32,10 +32,12 @@ double StatusFieldMiB(const std::string& status_path, const std::string& field);
 
 class ServerProcess {
  public:
-  // Runs `program` with `args` (argv[1..]), pinned to `cpu` (the child exits 126 if it
-  // cannot be), or on this process's CPUs if `cpu` is kAnyCpu. Ignores SIGPIPE in this
-  // process from here on.
+  // For Start: no CPU of its own; the child may run where the calling thread may.
   static constexpr int kAnyCpu = -1;
+
+  // Runs `program` with `args` (argv[1..]), pinned to `cpu` (the child exits 126 if it
+  // cannot be), or on the calling thread's CPUs if `cpu` is kAnyCpu. Ignores SIGPIPE in
+  // this process from here on.
   static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(const std::string& program,
                                                               const std::vector<std::string>& args,
                                                               int cpu);

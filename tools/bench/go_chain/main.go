@@ -1,17 +1,12 @@
 // go_chain: the benchmarks' chain of ChainService hops (proto/baton/testing/v1/chain.proto)
 // built on grpc-go the way Go services propagate deadlines: every hop passes its
 // handler's ctx to its outbound call, so grpc-go carries the deadline and the cancel
-// to the next hop, and the work stops when ctx is done. docs/benchmarks.md §5–§6 set it
+// to the next hop, and the work stops when ctx is done. docs/benchmarks.md §12 sets it
 // beside the same chain on Baton's adapter and on raw C++ gRPC.
 //
-// Run by tools/bench/chain_benchmark (--go_chain=<this binary>) as a server process:
-// it prints the first hop's address, then answers one line per line it reads:
-//
-//	runs   pieces of work started at the first hop
-//	quiet  waits (up to 30 s) until every started piece has ended: "quiet" or "busy"
-//	waste  for each hop, first hop first: "<started> <cut short> <CPU ns after deadline>"
-//
-// and exits when its stdin closes. Built by tools/bench/go_chain/build.sh.
+// Run by tools/bench/chain_benchmark (--go_chain=<this binary>) as a server process,
+// spoken to with the line protocol of tools/bench/remote_chain.h (runs, quiet, waste);
+// exits when its stdin closes. Built by tools/bench/go_chain/build.sh.
 package main
 
 import (
@@ -48,7 +43,11 @@ type waste struct {
 func threadCPU() time.Duration {
 	const clockThreadCPUTimeID = 3
 	var ts syscall.Timespec
-	syscall.Syscall(syscall.SYS_CLOCK_GETTIME, clockThreadCPUTimeID, uintptr(unsafe.Pointer(&ts)), 0)
+	_, _, errno := syscall.Syscall(syscall.SYS_CLOCK_GETTIME, clockThreadCPUTimeID,
+		uintptr(unsafe.Pointer(&ts)), 0)
+	if errno != 0 {
+		panic("clock_gettime(CLOCK_THREAD_CPUTIME_ID): " + errno.Error())
+	}
 	return time.Duration(ts.Nano())
 }
 
@@ -119,6 +118,10 @@ func (h *hop) Step(ctx context.Context, req *pb.ChainRequest) (*pb.ChainResponse
 func main() {
 	hops := flag.Int("hops", 3, "hops in the chain")
 	flag.Parse()
+	if *hops < 1 {
+		fmt.Fprintln(os.Stderr, "-hops must be at least 1")
+		os.Exit(2)
+	}
 	wastes := make([]*waste, *hops)
 	address := ""
 	// The last hop first, so that each hop can dial the one after it.
@@ -165,19 +168,28 @@ func main() {
 	}
 }
 
+// waitForQuiet waits until no piece of work has run for 100 ms (a call between two hops
+// has no work started yet), as the C++ chain's WaitForQuiet does.
 func waitForQuiet(wastes []*waste, timeout time.Duration) string {
-	until := time.Now().Add(timeout)
-	for time.Now().Before(until) {
-		busy := false
+	giveUp := time.Now().Add(timeout)
+	quietSince := time.Now()
+	for {
+		quiet := true
 		for _, w := range wastes {
 			if atomic.LoadInt64(&w.ended) != atomic.LoadInt64(&w.started) {
-				busy = true
+				quiet = false
 			}
 		}
-		if !busy {
+		now := time.Now()
+		if !quiet {
+			quietSince = now
+		}
+		if now.Sub(quietSince) >= 100*time.Millisecond {
 			return "quiet"
 		}
-		time.Sleep(time.Millisecond)
+		if now.After(giveUp) {
+			return "busy"
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
-	return "busy"
 }
