@@ -5,9 +5,10 @@
 #
 #   tools/bench/go_chain/build.sh [output]     # default .baton/go_chain
 set -euo pipefail
-cd "$(dirname "$0")/../../.."
+root="$(cd "$(dirname "$0")/../../.." && pwd)"
+out=$(realpath -m "${1:-$root/.baton/go_chain}")
+cd "$root"
 tools/install_deps.sh go-protoc >&2
-out=$(realpath -m "${1:-.baton/go_chain}")
 generated=$(mktemp -d)
 trap 'rm -rf "$generated"' EXIT
 protoc -Iproto --go_out="plugins=grpc,paths=source_relative:$generated" \
