@@ -135,7 +135,13 @@ StreamServer::StreamServer(const std::string& name, const std::string& next_addr
   server_ = std::make_unique<LoopbackServer>(service_.get());
 }
 
-StreamServer::~StreamServer() = default;
+StreamServer::~StreamServer() {
+  server_.reset();
+  // A stream handler can outlive its gRPC call (a cancelled caller is answered at
+  // once); the adapter joins the threads that run them, so that none is still
+  // recording its end while ends_ goes.
+  adapter_.reset();
+}
 
 void StreamServer::RecordEnd(HandlerEnd end) {
   absl::MutexLock lock(&mu_);
