@@ -2,16 +2,29 @@
 
 Usage: count_test_cases.py TESTLOGS_DIR LABEL...
 Prints failing cases, then one line "N passed, N failed[, N skipped]". A target without
-a test.xml (it failed to build, crashed or timed out) counts as one failed case.
+a test.xml (it failed to build, crashed or timed out) counts as one failed case. A
+target run several times (--runs_per_test) counts the cases of every run.
 """
+import glob
 import os
 import sys
 import xml.etree.ElementTree as ElementTree
 
 
-def label_to_xml(testlogs, label):
+def label_to_xmls(testlogs, label):
+    """The test.xml files of the target's last `bazel test`: one, or one per run."""
     package, _, name = label.lstrip("/").partition(":")
-    return os.path.join(testlogs, package, name, "test.xml")
+    directory = os.path.join(testlogs, package, name)
+    single = os.path.join(directory, "test.xml")
+    runs = glob.glob(os.path.join(directory, "run_*_of_*", "test.xml"))
+    if not runs:
+        return [single]
+    newest = max(runs, key=os.path.getmtime)
+    # Whichever kind the last invocation wrote: the other may be left from an earlier one.
+    if os.path.exists(single) and os.path.getmtime(single) >= os.path.getmtime(newest):
+        return [single]
+    of_total = os.path.basename(os.path.dirname(newest)).rpartition("_of_")[2]
+    return sorted(glob.glob(os.path.join(directory, "run_*_of_" + of_total, "test.xml")))
 
 
 def count(xml_path):
@@ -45,14 +58,14 @@ def main(argv):
     testlogs, labels = argv[1], argv[2:]
     passed, failed, skipped = 0, [], 0
     for label in labels:
-        xml_path = label_to_xml(testlogs, label)
-        if not os.path.exists(xml_path):
-            failed.append(label + " (no result: did not build or did not run)")
-            continue
-        p, f, k = count(xml_path)
-        passed += p
-        skipped += k
-        failed += ["%s %s" % (label, name) for name in f]
+        for xml_path in label_to_xmls(testlogs, label):
+            if not os.path.exists(xml_path):
+                failed.append(label + " (no result: did not build or did not run)")
+                continue
+            p, f, k = count(xml_path)
+            passed += p
+            skipped += k
+            failed += ["%s %s" % (label, name) for name in f]
     for name in failed:
         print("FAILED: " + name)
     line = "%d passed, %d failed" % (passed, len(failed))
