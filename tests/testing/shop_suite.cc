@@ -164,32 +164,25 @@ double ShopSuite::Metric(const std::string& service, const std::string& series) 
   return -1;
 }
 
-namespace {
-
-// Polls `read` until `holds` of its value, or kStartTimeout.
-template <typename Read, typename Holds>
-bool AwaitValue(Read read, Holds holds) {
+bool ShopSuite::AwaitMetric(const std::string& service, const std::string& series,
+                            absl::FunctionRef<bool(double)> holds) const {
   const absl::Time give_up = absl::Now() + kStartTimeout;
   while (absl::Now() < give_up) {
-    if (holds(read())) return true;
+    if (holds(Metric(service, series))) return true;
     absl::SleepFor(absl::Milliseconds(10));
   }
   return false;
 }
 
-}  // namespace
-
 bool ShopSuite::AwaitMetricAtLeast(const std::string& service, const std::string& series,
                                    double value) const {
-  return AwaitValue([&] { return Metric(service, series); },
-                    [value](double now) { return now >= value; });
+  return AwaitMetric(service, series, [value](double now) { return now >= value; });
 }
 
 bool ShopSuite::AwaitMetricAtMost(const std::string& service, const std::string& series,
                                   double value) const {
   // A failed scrape reads -1: not "at most", whatever `value` is.
-  return AwaitValue([&] { return Metric(service, series); },
-                    [value](double now) { return now >= 0 && now <= value; });
+  return AwaitMetric(service, series, [value](double now) { return now >= 0 && now <= value; });
 }
 
 std::string ShopSuite::Log(const std::string& service) const {

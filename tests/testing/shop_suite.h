@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "baton/catalog/v1/catalog.grpc.pb.h"
@@ -100,6 +101,9 @@ class ShopSuite {
   std::string DatabasePath(const std::string& service) const;
 
  private:
+  // Polls the metric until `holds` of its value, or the start timeout; whether it did.
+  bool AwaitMetric(const std::string& service, const std::string& series,
+                   absl::FunctionRef<bool(double)> holds) const;
   std::string StorageFlag(const std::string& name, const Options& options) const;
   absl::Status StartService(const std::string& name, std::vector<std::string> flags,
                             const Options& options);

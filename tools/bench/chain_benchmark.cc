@@ -93,12 +93,13 @@ ChainOptions ChainFor(ChainKind kind, int hops, int threads) {
   return options;
 }
 
-// Starts the grpc-go chain (tools/bench/go_chain) if --go_chain names one, on this
-// process's CPUs; null if not.
-absl::StatusOr<std::unique_ptr<RemoteChain>> GoChainFromFlags(int argc, char** argv) {
+// The grpc-go chain (tools/bench/go_chain) of `hops` hops on `cpu`, if --go_chain
+// names its binary; null if not.
+absl::StatusOr<std::unique_ptr<RemoteChain>> StartGoChain(int argc, char** argv, int hops,
+                                                          int cpu) {
   const std::string program = FlagString(argc, argv, "go_chain", "");
   if (program.empty()) return nullptr;
-  return RemoteChain::Start(program, {"-hops=3"}, ServerProcess::kAnyCpu);
+  return RemoteChain::Start(program, {"-hops=" + std::to_string(hops)}, cpu);
 }
 
 constexpr char kGoChainName[] = "grpc-go";
@@ -113,7 +114,8 @@ int RunChain(int argc, char** argv) {
   const int threads = static_cast<int>(FlagNumber(argc, argv, "threads", 8));
   std::printf("chain: 3 hops, concurrency %d, deadline %.0f ms, work %d us per hop\n",
               load.concurrency, absl::ToDoubleMilliseconds(load.deadline), load.work_us);
-  absl::StatusOr<std::unique_ptr<RemoteChain>> go_chain = GoChainFromFlags(argc, argv);
+  absl::StatusOr<std::unique_ptr<RemoteChain>> go_chain =
+      StartGoChain(argc, argv, 3, ServerProcess::kAnyCpu);
   if (!go_chain.ok()) {
     std::fprintf(stderr, "--go_chain: %s\n", go_chain.status().ToString().c_str());
     return 1;
@@ -161,7 +163,8 @@ int RunWaste(int argc, char** argv) {
   const int threads = static_cast<int>(FlagNumber(argc, argv, "threads", 8));
   std::printf("waste: 3 hops, %d us of CPU work per hop, deadline %.0f ms, concurrency %d\n",
               load.work_us, absl::ToDoubleMilliseconds(load.deadline), load.concurrency);
-  absl::StatusOr<std::unique_ptr<RemoteChain>> go_chain = GoChainFromFlags(argc, argv);
+  absl::StatusOr<std::unique_ptr<RemoteChain>> go_chain =
+      StartGoChain(argc, argv, 3, ServerProcess::kAnyCpu);
   if (!go_chain.ok()) {
     std::fprintf(stderr, "--go_chain: %s\n", go_chain.status().ToString().c_str());
     return 1;
@@ -194,25 +197,20 @@ class OverloadTarget {
  public:
   static absl::StatusOr<std::unique_ptr<OverloadTarget>> Start(ChainKind kind, int threads,
                                                                bool split) {
-    auto target = std::make_unique<OverloadTarget>();
     if (split) {
-      absl::StatusOr<std::unique_ptr<RemoteChain>> remote = RemoteChain::Start(
+      return Remote(RemoteChain::Start(
           "/proc/self/exe",
           {std::string("--serve=") + ChainKindName(kind), "--threads=" + std::to_string(threads)},
-          /*cpu=*/0);
-      if (!remote.ok()) return remote.status();
-      target->remote_ = std::move(*remote);
-    } else {
-      target->chain_ = std::make_unique<Chain>(ChainFor(kind, 1, threads));
+          /*cpu=*/0));
     }
+    auto target = std::make_unique<OverloadTarget>();
+    target->chain_ = std::make_unique<Chain>(ChainFor(kind, 1, threads));
     return target;
   }
 
-  // The grpc-go hop (--go_chain): always a process of its own; on CPU 0 when split.
-  static absl::StatusOr<std::unique_ptr<OverloadTarget>> StartGo(const std::string& program,
-                                                                 bool split) {
-    absl::StatusOr<std::unique_ptr<RemoteChain>> remote =
-        RemoteChain::Start(program, {"-hops=1"}, split ? 0 : ServerProcess::kAnyCpu);
+  // A chain already started in a process of its own (or the error starting it).
+  static absl::StatusOr<std::unique_ptr<OverloadTarget>> Remote(
+      absl::StatusOr<std::unique_ptr<RemoteChain>> remote) {
     if (!remote.ok()) return remote.status();
     auto target = std::make_unique<OverloadTarget>();
     target->remote_ = std::move(*remote);
@@ -294,10 +292,12 @@ int RunOverload(int argc, char** argv) {
       return OverloadTarget::Start(kind, threads, split);
     });
   }
-  const std::string go_chain = FlagString(argc, argv, "go_chain", "");
-  if (!go_chain.empty()) {
-    servers.emplace_back(kGoChainName,
-                         [go_chain, split] { return OverloadTarget::StartGo(go_chain, split); });
+  // The grpc-go hop: always a process of its own; on CPU 0 when split.
+  if (!FlagString(argc, argv, "go_chain", "").empty()) {
+    servers.emplace_back(kGoChainName, [argc, argv, split] {
+      return OverloadTarget::Remote(
+          StartGoChain(argc, argv, 1, split ? 0 : ServerProcess::kAnyCpu));
+    });
   }
   for (const auto& [name, start] : servers) {
     absl::StatusOr<std::unique_ptr<OverloadTarget>> started = start();
