@@ -8,7 +8,10 @@
 // request — which is what the adapter adds.
 //
 //   bazel run -c opt //common/rpc:adapter_benchmark -- [--seconds=3] [--rounds=5]
-//       [--concurrency=64] [--workers=2] [--log] [--inline]
+//       [--concurrency=64] [--workers=2] [--log] [--inline] [--only=bare|adapter]
+//
+// --only measures one of the two servers alone (no ratio): for profiling the server
+// process (perf -p) without the other server's calls mixed in.
 #include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -157,6 +160,14 @@ int64_t FlagValue(int argc, char** argv, const char* name, int64_t fallback) {
   return fallback;
 }
 
+std::string StringFlag(int argc, char** argv, const char* name) {
+  const std::string prefix = std::string("--") + name + "=";
+  for (int i = 1; i < argc; ++i) {
+    if (absl::StartsWith(argv[i], prefix)) return argv[i] + prefix.size();
+  }
+  return "";
+}
+
 bool HasFlag(int argc, char** argv, const char* name) {
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == std::string("--") + name) return true;
@@ -286,6 +297,23 @@ int Main(int argc, char** argv) {
   Load(adapted_server.address, concurrency, absl::Milliseconds(500)).Run();
 
   std::vector<double> bare_qps, adapted_qps, ratios, bare_cpu, adapted_cpu, cpu_ratios;
+  if (const std::string only = StringFlag(argc, argv, "only"); !only.empty()) {
+    if (only != "bare" && only != "adapter") {
+      std::fprintf(stderr, "--only must be bare or adapter, not %s\n", only.c_str());
+      kill(child, SIGKILL);
+      waitpid(child, nullptr, 0);
+      return 2;
+    }
+    const std::string& address = only == "bare" ? bare_server.address : adapted_server.address;
+    for (int round = 0; round < rounds; ++round) {
+      const Round r = Measure(address, concurrency, seconds, child);
+      std::printf("round %d: %s %.0f qps %.1f us cpu/call\n", round + 1, only.c_str(), r.qps,
+                  r.cpu_us_per_call);
+    }
+    kill(child, SIGKILL);
+    waitpid(child, nullptr, 0);
+    return 0;
+  }
   for (int round = 0; round < rounds; ++round) {
     const Round b = Measure(bare_server.address, concurrency, seconds, child);
     const Round a = Measure(adapted_server.address, concurrency, seconds, child);

@@ -14,6 +14,15 @@ CallState::CallState(const AdapterPolicy* policy, absl::Duration budget_at_arriv
       deadline_(deadline),
       deadline_cause_(std::move(deadline_cause)) {}
 
+CallState::CallState(CallState&& other)
+    : policy_(other.policy_),
+      budget_at_arrival_(other.budget_at_arrival_),
+      deadline_(other.deadline_),
+      deadline_cause_(other.deadline_cause_) {
+  absl::MutexLock lock(&other.mu_);
+  downstream_ = std::move(other.downstream_);
+}
+
 namespace {
 
 // "name=ms": a service name of [A-Za-z0-9._-] and a (possibly negative) integer. The
@@ -38,7 +47,7 @@ bool ValidEntry(absl::string_view entry) {
 
 }  // namespace
 
-void CallState::AppendDownstreamTrail(std::string_view trail) {
+void CallState::AppendDownstreamTrail(std::string_view trail) const {
   std::string valid;
   for (absl::string_view entry :
        absl::StrSplit(absl::string_view(trail.data(), trail.size()), ',')) {

@@ -6,11 +6,14 @@
 //   x-baton-budget-trail: gateway=998,orders=993,inventory=987
 // (each hop's remaining budget in ms when the call arrived there, caller first).
 //
-// Thread safety: the trail is guarded; fan-out calls append concurrently.
+// Stored by value in the Context's own node (no allocation of its own per call), it is
+// the one value in a Context that changes: its trail, which is guarded, so that its
+// methods are const and fan-out calls append concurrently.
+//
+// Thread safety: all methods may be called from any thread.
 #ifndef BATON_COMMON_RPC_CALL_STATE_H_
 #define BATON_COMMON_RPC_CALL_STATE_H_
 
-#include <memory>
 #include <string>
 #include <string_view>
 
@@ -30,6 +33,10 @@ class CallState {
   CallState(const AdapterPolicy* policy, absl::Duration budget_at_arrival,
             absl::Time deadline = absl::InfiniteFuture(),
             absl::Status deadline_cause = absl::DeadlineExceededError("deadline exceeded"));
+  // For WithValue, which moves the record into the Context: a fresh lock, the trail
+  // taken over.
+  CallState(CallState&& other);
+  CallState& operator=(CallState&&) = delete;
 
   const AdapterPolicy& policy() const { return *policy_; }
   absl::Duration budget_at_arrival() const { return budget_at_arrival_; }
@@ -39,7 +46,7 @@ class CallState {
   const absl::Status& deadline_cause() const { return deadline_cause_; }
 
   // Appends a downstream hop's trail (already "name=ms[,name=ms...]").
-  void AppendDownstreamTrail(std::string_view trail);
+  void AppendDownstreamTrail(std::string_view trail) const;
   // This hop's entry followed by every downstream trail.
   std::string Trail() const;
 
@@ -49,16 +56,14 @@ class CallState {
   const absl::Time deadline_;
   const absl::Status deadline_cause_;
   mutable absl::Mutex mu_;
-  std::string downstream_ ABSL_GUARDED_BY(mu_);
+  mutable std::string downstream_ ABSL_GUARDED_BY(mu_);
 };
 
-inline constexpr ContextKey<std::shared_ptr<CallState>> kCallState("baton.call_state");
+inline constexpr ContextKey<CallState> kCallState("baton.call_state");
 
-// The call state of the RPC `ctx` belongs to, or null outside one.
-inline CallState* CallStateOf(const Context& ctx) {
-  const std::shared_ptr<CallState>* state = ctx.Value(kCallState);
-  return state != nullptr ? state->get() : nullptr;
-}
+// The call state of the RPC `ctx` belongs to, or null outside one. It lives as long
+// as `ctx` (or any Context derived from it).
+inline const CallState* CallStateOf(const Context& ctx) { return ctx.Value(kCallState); }
 
 // Longest trail kept; longer trails (a runaway fan-out) are cut with "...".
 inline constexpr size_t kMaxBudgetTrail = 2048;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -152,6 +153,27 @@ TEST_F(ChainTest, RequestIdAndTraceTravelSpansChangePerHop) {
   EXPECT_EQ(hops[2].parent_span_id(), hops[1].span_id());
   EXPECT_NE(hops[0].span_id(), hops[1].span_id());
   EXPECT_NE(hops[1].span_id(), hops[2].span_id());
+}
+
+// The adapter scans a short header list and searches a long one: both find the same.
+TEST_F(ChainTest, HeadersAreReadAlikeWhetherFewOrManyArrive) {
+  Build();
+  std::vector<std::pair<std::string, std::string>> headers = {
+      {"x-request-id", "req-many"},
+      {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+      {"x-baton-tenant", "acme"}};
+  for (int i = 0; i < 20; ++i) headers.emplace_back(absl::StrCat("x-filler-", i), "f");
+  Result result = caller_->Call(Work(0), absl::Seconds(5), headers);
+  ASSERT_TRUE(result.status.ok()) << result.status.error_message();
+  const auto& hops = result.response.hops();
+  ASSERT_EQ(hops.size(), 3);
+  EXPECT_EQ(hops[0].request_id(), "req-many");
+  EXPECT_EQ(hops[0].trace_id(), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(hops[0].parent_span_id(), "00f067aa0ba902b7");
+  EXPECT_EQ(hops[0].tenant(), "acme");
+  // The next hops get only what the adapter sends on: the short list.
+  EXPECT_EQ(hops[2].request_id(), "req-many");
+  EXPECT_EQ(hops[2].tenant(), "acme");
 }
 
 TEST_F(ChainTest, NoTraceArrivingStartsOneThatEveryHopShares) {

@@ -75,7 +75,7 @@ struct PendingCall::Impl {
   Context ctx;
   CancelHandle timeout;
   AfterFuncHandle cancel_on_done;
-  CallState* state = nullptr;  // Kept alive by ctx.
+  const CallState* state = nullptr;  // Kept alive by ctx.
   std::string target;
   std::string service;
   bool sent = false;

@@ -20,6 +20,18 @@ constexpr char kEnvoyTimeoutHeader[] = "x-envoy-expected-rq-timeout-ms";
 
 std::optional<std::string_view> FindHeader(
     const std::multimap<grpc::string_ref, grpc::string_ref>& headers, std::string_view name) {
+  // A call brings a few headers, and most of the table's names are absent: comparing
+  // lengths first over a short list beats the map's ordered search, which compares
+  // contents at every step.
+  constexpr size_t kScanAtMost = 8;
+  if (headers.size() <= kScanAtMost) {
+    for (const auto& [key, value] : headers) {
+      if (std::string_view(key.data(), key.size()) == name) {
+        return std::string_view(value.data(), value.size());
+      }
+    }
+    return std::nullopt;
+  }
   auto it = headers.find(grpc::string_ref(name.data(), name.size()));
   if (it == headers.end()) return std::nullopt;
   return std::string_view(it->second.data(), it->second.size());
@@ -52,9 +64,42 @@ struct ArrivalDeadline {
   absl::Status cause;  // Reported when it expires.
 };
 
+// The cause a deadline from `source` with `budget_ms` left reports when it expires.
+absl::Status FormatCause(std::string_view source, int64_t budget_ms, std::string_view service) {
+  // Formatted in place, so that it costs the Status's own two allocations and no more.
+  char message[512];
+  int length = 0;
+  if (source == "caller") {
+    length = absl::SNPrintF(message, sizeof(message),
+                            "the caller's deadline (%dms left on arrival) expired at %s",
+                            budget_ms, service);
+  } else if (source == "default") {
+    length = absl::SNPrintF(message, sizeof(message),
+                            "%s's default deadline of %dms (the call had none) expired at %s",
+                            service, budget_ms, service);
+  } else if (source == "capped") {
+    length = absl::SNPrintF(message, sizeof(message), "%s's deadline cap of %dms expired at %s",
+                            service, budget_ms, service);
+  } else {
+    length = absl::SNPrintF(message, sizeof(message),
+                            "the proxy's expected timeout (%dms left on arrival) expired at %s",
+                            budget_ms, service);
+  }
+  length = std::clamp(length, 0, static_cast<int>(sizeof(message)) - 1);
+  return absl::DeadlineExceededError(absl::string_view(message, length));
+}
+
+// The cause's key in DeadlineCauses: one number per source.
+int SourceIndex(std::string_view source) {
+  if (source == "caller") return 0;
+  if (source == "default") return 1;
+  if (source == "capped") return 2;
+  return 3;
+}
+
 ArrivalDeadline ComputeDeadline(const grpc::CallbackServerContext& call,
                                 const DeadlinePolicy& policy, std::string_view service,
-                                absl::Time now) {
+                                absl::Time now, DeadlineCauses& causes) {
   ArrivalDeadline out{absl::InfiniteFuture(), "caller", absl::OkStatus()};
   const auto grpc_deadline = call.deadline();
   if (grpc_deadline != std::chrono::system_clock::time_point::max()) {
@@ -84,30 +129,12 @@ ArrivalDeadline ComputeDeadline(const grpc::CallbackServerContext& call,
     out.deadline = now + policy.max_deadline;
     out.source = "capped";
   }
-  // Built on every call, read only when the deadline passes: formatted once, in place,
-  // so that it costs the Status's own two allocations and no more.
+  // Built on every call, read only when the deadline passes: shared with the calls
+  // that arrived with the same budget.
   const int64_t budget_ms = absl::ToInt64Milliseconds(out.deadline - now);
   const std::string_view source = out.source;
-  char message[512];
-  int length = 0;
-  if (source == "caller") {
-    length = absl::SNPrintF(message, sizeof(message),
-                            "the caller's deadline (%dms left on arrival) expired at %s",
-                            budget_ms, service);
-  } else if (source == "default") {
-    length = absl::SNPrintF(message, sizeof(message),
-                            "%s's default deadline of %dms (the call had none) expired at %s",
-                            service, budget_ms, service);
-  } else if (source == "capped") {
-    length = absl::SNPrintF(message, sizeof(message), "%s's deadline cap of %dms expired at %s",
-                            service, budget_ms, service);
-  } else {
-    length = absl::SNPrintF(message, sizeof(message),
-                            "the proxy's expected timeout (%dms left on arrival) expired at %s",
-                            budget_ms, service);
-  }
-  length = std::clamp(length, 0, static_cast<int>(sizeof(message)) - 1);
-  out.cause = absl::DeadlineExceededError(absl::string_view(message, length));
+  out.cause = causes.Get(SourceIndex(source), budget_ms,
+                         [&] { return FormatCause(source, budget_ms, service); });
   return out;
 }
 
@@ -125,7 +152,7 @@ IncomingCall::~IncomingCall() { adapter_->in_flight_.fetch_sub(1, std::memory_or
 std::optional<IncomingCall::Refusal> IncomingCall::Arrive(const MethodOptions& options) {
   const AdapterPolicy& policy = adapter_->options_.policy;
   const ArrivalDeadline arrival =
-      ComputeDeadline(*call_, policy.deadlines, policy.service_name, start_);
+      ComputeDeadline(*call_, policy.deadlines, policy.service_name, start_, adapter_->causes_);
   deadline_source_ = arrival.source;
   deadline_cause_ = arrival.cause;
   const auto& headers = call_->client_metadata();
@@ -133,15 +160,14 @@ std::optional<IncomingCall::Refusal> IncomingCall::Arrive(const MethodOptions& o
       [&headers](std::string_view name) { return FindHeader(headers, name); }, policy.metadata);
   criticality_ = metadata.criticality;
   budget_at_arrival_ = arrival.deadline - start_;
-  call_state_ =
-      std::make_shared<CallState>(&policy, budget_at_arrival_, arrival.deadline, arrival.cause);
 
   auto [cancellable, cancel] = WithCancelCause(adapter_->root_.context);
   cancel_ = std::move(cancel);
   auto [bounded, deadline] = WithDeadlineCause(cancellable, arrival.deadline, arrival.cause);
   deadline_ = std::move(deadline);
   ctx_ = WithValue(WithValue(bounded, kRequestMetadata, std::move(metadata)), kCallState,
-                   call_state_);
+                   CallState(&policy, budget_at_arrival_, arrival.deadline, arrival.cause));
+  call_state_ = CallStateOf(ctx_);
 
   if (adapter_->draining_.load(std::memory_order_acquire)) {
     adapter_->stats_.refused_draining.fetch_add(1, std::memory_order_relaxed);
@@ -242,8 +268,10 @@ void IncomingCall::OnCancel() {
 }
 
 grpc::Status IncomingCall::Conclude(const absl::Status& status, const std::string& admission) {
+  // gRPC takes the name as a std::string: one made once, not one per call.
+  static const std::string kTrailName(kBudgetTrailHeader);
   const std::string trail = call_state_->Trail();
-  call_->AddTrailingMetadata(kBudgetTrailHeader, trail);
+  call_->AddTrailingMetadata(kTrailName, trail);
   if (std::string_view(deadline_source_) == "caller" && status == deadline_cause_) {
     call_->AddTrailingMetadata(kExpiredHeader, "caller");
   }

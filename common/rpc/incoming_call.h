@@ -77,7 +77,8 @@ class IncomingCall {
   absl::Duration budget_at_arrival_;
   Criticality criticality_ = Criticality::kCritical;
   std::string admission_ = "run";
-  std::shared_ptr<CallState> call_state_;
+  // In ctx_, once Arrive() has built it.
+  const CallState* call_state_ = nullptr;
   CancelCauseHandle cancel_;
   CancelHandle deadline_;
   Context ctx_;

@@ -16,8 +16,12 @@ namespace baton::rpc {
 class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
  public:
   UnaryCall(ServerAdapter* adapter, grpc::CallbackServerContext* call, std::string_view method,
-            ServerAdapter::Body body)
-      : adapter_(adapter), incoming_(adapter, call, method), body_(std::move(body)) {}
+            const void* request, void* response, ServerAdapter::Body body)
+      : adapter_(adapter),
+        incoming_(adapter, call, method),
+        request_(request),
+        response_(response),
+        body_(std::move(body)) {}
 
   void Start(const MethodOptions& options) {
     if (std::optional<IncomingCall::Refusal> refusal = incoming_.Arrive(options)) {
@@ -37,7 +41,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
 
   void Run() override {
     absl::Status status = incoming_.RunHandler(
-        [this](const Context& ctx) { return std::move(body_)(ctx); });
+        [this](const Context& ctx) { return std::move(body_)(ctx, request_, response_); });
     Finish(std::move(status), incoming_.admission());
   }
 
@@ -79,6 +83,8 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
   const std::thread::id arrival_thread_ = std::this_thread::get_id();
   std::atomic<int> parties_{2};
   IncomingCall incoming_;
+  const void* const request_;
+  void* const response_;
   ServerAdapter::Body body_;
 };
 
@@ -92,9 +98,13 @@ ServerAdapter::~ServerAdapter() = default;
 
 grpc::ServerUnaryReactor* ServerAdapter::StartUnary(grpc::CallbackServerContext* call,
                                                     std::string_view method,
-                                                    const MethodOptions& options, Body body) {
+                                                    const MethodOptions& options,
+                                                    const void* request, void* response,
+                                                    Body body) {
   // Owned by gRPC from here until OnDone.
-  UnaryCall* unary = std::make_unique<UnaryCall>(this, call, method, std::move(body)).release();
+  UnaryCall* unary =
+      std::make_unique<UnaryCall>(this, call, method, request, response, std::move(body))
+          .release();
   unary->Start(options);
   return unary;
 }

@@ -51,6 +51,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "common/context/context.h"
+#include "common/rpc/deadline_causes.h"
 #include "common/rpc/policy.h"
 #include "common/rpc/request_log.h"
 #include "common/rpc/worker_pool.h"
@@ -95,7 +96,11 @@ class ServerAdapter {
     std::function<absl::Status(const Context&, std::string_view method)> after_handler;
   };
 
-  using Body = absl::AnyInvocable<absl::Status(const Context&) &&>;
+  // The handler, with the call's request and response passed in untyped: the typed
+  // wrapper in Unary() captures only the handler, so that a handler of the usual size
+  // (a lambda holding `this`) is stored inside the AnyInvocable, not allocated per call.
+  using Body = absl::AnyInvocable<absl::Status(const Context&, const void* request,
+                                               void* response) &&>;
 
   explicit ServerAdapter(Options options);
   ~ServerAdapter();
@@ -105,8 +110,10 @@ class ServerAdapter {
   // Handles one unary call; returns the reactor the generated method must return.
   // `method` is the short method name, for logs and messages; it must outlive the call
   // (a string literal).
+  // `request` and `response` are handed to `body` as they are.
   grpc::ServerUnaryReactor* StartUnary(grpc::CallbackServerContext* call, std::string_view method,
-                                       const MethodOptions& options, Body body);
+                                       const MethodOptions& options, const void* request,
+                                       void* response, Body body);
 
   // StartUnary with a typed handler: absl::Status(const Context&, const Request&,
   // Response&). The request and response stay valid until the handler returns.
@@ -114,11 +121,13 @@ class ServerAdapter {
   grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* call, const Request* request,
                                   Response* response, std::string_view method, Handler&& handler,
                                   const MethodOptions& options = {}) {
-    return StartUnary(
-        call, method, options,
-        [request, response, handler = std::forward<Handler>(handler)](const Context& ctx) mutable {
-          return handler(ctx, *request, *response);
-        });
+    return StartUnary(call, method, options, request, response,
+                      [handler = std::forward<Handler>(handler)](
+                          const Context& ctx, const void* untyped_request,
+                          void* untyped_response) mutable {
+                        return handler(ctx, *static_cast<const Request*>(untyped_request),
+                                       *static_cast<Response*>(untyped_response));
+                      });
   }
 
   // The start of a drain: every request that arrives from now on is answered with
@@ -149,6 +158,7 @@ class ServerAdapter {
   DerivedContext<CancelCauseHandle> root_;
   ServerStats stats_;
   std::atomic<int64_t> in_flight_{0};
+  DeadlineCauses causes_;
   std::atomic<bool> draining_{false};
   // Claimed by the one StartDraining that sets drain_refusal_.
   std::atomic<bool> drain_claimed_{false};

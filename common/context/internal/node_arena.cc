@@ -2,6 +2,11 @@
 
 #include <new>
 
+#include "absl/base/attributes.h"
+#include "absl/base/const_init.h"
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+
 namespace baton::context_internal {
 namespace {
 
@@ -17,6 +22,18 @@ struct ThreadCache {
   bool exiting;
 };
 thread_local ThreadCache cache;
+
+// The depot: full batches of blocks that one thread freed beyond its cache, waiting for
+// a thread whose cache ran dry — a request's nodes are often made on one thread (the
+// one a call arrives on) and freed on another (the one that finishes it). Process-wide
+// by nature, like the allocator it stands in front of; bounded, and reached once per
+// kBatch blocks, not per block.
+struct Depot {
+  absl::Mutex mu{absl::kConstInit};
+  FreeBlock* batches[NodeArena::kDepotBatches] ABSL_GUARDED_BY(mu) = {};
+  int count ABSL_GUARDED_BY(mu) = 0;
+};
+ABSL_CONST_INIT Depot depots[NodeArena::kClasses];
 
 // Returns the cached blocks to the allocator when the thread exits.
 struct CacheDrainer {
@@ -37,35 +54,77 @@ thread_local CacheDrainer drainer;
 
 size_t ClassOf(size_t size) { return (size - 1) / NodeArena::kClassSize; }
 
+// Moves kBatch blocks from this thread's cache of class `c` to the depot, or back to
+// the allocator when the depot is full.
+void SpillBatch(size_t c) {
+  FreeBlock* batch = cache.head[c];
+  FreeBlock* last = batch;
+  for (int i = 1; i < NodeArena::kBatch; ++i) last = last->next;
+  cache.head[c] = last->next;
+  cache.count[c] -= NodeArena::kBatch;
+  last->next = nullptr;
+  {
+    Depot& depot = depots[c];
+    absl::MutexLock lock(&depot.mu);
+    if (depot.count < NodeArena::kDepotBatches) {
+      depot.batches[depot.count++] = batch;
+      return;
+    }
+  }
+  while (batch != nullptr) {
+    FreeBlock* next = batch->next;
+    ::operator delete(batch);
+    batch = next;
+  }
+}
+
+// Refills this thread's empty cache of class `c` with a batch from the depot; whether
+// there was one.
+bool RefillFromDepot(size_t c) {
+  Depot& depot = depots[c];
+  absl::MutexLock lock(&depot.mu);
+  if (depot.count == 0) return false;
+  cache.head[c] = depot.batches[--depot.count];
+  cache.count[c] = NodeArena::kBatch;
+  return true;
+}
+
 }  // namespace
 
 void* NodeArena::Allocate(size_t size) {
   const size_t c = ClassOf(size);
   if (!NodeArena::kCaches || c >= kClasses) return ::operator new(size);
-  if (FreeBlock* block = cache.head[c]) {
-    cache.head[c] = block->next;
-    --cache.count[c];
-    return block;
+  if (cache.head[c] == nullptr) {
+    if (cache.exiting) return ::operator new((c + 1) * kClassSize);
+    drainer.Arm();  // So the blocks this thread caches are freed at its exit.
+    if (!RefillFromDepot(c)) return ::operator new((c + 1) * kClassSize);
   }
-  drainer.Arm();  // So the blocks this thread caches later are freed at its exit.
-  return ::operator new((c + 1) * kClassSize);
+  FreeBlock* block = cache.head[c];
+  cache.head[c] = block->next;
+  --cache.count[c];
+  return block;
 }
 
 void NodeArena::Free(void* block, size_t size) {
   const size_t c = ClassOf(size);
-  if (!NodeArena::kCaches || c >= kClasses) {
-    ::operator delete(block);
-    return;
-  }
-  if (cache.exiting || cache.count[c] >= kCachedPerClass) {
+  if (!NodeArena::kCaches || c >= kClasses || cache.exiting) {
     ::operator delete(block);
     return;
   }
   drainer.Arm();  // This thread may only ever free: its cache must still be drained.
+  if (cache.count[c] >= kCachedPerClass) SpillBatch(c);
   FreeBlock* free_block = static_cast<FreeBlock*>(block);
   free_block->next = cache.head[c];
   cache.head[c] = free_block;
   ++cache.count[c];
+}
+
+int NodeArena::DepotBatches(size_t size) {
+  const size_t c = ClassOf(size);
+  if (c >= kClasses) return 0;
+  Depot& depot = depots[c];
+  absl::MutexLock lock(&depot.mu);
+  return depot.count;
 }
 
 }  // namespace baton::context_internal

@@ -4,8 +4,12 @@
 // request, and a request makes and frees a handful of small nodes. Each thread keeps
 // up to kCachedPerClass freed blocks per size class (64-byte steps up to 512 bytes),
 // so a node is usually made and freed without touching the general allocator or any
-// lock. A block may be freed on any thread; it joins that thread's cache (or goes back
-// to the allocator when the cache is full, or once the thread is exiting).
+// lock. A block may be freed on any thread; it joins that thread's cache. A thread
+// whose cache is full hands kBatch blocks at a time to a process-wide depot (one lock
+// per batch), where a thread whose cache ran dry takes them — so that nodes made on one
+// thread and freed on another still come back without the allocator; the depot holds
+// up to kDepotBatches batches per size class, and beyond that, or once a thread is
+// exiting, blocks go back to the allocator.
 //
 // Under AddressSanitizer every block comes straight from the allocator, so ASan still
 // sees each node's lifetime.
@@ -28,9 +32,13 @@ class NodeArena {
   static constexpr size_t kClassSize = 64;
   static constexpr size_t kClasses = 8;  // Blocks up to 512 bytes are cached.
   static constexpr int kCachedPerClass = 256;
+  static constexpr int kBatch = 64;
+  static constexpr int kDepotBatches = 32;
 
   static void* Allocate(size_t size);
   static void Free(void* block, size_t size);
+  // Batches waiting in the depot for blocks of `size` (for tests).
+  static int DepotBatches(size_t size);
 };
 
 // Makes a T in arena memory; the caller owns it and ends it with DestroyInArena.

@@ -63,5 +63,46 @@ TEST(NodeArena, BlocksMayBeFreedOnAnotherThreadAndThreadsExitCleanly) {
   freer.join();  // More than one cache holds: the rest go back to the allocator.
 }
 
+// A block size no other case here uses, so that the depot holds only this case's.
+constexpr size_t kDepotCaseSize = 300;
+
+TEST(NodeArena, BlocksFreedBeyondOneThreadsCacheServeAnotherThread) {
+  if (!NodeArena::kCaches) GTEST_SKIP() << "no cache under AddressSanitizer";
+  constexpr int kBlocks = NodeArena::kCachedPerClass + 4 * NodeArena::kBatch;
+  std::vector<void*> made(kBlocks);
+  for (void*& block : made) block = NodeArena::Allocate(kDepotCaseSize);
+  // Freed on another thread: its cache fills, and the rest goes to the depot in batches.
+  std::thread freer([&] {
+    for (void* block : made) NodeArena::Free(block, kDepotCaseSize);
+  });
+  freer.join();
+  // The freer's cache held kCachedPerClass; the rest went to the depot.
+  EXPECT_EQ(NodeArena::DepotBatches(kDepotCaseSize), 4);
+  const std::set<void*> freed(made.begin(), made.end());
+  // This thread's cache of that size is empty: it takes the batches from the depot.
+  std::vector<void*> again(4 * NodeArena::kBatch);
+  for (void*& block : again) {
+    block = NodeArena::Allocate(kDepotCaseSize);
+    EXPECT_TRUE(freed.count(block) == 1) << "a block the other thread freed, not a new one";
+  }
+  EXPECT_EQ(NodeArena::DepotBatches(kDepotCaseSize), 0);
+  for (void* block : again) NodeArena::Free(block, kDepotCaseSize);
+}
+
+TEST(NodeArena, TheDepotIsBounded) {
+  if (!NodeArena::kCaches) GTEST_SKIP() << "no cache under AddressSanitizer";
+  constexpr size_t kSize = 400;  // A size class no other case uses.
+  constexpr int kBlocks =
+      NodeArena::kCachedPerClass + (NodeArena::kDepotBatches + 3) * NodeArena::kBatch;
+  std::vector<void*> made(kBlocks);
+  for (void*& block : made) block = NodeArena::Allocate(kSize);
+  std::thread freer([&] {
+    for (void* block : made) NodeArena::Free(block, kSize);
+  });
+  freer.join();
+  // The batches beyond the bound went back to the allocator.
+  EXPECT_EQ(NodeArena::DepotBatches(kSize), NodeArena::kDepotBatches);
+}
+
 }  // namespace
 }  // namespace baton::context_internal

@@ -1,0 +1,27 @@
+#include "common/rpc/deadline_causes.h"
+
+#include <utility>
+
+namespace baton::rpc {
+
+absl::Status DeadlineCauses::Get(int source, int64_t budget_ms,
+                                 absl::FunctionRef<absl::Status()> make) {
+  // Budgets are spread over ms; the source picks among neighbouring slots.
+  const uint64_t key = static_cast<uint64_t>(budget_ms) * 4 + static_cast<uint64_t>(source);
+  Slot& slot = slots_[key % kSlots];
+  {
+    absl::MutexLock lock(&slot.mu);
+    if (slot.used && slot.source == source && slot.budget_ms == budget_ms) return slot.cause;
+  }
+  // Made outside the lock: formatting is the slow part, and a racing Get for the same
+  // key only makes the same cause twice.
+  absl::Status cause = make();
+  absl::MutexLock lock(&slot.mu);
+  slot.used = true;
+  slot.source = source;
+  slot.budget_ms = budget_ms;
+  slot.cause = cause;
+  return cause;
+}
+
+}  // namespace baton::rpc
