@@ -260,6 +260,17 @@ int Main(int argc, char** argv) {
   const int rounds = static_cast<int>(FlagValue(argc, argv, "rounds", 5));
   const int concurrency = static_cast<int>(FlagValue(argc, argv, "concurrency", 64));
   const bool log = HasFlag(argc, argv, "log");
+  const std::string only = StringFlag(argc, argv, "only");
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--only" || std::string(argv[i]) == "--only=") {
+      std::fprintf(stderr, "--only takes a value: --only=bare or --only=adapter\n");
+      return 2;
+    }
+  }
+  if (!only.empty() && only != "bare" && only != "adapter") {
+    std::fprintf(stderr, "--only must be bare or adapter, not %s\n", only.c_str());
+    return 2;
+  }
 
   int pipe_fds[2];
   if (pipe(pipe_fds) != 0) return 1;
@@ -297,13 +308,7 @@ int Main(int argc, char** argv) {
   Load(adapted_server.address, concurrency, absl::Milliseconds(500)).Run();
 
   std::vector<double> bare_qps, adapted_qps, ratios, bare_cpu, adapted_cpu, cpu_ratios;
-  if (const std::string only = StringFlag(argc, argv, "only"); !only.empty()) {
-    if (only != "bare" && only != "adapter") {
-      std::fprintf(stderr, "--only must be bare or adapter, not %s\n", only.c_str());
-      kill(child, SIGKILL);
-      waitpid(child, nullptr, 0);
-      return 2;
-    }
+  if (!only.empty()) {
     const std::string& address = only == "bare" ? bare_server.address : adapted_server.address;
     for (int round = 0; round < rounds; ++round) {
       const Round r = Measure(address, concurrency, seconds, child);

@@ -14,7 +14,7 @@ CallState::CallState(const AdapterPolicy* policy, absl::Duration budget_at_arriv
       deadline_(deadline),
       deadline_cause_(std::move(deadline_cause)) {}
 
-CallState::CallState(CallState&& other)
+CallState::CallState(CallState&& other) noexcept
     : policy_(other.policy_),
       budget_at_arrival_(other.budget_at_arrival_),
       deadline_(other.deadline_),

@@ -35,7 +35,7 @@ class CallState {
             absl::Status deadline_cause = absl::DeadlineExceededError("deadline exceeded"));
   // For WithValue, which moves the record into the Context: a fresh lock, the trail
   // taken over.
-  CallState(CallState&& other);
+  CallState(CallState&& other) noexcept;
   CallState& operator=(CallState&&) = delete;
 
   const AdapterPolicy& policy() const { return *policy_; }

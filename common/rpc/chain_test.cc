@@ -155,25 +155,33 @@ TEST_F(ChainTest, RequestIdAndTraceTravelSpansChangePerHop) {
   EXPECT_NE(hops[1].span_id(), hops[2].span_id());
 }
 
-// The adapter scans a short header list and searches a long one: both find the same.
+// The adapter scans a short header list and searches a long one: both find the same,
+// and of a header sent twice both take the first.
 TEST_F(ChainTest, HeadersAreReadAlikeWhetherFewOrManyArrive) {
   Build();
-  std::vector<std::pair<std::string, std::string>> headers = {
-      {"x-request-id", "req-many"},
-      {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
-      {"x-baton-tenant", "acme"}};
-  for (int i = 0; i < 20; ++i) headers.emplace_back(absl::StrCat("x-filler-", i), "f");
-  Result result = caller_->Call(Work(0), absl::Seconds(5), headers);
-  ASSERT_TRUE(result.status.ok()) << result.status.error_message();
-  const auto& hops = result.response.hops();
-  ASSERT_EQ(hops.size(), 3);
-  EXPECT_EQ(hops[0].request_id(), "req-many");
-  EXPECT_EQ(hops[0].trace_id(), "4bf92f3577b34da6a3ce929d0e0e4736");
-  EXPECT_EQ(hops[0].parent_span_id(), "00f067aa0ba902b7");
-  EXPECT_EQ(hops[0].tenant(), "acme");
-  // The next hops get only what the adapter sends on: the short list.
-  EXPECT_EQ(hops[2].request_id(), "req-many");
-  EXPECT_EQ(hops[2].tenant(), "acme");
+  for (int fillers : {0, 20}) {
+    SCOPED_TRACE(absl::StrCat(fillers, " other headers"));
+    std::vector<std::pair<std::string, std::string>> headers = {
+        {"x-request-id", "req-many"},
+        {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+        {"x-baton-tenant", "acme"},
+        {"x-baton-tenant", "other"}};
+    for (int i = 0; i < fillers; ++i) headers.emplace_back(absl::StrCat("x-filler-", i), "f");
+    Result result = caller_->Call(Work(0), absl::Seconds(5), headers);
+    ASSERT_TRUE(result.status.ok()) << result.status.error_message();
+    const auto& hops = result.response.hops();
+    ASSERT_EQ(hops.size(), 3);
+    EXPECT_EQ(hops[0].request_id(), "req-many");
+    EXPECT_EQ(hops[0].trace_id(), "4bf92f3577b34da6a3ce929d0e0e4736");
+    EXPECT_EQ(hops[0].parent_span_id(), "00f067aa0ba902b7");
+    EXPECT_EQ(hops[0].tenant(), "acme");
+    // The next hops get what the adapter sends on (a short list).
+    for (int hop = 1; hop < 3; ++hop) {
+      EXPECT_EQ(hops[hop].request_id(), "req-many");
+      EXPECT_EQ(hops[hop].trace_id(), "4bf92f3577b34da6a3ce929d0e0e4736");
+      EXPECT_EQ(hops[hop].tenant(), "acme");
+    }
+  }
 }
 
 TEST_F(ChainTest, NoTraceArrivingStartsOneThatEveryHopShares) {

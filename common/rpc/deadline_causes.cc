@@ -1,13 +1,17 @@
 #include "common/rpc/deadline_causes.h"
 
+#include <cassert>
 #include <utility>
 
 namespace baton::rpc {
 
 absl::Status DeadlineCauses::Get(int source, int64_t budget_ms,
                                  absl::FunctionRef<absl::Status()> make) {
-  // Budgets are spread over ms; the source picks among neighbouring slots.
-  const uint64_t key = static_cast<uint64_t>(budget_ms) * 4 + static_cast<uint64_t>(source);
+  assert(source >= 0 && source < kSources);
+  // Budgets are spread over ms; the source picks among neighbouring slots. Unsigned:
+  // negative and infinite budgets (INT64_MIN/MAX) wrap to a slot like any other.
+  const uint64_t key =
+      static_cast<uint64_t>(budget_ms) * kSources + static_cast<uint64_t>(source);
   Slot& slot = slots_[key % kSlots];
   {
     absl::MutexLock lock(&slot.mu);

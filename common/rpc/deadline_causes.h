@@ -9,7 +9,8 @@
 //
 // The table is direct-mapped by (source, budget in ms): a different budget that maps
 // to the same slot replaces it. A cause is only ever returned for exactly the key it
-// was made for.
+// was made for. When budgets are spread wide (every call a different one), each call
+// formats its own cause as it would without the table, plus two uncontended locks.
 //
 // Thread safety: Get may be called from any thread; each slot has its own lock, held
 // only to compare and copy.
@@ -30,9 +31,14 @@ class DeadlineCauses {
  public:
   static constexpr size_t kSlots = 64;
 
-  // The cause for a deadline from `source` (a small number naming where the deadline
-  // came from) with `budget_ms` left on arrival: a recent one made for the same key,
-  // else `make()`, which is remembered.
+  // Sources of deadlines: 0 to kSources - 1.
+  static constexpr int kSources = 4;
+
+  // The cause for a deadline from `source` (in [0, kSources): where the deadline came
+  // from) with `budget_ms` left on arrival: a recent one made for the same key, else
+  // `make()`, which is remembered. `make` must give the same cause for the same key
+  // for the table's whole life (one table per service, whose name is in the message);
+  // it runs without the table's locks, and two threads may run it for one key at once.
   absl::Status Get(int source, int64_t budget_ms, absl::FunctionRef<absl::Status()> make);
 
  private:

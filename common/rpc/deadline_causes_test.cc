@@ -1,5 +1,6 @@
 #include "common/rpc/deadline_causes.h"
 
+#include <limits>
 #include <string>
 #include <thread>
 #include <vector>
@@ -54,6 +55,17 @@ TEST(DeadlineCauses, AKeyThatTakesOverASlotNeverGetsTheOldCause) {
             absl::StrCat("source 0, ", same_slot, "ms"));
   EXPECT_EQ(causes.Get(0, budget, [&] { return Cause(0, budget); }).message(),
             absl::StrCat("source 0, ", budget, "ms"));
+}
+
+TEST(DeadlineCauses, NegativeAndExtremeBudgetsAreKeysLikeAnyOther) {
+  DeadlineCauses causes;
+  for (int64_t budget : {int64_t{-5}, int64_t{0}, std::numeric_limits<int64_t>::max(),
+                         std::numeric_limits<int64_t>::min()}) {
+    for (int source = 0; source < DeadlineCauses::kSources; ++source) {
+      EXPECT_EQ(causes.Get(source, budget, [&] { return Cause(source, budget); }).message(),
+                absl::StrCat("source ", source, ", ", budget, "ms"));
+    }
+  }
 }
 
 TEST(DeadlineCauses, ManyThreadsGetTheRightCause) {

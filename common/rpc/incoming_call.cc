@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -268,8 +269,10 @@ void IncomingCall::OnCancel() {
 }
 
 grpc::Status IncomingCall::Conclude(const absl::Status& status, const std::string& admission) {
-  // gRPC takes the name as a std::string: one made once, not one per call.
-  static const std::string kTrailName(kBudgetTrailHeader);
+  // gRPC takes the name as a std::string: one made once, not one per call. Never
+  // destroyed: a call may conclude while the process exits.
+  static const std::string& kTrailName =
+      *std::make_unique<const std::string>(kBudgetTrailHeader).release();
   const std::string trail = call_state_->Trail();
   call_->AddTrailingMetadata(kTrailName, trail);
   if (std::string_view(deadline_source_) == "caller" && status == deadline_cause_) {

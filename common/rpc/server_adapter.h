@@ -96,27 +96,15 @@ class ServerAdapter {
     std::function<absl::Status(const Context&, std::string_view method)> after_handler;
   };
 
-  // The handler, with the call's request and response passed in untyped: the typed
-  // wrapper in Unary() captures only the handler, so that a handler of the usual size
-  // (a lambda holding `this`) is stored inside the AnyInvocable, not allocated per call.
-  using Body = absl::AnyInvocable<absl::Status(const Context&, const void* request,
-                                               void* response) &&>;
-
   explicit ServerAdapter(Options options);
   ~ServerAdapter();
   ServerAdapter(const ServerAdapter&) = delete;
   ServerAdapter& operator=(const ServerAdapter&) = delete;
 
-  // Handles one unary call; returns the reactor the generated method must return.
+  // Handles one unary call with a typed handler: absl::Status(const Context&, const
+  // Request&, Response&); returns the reactor the generated method must return.
   // `method` is the short method name, for logs and messages; it must outlive the call
-  // (a string literal).
-  // `request` and `response` are handed to `body` as they are.
-  grpc::ServerUnaryReactor* StartUnary(grpc::CallbackServerContext* call, std::string_view method,
-                                       const MethodOptions& options, const void* request,
-                                       void* response, Body body);
-
-  // StartUnary with a typed handler: absl::Status(const Context&, const Request&,
-  // Response&). The request and response stay valid until the handler returns.
+  // (a string literal). The request and response stay valid until the handler returns.
   template <typename Request, typename Response, typename Handler>
   grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* call, const Request* request,
                                   Response* response, std::string_view method, Handler&& handler,
@@ -151,6 +139,18 @@ class ServerAdapter {
 
  private:
   friend class UnaryCall;
+
+  // The handler, with the call's request and response passed in untyped: the typed
+  // wrapper in Unary() captures only the handler, so that a handler of the usual size
+  // (a lambda holding `this`) is stored inside the AnyInvocable, not allocated per call.
+  using Body = absl::AnyInvocable<absl::Status(const Context&, const void* request,
+                                               void* response) &&>;
+  // Unary() without the types: `request` and `response` (valid until `body` returns)
+  // are handed to `body` as they are.
+  grpc::ServerUnaryReactor* StartUnary(grpc::CallbackServerContext* call, std::string_view method,
+                                       const MethodOptions& options, const void* request,
+                                       void* response, Body body);
+
   friend class IncomingCall;
 
   const Options options_;

@@ -1,9 +1,9 @@
 #include "common/context/internal/node_arena.h"
 
+#include <atomic>
+#include <memory>
 #include <new>
 
-#include "absl/base/attributes.h"
-#include "absl/base/const_init.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 
@@ -23,17 +23,24 @@ struct ThreadCache {
 };
 thread_local ThreadCache cache;
 
-// The depot: full batches of blocks that one thread freed beyond its cache, waiting for
-// a thread whose cache ran dry — a request's nodes are often made on one thread (the
-// one a call arrives on) and freed on another (the one that finishes it). Process-wide
-// by nature, like the allocator it stands in front of; bounded, and reached once per
-// kBatch blocks, not per block.
+// The depot of one size class: full batches of blocks that one thread freed beyond its
+// cache, waiting for a thread whose cache ran dry — a request's nodes are often made
+// on one thread (the one a call arrives on) and freed on another (the one that
+// finishes it). Its lock is taken once per kBatch blocks moved; `batches_held` lets a
+// thread with an empty cache see an empty depot without taking it.
 struct Depot {
-  absl::Mutex mu{absl::kConstInit};
+  absl::Mutex mu;
   FreeBlock* batches[NodeArena::kDepotBatches] ABSL_GUARDED_BY(mu) = {};
   int count ABSL_GUARDED_BY(mu) = 0;
+  // `count`, readable without the lock (a hint: checked again under it).
+  std::atomic<int> batches_held{0};
 };
-ABSL_CONST_INIT Depot depots[NodeArena::kClasses];
+
+Depot& DepotFor(size_t c) {
+  // Intentionally never destroyed: nodes are freed during static destruction too.
+  static Depot* const depots = std::make_unique<Depot[]>(NodeArena::kClasses).release();
+  return depots[c];
+}
 
 // Returns the cached blocks to the allocator when the thread exits.
 struct CacheDrainer {
@@ -64,10 +71,11 @@ void SpillBatch(size_t c) {
   cache.count[c] -= NodeArena::kBatch;
   last->next = nullptr;
   {
-    Depot& depot = depots[c];
+    Depot& depot = DepotFor(c);
     absl::MutexLock lock(&depot.mu);
     if (depot.count < NodeArena::kDepotBatches) {
       depot.batches[depot.count++] = batch;
+      depot.batches_held.store(depot.count, std::memory_order_relaxed);
       return;
     }
   }
@@ -81,11 +89,13 @@ void SpillBatch(size_t c) {
 // Refills this thread's empty cache of class `c` with a batch from the depot; whether
 // there was one.
 bool RefillFromDepot(size_t c) {
-  Depot& depot = depots[c];
+  Depot& depot = DepotFor(c);
+  if (depot.batches_held.load(std::memory_order_relaxed) == 0) return false;
   absl::MutexLock lock(&depot.mu);
   if (depot.count == 0) return false;
   cache.head[c] = depot.batches[--depot.count];
   cache.count[c] = NodeArena::kBatch;
+  depot.batches_held.store(depot.count, std::memory_order_relaxed);
   return true;
 }
 
@@ -122,7 +132,7 @@ void NodeArena::Free(void* block, size_t size) {
 int NodeArena::DepotBatches(size_t size) {
   const size_t c = ClassOf(size);
   if (c >= kClasses) return 0;
-  Depot& depot = depots[c];
+  Depot& depot = DepotFor(c);
   absl::MutexLock lock(&depot.mu);
   return depot.count;
 }

@@ -60,7 +60,7 @@ TEST(NodeArena, BlocksMayBeFreedOnAnotherThreadAndThreadsExitCleanly) {
   std::thread freer([&] {
     for (void* block : blocks) NodeArena::Free(block, 128);
   });
-  freer.join();  // More than one cache holds: the rest go back to the allocator.
+  freer.join();  // More than one cache holds: the rest go to the depot and the allocator.
 }
 
 // A block size no other case here uses, so that the depot holds only this case's.
@@ -80,6 +80,8 @@ TEST(NodeArena, BlocksFreedBeyondOneThreadsCacheServeAnotherThread) {
   EXPECT_EQ(NodeArena::DepotBatches(kDepotCaseSize), 4);
   const std::set<void*> freed(made.begin(), made.end());
   // This thread's cache of that size is empty: it takes the batches from the depot.
+  // (The address check alone could pass by the allocator reusing the freed blocks; the
+  // depot's count is what shows the blocks came through it.)
   std::vector<void*> again(4 * NodeArena::kBatch);
   for (void*& block : again) {
     block = NodeArena::Allocate(kDepotCaseSize);
