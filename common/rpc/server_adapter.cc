@@ -4,7 +4,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "absl/time/clock.h"
 #include "common/rpc/incoming_call.h"
@@ -54,12 +53,12 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
 
   // Whether gRPC may run a reaction on the thread that has it rather than hand it to
   // its executor (a thread wake per call, the adapter's largest cost over a bare
-  // server). Both are cheap: OnCancel only cancels the Context (so the calls this one
-  // made are cancelled a thread hand-off sooner), OnDone only lets go of the call. Not
-  // on the thread the call arrived on, where gRPC asks while still setting the reactor
-  // up: a conservative choice that costs nothing, since a call reaches OnDone there only
-  // when it finished before its setup did (a refusal, an early cancel).
-  bool InternalInlineable() override { return std::this_thread::get_id() != arrival_thread_; }
+  // server, and on a cancel one more wake before the calls this one made are
+  // cancelled). Both are cheap: OnCancel only cancels the Context, OnDone only lets go
+  // of the call. Always, as gRPC's own default reactor: no reaction can run before gRPC
+  // binds the reactor, which it does after StartUnary has returned it, and a reaction
+  // that runs inline inside our own Finish finds the call held by Finish's party.
+  bool InternalInlineable() override { return true; }
 
   void OnDone() override { Release(); }
 
@@ -80,7 +79,6 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
   }
 
   ServerAdapter* const adapter_;
-  const std::thread::id arrival_thread_ = std::this_thread::get_id();
   std::atomic<int> parties_{2};
   IncomingCall incoming_;
   const void* const request_;
