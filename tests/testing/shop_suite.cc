@@ -199,6 +199,15 @@ std::string ShopSuite::AwaitLogLine(const std::string& service, const std::strin
   return line;
 }
 
+bool ShopSuite::AwaitLogText(const std::string& service, const std::string& text) const {
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (!absl::StrContains(Log(service), text)) {
+    if (absl::Now() >= give_up) return false;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return true;
+}
+
 std::unique_ptr<grpc::ClientContext> ShopSuite::ShopCall(
     absl::Duration deadline,
     const std::vector<std::pair<std::string, std::string>>& headers) const {

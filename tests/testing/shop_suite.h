@@ -74,6 +74,9 @@ class ShopSuite {
   // has moved on. "" if it did not come.
   std::string AwaitLogLine(const std::string& service, const std::string& method,
                            const std::string& request_id) const;
+  // Waits (up to 10 s) until `text` appears in `service`'s log: for lines a service
+  // writes on its own time (a background job's event). Whether it came.
+  bool AwaitLogText(const std::string& service, const std::string& text) const;
   const std::string& api_key() const { return api_key_; }
 
   shop::v1::ShopService::Stub& shop() { return *shop_; }
