@@ -21,8 +21,9 @@
 //              at once with the cause "cancelled by caller" — or, in the last 10% of
 //              the budget, the deadline's cause: a caller's stack cancels at its own
 //              deadline, which lies a little before ours (transit, grpc-timeout
-//              rounding). For a unary call this runs on gRPC's own thread, as do
-//              the Context's AfterFunc callbacks it triggers: they must not block.
+//              rounding). For a unary call this runs on the thread that delivers
+//              the cancel (a gRPC thread, or a worker inside the call's Finish), as
+//              do the Context's AfterFunc callbacks it triggers: they must not block.
 //   Metadata   the metadata table (metadata_table.h) → RequestMetadata value.
 //   Admission  already expired, or less budget than the method's min_budget →
 //              DEADLINE_EXCEEDED without running the handler (kObserve: logged only).
