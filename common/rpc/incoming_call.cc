@@ -59,62 +59,79 @@ absl::Duration DeadlineUncertainty(absl::Duration budget) {
   return std::max(step + absl::Milliseconds(1), budget / 10);
 }
 
+// Where an incoming call's deadline came from. The number is the cause's source in
+// DeadlineCauses.
+enum class DeadlineSource { kCaller = 0, kDefault = 1, kCapped = 2, kEnvoy = 3 };
+static_assert(DeadlineCauses::kSources == 4, "one cause source per DeadlineSource");
+
+// RequestLog::deadline_source.
+const char* SourceName(DeadlineSource source) {
+  switch (source) {
+    case DeadlineSource::kCaller:
+      return "caller";
+    case DeadlineSource::kDefault:
+      return "default";
+    case DeadlineSource::kCapped:
+      return "capped";
+    case DeadlineSource::kEnvoy:
+      return "envoy";
+  }
+  return "caller";
+}
+
 struct ArrivalDeadline {
   absl::Time deadline;
-  const char* source;  // For RequestLog::deadline_source.
+  DeadlineSource source;
   absl::Status cause;  // Reported when it expires.
 };
 
 // The cause a deadline from `source` with `budget_ms` left reports when it expires.
-absl::Status FormatCause(std::string_view source, int64_t budget_ms, std::string_view service) {
+absl::Status FormatCause(DeadlineSource source, int64_t budget_ms, std::string_view service) {
   // Formatted in place, so that it costs the Status's own two allocations and no more.
   char message[512];
   int length = 0;
-  if (source == "caller") {
-    length = absl::SNPrintF(message, sizeof(message),
-                            "the caller's deadline (%dms left on arrival) expired at %s",
-                            budget_ms, service);
-  } else if (source == "default") {
-    length = absl::SNPrintF(message, sizeof(message),
-                            "%s's default deadline of %dms (the call had none) expired at %s",
-                            service, budget_ms, service);
-  } else if (source == "capped") {
-    length = absl::SNPrintF(message, sizeof(message), "%s's deadline cap of %dms expired at %s",
-                            service, budget_ms, service);
-  } else {
-    length = absl::SNPrintF(message, sizeof(message),
-                            "the proxy's expected timeout (%dms left on arrival) expired at %s",
-                            budget_ms, service);
+  switch (source) {
+    case DeadlineSource::kCaller:
+      length = absl::SNPrintF(message, sizeof(message),
+                              "the caller's deadline (%dms left on arrival) expired at %s",
+                              budget_ms, service);
+      break;
+    case DeadlineSource::kDefault:
+      length = absl::SNPrintF(message, sizeof(message),
+                              "%s's default deadline of %dms (the call had none) expired at %s",
+                              service, budget_ms, service);
+      break;
+    case DeadlineSource::kCapped:
+      length = absl::SNPrintF(message, sizeof(message), "%s's deadline cap of %dms expired at %s",
+                              service, budget_ms, service);
+      break;
+    case DeadlineSource::kEnvoy:
+      length = absl::SNPrintF(message, sizeof(message),
+                              "the proxy's expected timeout (%dms left on arrival) expired at %s",
+                              budget_ms, service);
+      break;
   }
   length = std::clamp(length, 0, static_cast<int>(sizeof(message)) - 1);
   return absl::DeadlineExceededError(absl::string_view(message, length));
 }
 
-// The cause's key in DeadlineCauses: one number per source.
-int SourceIndex(std::string_view source) {
-  if (source == "caller") return 0;
-  if (source == "default") return 1;
-  if (source == "capped") return 2;
-  return 3;
-}
-
 ArrivalDeadline ComputeDeadline(const grpc::CallbackServerContext& call,
                                 const DeadlinePolicy& policy, std::string_view service,
                                 absl::Time now, DeadlineCauses& causes) {
-  ArrivalDeadline out{absl::InfiniteFuture(), "caller", absl::OkStatus()};
+  ArrivalDeadline out{absl::InfiniteFuture(), DeadlineSource::kCaller, absl::OkStatus()};
   const auto grpc_deadline = call.deadline();
   if (grpc_deadline != std::chrono::system_clock::time_point::max()) {
     out.deadline = absl::FromChrono(grpc_deadline);
   }
   if (out.deadline == absl::InfiniteFuture()) {
     out.deadline = now + policy.default_deadline;
-    out.source = "default";
+    out.source = DeadlineSource::kDefault;
   }
   if (std::optional<std::string_view> exact = FindHeader(call.client_metadata(), kBudgetHeader)) {
     std::optional<int64_t> us = ParsePositive(*exact);
     if (us.has_value() && now + absl::Microseconds(*us) < out.deadline) {
       out.deadline = now + absl::Microseconds(*us);
-      out.source = "caller";  // A Baton caller's exact budget.
+      out.source = DeadlineSource::kCaller;  // A Baton caller's exact budget.
     }
   }
   if (std::optional<std::string_view> envoy =
@@ -123,18 +140,18 @@ ArrivalDeadline ComputeDeadline(const grpc::CallbackServerContext& call,
     // Only ever shortens: a proxy's expectation never extends the caller's deadline.
     if (ms.has_value() && now + absl::Milliseconds(*ms) < out.deadline) {
       out.deadline = now + absl::Milliseconds(*ms);
-      out.source = "envoy";
+      out.source = DeadlineSource::kEnvoy;
     }
   }
   if (out.deadline - now > policy.max_deadline) {
     out.deadline = now + policy.max_deadline;
-    out.source = "capped";
+    out.source = DeadlineSource::kCapped;
   }
   // Built on every call, read only when the deadline passes: shared with the calls
   // that arrived with the same budget.
   const int64_t budget_ms = absl::ToInt64Milliseconds(out.deadline - now);
-  const std::string_view source = out.source;
-  out.cause = causes.Get(SourceIndex(source), budget_ms,
+  const DeadlineSource source = out.source;
+  out.cause = causes.Get(static_cast<int>(source), budget_ms,
                          [&] { return FormatCause(source, budget_ms, service); });
   return out;
 }
@@ -154,7 +171,7 @@ std::optional<IncomingCall::Refusal> IncomingCall::Arrive(const MethodOptions& o
   const AdapterPolicy& policy = adapter_->options_.policy;
   const ArrivalDeadline arrival =
       ComputeDeadline(*call_, policy.deadlines, policy.service_name, start_, adapter_->causes_);
-  deadline_source_ = arrival.source;
+  deadline_source_ = SourceName(arrival.source);
   deadline_cause_ = arrival.cause;
   const auto& headers = call_->client_metadata();
   RequestMetadata metadata = ParseIncoming(

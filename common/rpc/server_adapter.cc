@@ -16,8 +16,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
  public:
   UnaryCall(ServerAdapter* adapter, grpc::CallbackServerContext* call, std::string_view method,
             const void* request, void* response, ServerAdapter::Body body)
-      : adapter_(adapter),
-        incoming_(adapter, call, method),
+      : incoming_(adapter, call, method),
         request_(request),
         response_(response),
         body_(std::move(body)) {}
@@ -78,7 +77,6 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
     }
   }
 
-  ServerAdapter* const adapter_;
   std::atomic<int> parties_{2};
   IncomingCall incoming_;
   const void* const request_;
