@@ -28,7 +28,9 @@ using ::baton::testing::Scaled;
 
 using ::testing::HasSubstr;
 
-class ChainTest : public ::testing::Test {
+// Every test runs twice: forwarding hops A and B blocking a worker on their outbound
+// call (Unary + Call), and answering later (UnaryAsync + CallAsync).
+class ChainTest : public ::testing::TestWithParam<bool> {
  protected:
   void Build(const std::function<void(HopServer::Options&)>& configure = nullptr) {
     HopServer::Options c{"C", "", TestAdapterOptions("C"), {}};
@@ -39,10 +41,12 @@ class ChainTest : public ::testing::Test {
     c_ = std::make_unique<HopServer>(std::move(c));
     HopServer::Options b{"B", c_->address(), TestAdapterOptions("B"), {}};
     b.adapter.policy.metadata.allowlist = {"authorization", "x-api-key"};
+    b.async_forward = GetParam();
     if (configure) configure(b);
     b_ = std::make_unique<HopServer>(std::move(b));
     HopServer::Options a{"A", b_->address(), TestAdapterOptions("A"), {}};
     a.adapter.policy.metadata.allowlist = {"authorization", "x-api-key"};
+    a.async_forward = GetParam();
     if (configure) configure(a);
     a_ = std::make_unique<HopServer>(std::move(a));
     caller_ = std::make_unique<Caller>(a_->address());
@@ -63,7 +67,7 @@ std::vector<std::pair<std::string, int64_t>> ParseTrail(const std::string& trail
   return hops;
 }
 
-TEST_F(ChainTest, BudgetsDecreaseAlongTheHopsAndComeBackAsATrail) {
+TEST_P(ChainTest, BudgetsDecreaseAlongTheHopsAndComeBackAsATrail) {
   Build();
   Result result = caller_->Call(Work(0), absl::Seconds(2));
   ASSERT_TRUE(result.status.ok()) << result.status.error_message();
@@ -88,7 +92,7 @@ TEST_F(ChainTest, BudgetsDecreaseAlongTheHopsAndComeBackAsATrail) {
   EXPECT_LT(trail[2].second, trail[1].second);
 }
 
-TEST_F(ChainTest, DeadlineDuringLastHopsWorkEndsEveryHopNearTheDeadline) {
+TEST_P(ChainTest, DeadlineDuringLastHopsWorkEndsEveryHopNearTheDeadline) {
   Build();
   Result result = caller_->Call(Work(5000), Scaled(absl::Milliseconds(200)));
   EXPECT_EQ(result.status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
@@ -104,7 +108,7 @@ TEST_F(ChainTest, DeadlineDuringLastHopsWorkEndsEveryHopNearTheDeadline) {
   EXPECT_LT(work->ended - work->started, Scaled(absl::Milliseconds(400)));
 }
 
-TEST_F(ChainTest, CallerCancelReachesTheLastHop) {
+TEST_P(ChainTest, CallerCancelReachesTheLastHop) {
   Build();
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
@@ -130,7 +134,7 @@ TEST_F(ChainTest, CallerCancelReachesTheLastHop) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
 }
 
-TEST_F(ChainTest, RequestIdAndTraceTravelSpansChangePerHop) {
+TEST_P(ChainTest, RequestIdAndTraceTravelSpansChangePerHop) {
   Build();
   Result result =
       caller_->Call(Work(0), absl::Seconds(5),
@@ -157,7 +161,7 @@ TEST_F(ChainTest, RequestIdAndTraceTravelSpansChangePerHop) {
 
 // The adapter scans a short header list and searches a long one: both find the same,
 // and of a header sent twice both take the first.
-TEST_F(ChainTest, HeadersAreReadAlikeWhetherFewOrManyArrive) {
+TEST_P(ChainTest, HeadersAreReadAlikeWhetherFewOrManyArrive) {
   Build();
   for (int fillers : {0, 20}) {
     SCOPED_TRACE(absl::StrCat(fillers, " other headers"));
@@ -184,7 +188,7 @@ TEST_F(ChainTest, HeadersAreReadAlikeWhetherFewOrManyArrive) {
   }
 }
 
-TEST_F(ChainTest, NoTraceArrivingStartsOneThatEveryHopShares) {
+TEST_P(ChainTest, NoTraceArrivingStartsOneThatEveryHopShares) {
   Build();
   Result result = caller_->Call(Work(0), absl::Seconds(5));
   ASSERT_TRUE(result.status.ok());
@@ -195,7 +199,7 @@ TEST_F(ChainTest, NoTraceArrivingStartsOneThatEveryHopShares) {
   EXPECT_EQ(hops[2].request_id(), hops[0].request_id());
 }
 
-TEST_F(ChainTest, CredentialsAreNotForwarded) {
+TEST_P(ChainTest, CredentialsAreNotForwarded) {
   Build();
   Result result = caller_->Call(Work(0), absl::Seconds(5),
                                 {{"authorization", "Bearer secret"}, {"x-api-key", "key-1"}});
@@ -205,7 +209,7 @@ TEST_F(ChainTest, CredentialsAreNotForwarded) {
   }
 }
 
-TEST_F(ChainTest, MalformedHeadersAreDroppedNotForwarded) {
+TEST_P(ChainTest, MalformedHeadersAreDroppedNotForwarded) {
   Build();
   Result result = caller_->Call(Work(0), absl::Seconds(5),
                                 {{"traceparent", "00-not-hex-01"},
@@ -220,7 +224,7 @@ TEST_F(ChainTest, MalformedHeadersAreDroppedNotForwarded) {
   EXPECT_EQ(hops[1].request_id(), hops[0].request_id());
 }
 
-TEST_F(ChainTest, PerCallTimeoutIsNamedInTheStatus) {
+TEST_P(ChainTest, PerCallTimeoutIsNamedInTheStatus) {
   Build();
   Result result = caller_->Call(Work(5000, /*call_timeout_ms=*/100), absl::Seconds(10));
   EXPECT_EQ(result.status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
@@ -230,7 +234,7 @@ TEST_F(ChainTest, PerCallTimeoutIsNamedInTheStatus) {
               HasSubstr("the per-call timeout of 100ms for next.Hop expired at A"));
 }
 
-TEST_F(ChainTest, UnavailableAtTheDeadlineIsReportedAsTheDeadline) {
+TEST_P(ChainTest, UnavailableAtTheDeadlineIsReportedAsTheDeadline) {
   Build();
   HopRequest request = Work(5000);
   request.set_on_stop_code(static_cast<int>(grpc::StatusCode::UNAVAILABLE));
@@ -240,7 +244,7 @@ TEST_F(ChainTest, UnavailableAtTheDeadlineIsReportedAsTheDeadline) {
   EXPECT_EQ(result.status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
 }
 
-TEST_F(ChainTest, FailuresWithBudgetLeftAreKeptAsTheyAre) {
+TEST_P(ChainTest, FailuresWithBudgetLeftAreKeptAsTheyAre) {
   Build();
   // C fails at once (INVALID_ARGUMENT) with plenty of budget left: every hop passes
   // the callee's status on unchanged.
@@ -249,7 +253,7 @@ TEST_F(ChainTest, FailuresWithBudgetLeftAreKeptAsTheyAre) {
   EXPECT_THAT(result.status.error_message(), HasSubstr("work_ms is negative"));
 }
 
-TEST_F(ChainTest, OffModeNeitherRejectsNorPropagatesDeadlines) {
+TEST_P(ChainTest, OffModeNeitherRejectsNorPropagatesDeadlines) {
   Build([](HopServer::Options& options) {
     options.adapter.policy.deadlines.enforcement = Enforcement::kOff;
     options.adapter.policy.deadlines.default_deadline = absl::Seconds(7);
@@ -263,7 +267,7 @@ TEST_F(ChainTest, OffModeNeitherRejectsNorPropagatesDeadlines) {
   EXPECT_GT(hops[2].remaining_ms(), 5000);
 }
 
-TEST_F(ChainTest, ServiceCapIsNamedInTheStatus) {
+TEST_P(ChainTest, ServiceCapIsNamedInTheStatus) {
   Build([](HopServer::Options& options) {
     if (options.name == "A")
       options.adapter.policy.deadlines.max_deadline = absl::Milliseconds(200);
@@ -275,7 +279,7 @@ TEST_F(ChainTest, ServiceCapIsNamedInTheStatus) {
   EXPECT_LT(result.elapsed, absl::Seconds(2));
 }
 
-TEST_F(ChainTest, DefaultDeadlineIsNamedInTheStatus) {
+TEST_P(ChainTest, DefaultDeadlineIsNamedInTheStatus) {
   Build([](HopServer::Options& options) {
     if (options.name == "A")
       options.adapter.policy.deadlines.default_deadline = absl::Milliseconds(200);
@@ -287,7 +291,7 @@ TEST_F(ChainTest, DefaultDeadlineIsNamedInTheStatus) {
   EXPECT_LT(result.elapsed, absl::Seconds(2));
 }
 
-TEST_F(ChainTest, CallWithoutDeadlineGetsTheDefaultAndOneAboveTheCapIsCut) {
+TEST_P(ChainTest, CallWithoutDeadlineGetsTheDefaultAndOneAboveTheCapIsCut) {
   Build([](HopServer::Options& options) {
     options.adapter.policy.deadlines.default_deadline = absl::Seconds(3);
     options.adapter.policy.deadlines.max_deadline = absl::Seconds(5);
@@ -301,7 +305,7 @@ TEST_F(ChainTest, CallWithoutDeadlineGetsTheDefaultAndOneAboveTheCapIsCut) {
   EXPECT_LE(long_one.response.hops(0).remaining_ms(), 5000);
 }
 
-TEST_F(ChainTest, EnvoyExpectedTimeoutOnlyShortens) {
+TEST_P(ChainTest, EnvoyExpectedTimeoutOnlyShortens) {
   Build();
   Result shorter =
       caller_->Call(Work(0), absl::Seconds(10), {{"x-envoy-expected-rq-timeout-ms", "500"}});
@@ -314,7 +318,7 @@ TEST_F(ChainTest, EnvoyExpectedTimeoutOnlyShortens) {
   EXPECT_LE(longer.response.hops(0).remaining_ms(), 1010);
 }
 
-TEST_F(ChainTest, MalformedOrAbsurdTimeoutHeadersAreIgnored) {
+TEST_P(ChainTest, MalformedOrAbsurdTimeoutHeadersAreIgnored) {
   Build();
   for (const char* bad : {"-5", "0", "abc", "12ms", "99999999999999999999999", "", " 10"}) {
     Result result =
@@ -332,13 +336,18 @@ TEST_F(ChainTest, MalformedOrAbsurdTimeoutHeadersAreIgnored) {
   EXPECT_LE(huge.response.hops(0).remaining_ms(), 2010);
 }
 
-TEST_F(ChainTest, ExactBudgetHeaderShortensTheDeadline) {
+TEST_P(ChainTest, ExactBudgetHeaderShortensTheDeadline) {
   Build();
   Result result = caller_->Call(Work(0), absl::Seconds(10), {{"x-baton-budget-us", "700000"}});
   ASSERT_TRUE(result.status.ok());
   EXPECT_LE(result.response.hops(0).remaining_ms(), 700);
   EXPECT_GT(result.response.hops(0).remaining_ms(), 500);
 }
+
+INSTANTIATE_TEST_SUITE_P(Forwarding, ChainTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Async" : "Blocking";
+                         });
 
 }  // namespace
 }  // namespace baton::rpc::testing

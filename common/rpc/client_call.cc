@@ -70,7 +70,7 @@ absl::Status PrepareOutbound(const Context& ctx, std::string_view target,
   return absl::OkStatus();
 }
 
-struct PendingCall::Impl {
+struct PendingCall::Impl : std::enable_shared_from_this<PendingCall::Impl> {
   grpc::ClientContext client;
   Context ctx;
   CancelHandle timeout;
@@ -100,12 +100,21 @@ struct PendingCall::Impl {
   bool done ABSL_GUARDED_BY(mu) = false;
   absl::Status result;  // Written before `completing`; read-only after.
   absl::AnyInvocable<void(const absl::Status&) &&> on_complete ABSL_GUARDED_BY(mu);
+  // CallAsync's receiver (set before the call starts; null for Start), and its wait
+  // for our own deadline (see CompleteAsync).
+  OnCallDone async_done;
+  AfterFuncHandle deadline_wait;
 
   // `callback_ref`: the completion callback's reference, dropped before the waiter can
   // wake (the waiter holds its own until it has seen `done`). So the ClientContext —
   // and with it the channel — is never freed last on gRPC's thread: a channel released
   // there can tear down the completion queue that very thread is serving.
   void CompleteWith(absl::Status status, std::shared_ptr<Impl> callback_ref = nullptr) {
+    if (async_done) {
+      result = std::move(status);
+      CompleteAsync(std::move(callback_ref));
+      return;
+    }
     absl::AnyInvocable<void(const absl::Status&) &&> callback;
     {
       absl::MutexLock lock(&mu);
@@ -113,7 +122,7 @@ struct PendingCall::Impl {
       completing = true;
       callback = std::move(on_complete);
     }
-    // `result` is final here except for one case Wait() settles: see Settle().
+    // `result` is final here except for one case Wait() settles: see TrySettle().
     if (callback) std::move(callback)(result);
     absl::MutexLock lock(&mu);
     done = true;
@@ -159,33 +168,79 @@ struct PendingCall::Impl {
     return FromGrpcStatus(status);
   }
 
-  // Run by Wait(), on the caller's thread. When the call ended after the deadline we
-  // sent (ours minus the slack) — DEADLINE_EXCEEDED, or the UNAVAILABLE / CANCELLED a
-  // proxy answers when it gives up — our own Context is at most `slack` from its
-  // deadline: wait for it, so the status names which budget ran out and where.
-  void Settle() {
+  // Settles `result` once the call has completed (Wait, or CallAsync's completion).
+  // When the call ended after the deadline we sent (ours minus the slack) —
+  // DEADLINE_EXCEEDED, or the UNAVAILABLE / CANCELLED a proxy answers when it gives
+  // up — our own Context is at most `slack` from its deadline, and the status should
+  // name which budget ran out and where. Returns false when that means waiting for
+  // `deadline_context` to end (SettleAfterWaiting, at most 50 ms past its deadline).
+  bool TrySettle() {
     // Only what our Context (or the deadline sent with the call) ended; a failure
     // with budget left is the callee's, whatever happens to our Context later.
-    if (!ended_by_context) return;
+    if (!ended_by_context) return true;
     // The request's own deadline, propagated: its cause is known now. Answering at once
     // (a slack ahead of our own deadline) lets our caller hear why, and the trail,
     // before its own timer fires.
     if (deadline_context == &caller && state != nullptr && !caller.IsDone() &&
         caller.Deadline() == state->deadline()) {
       result = state->deadline_cause();
-      return;
+      return true;
     }
-    if (deadline_context != nullptr && !deadline_context->IsDone()) {
-      if (!deadline_context->WaitUntil(deadline_context->Deadline() + absl::Milliseconds(50))) {
-        result = absl::DeadlineExceededError(
-            absl::StrFormat("%s did not answer within the budget %s gave it: %s", target, service,
-                            grpc_status.error_message()));
-        return;
-      }
-      result = Cause(*deadline_context);
-      return;
-    }
+    if (deadline_context != nullptr && !deadline_context->IsDone()) return false;
     result = Cause(ctx);
+    return true;
+  }
+
+  absl::Time GraceEnd() const { return deadline_context->Deadline() + absl::Milliseconds(50); }
+
+  void SettleAfterWaiting(bool deadline_context_done) {
+    result = deadline_context_done
+                 ? Cause(*deadline_context)
+                 : absl::DeadlineExceededError(
+                       absl::StrFormat("%s did not answer within the budget %s gave it: %s",
+                                       target, service, grpc_status.error_message()));
+  }
+
+  // The completion callback is done with them; gRPC may keep it (and so Impl) a little
+  // longer, but the request's Context must not keep a per-call child.
+  void LetGoOfContexts() {
+    timeout = CancelHandle();
+    deadline_context = nullptr;
+    ctx = Context();
+    caller = Context();
+  }
+
+  // CallAsync's end, on the thread that completed the call. `self`: the completion
+  // callback's reference, or none when the call was never sent.
+  void CompleteAsync(std::shared_ptr<Impl> self) {
+    if (self == nullptr) self = shared_from_this();
+    // Waits out a TryCancel running on another thread; inside our own AfterFunc (the
+    // call completed within the TryCancel), returns at once.
+    cancel_on_done.Stop();
+    if (TrySettle()) {
+      Deliver(std::move(self));
+      return;
+    }
+    // Waits for our own deadline without holding a thread. It always comes: the
+    // Context has one, a moment after the deadline we sent.
+    deadline_wait = AfterFunc(*deadline_context, [self = std::move(self)]() mutable {
+      self->SettleAfterWaiting(/*deadline_context_done=*/true);
+      Impl* impl = self.get();
+      impl->Deliver(std::move(self));
+    });
+  }
+
+  // Lets go of the call — `self` is perhaps its last reference — and then hands its
+  // status on. So nothing of the call, the ClientContext and its channel above all, is
+  // left to be freed after the receiver has answered: once it has, the service that
+  // owns the channel may be shutting down, and a channel released last on gRPC's
+  // thread can tear down the completion queue that very thread is serving.
+  void Deliver(std::shared_ptr<Impl> self) {
+    OnCallDone receiver = std::move(async_done);
+    absl::Status status = result;
+    LetGoOfContexts();
+    self.reset();  // `this` may be gone from here on.
+    std::move(receiver)(std::move(status));
   }
 };
 
@@ -198,10 +253,16 @@ PendingCall::~PendingCall() {
   }
 }
 
-std::unique_ptr<PendingCall> PendingCall::Start(const Context& ctx, const CallOptions& options,
-                                                Starter starter) {
+namespace {
+
+// Start's and CallAsync's common part: sends the call (or completes it at once).
+// With `async_done`, the completion settles the status without blocking and hands it
+// there (CompleteAsync); without, Wait() settles it.
+std::shared_ptr<PendingCall::Impl> Launch(const Context& ctx, const CallOptions& options,
+                                          Starter starter, OnCallDone async_done) {
+  using Impl = PendingCall::Impl;
   auto impl = std::make_shared<Impl>();
-  auto call = std::make_unique<PendingCall>(impl);
+  impl->async_done = std::move(async_done);
   impl->state = CallStateOf(ctx);
   const AdapterPolicy& policy = impl->state ? impl->state->policy() : DefaultPolicy();
   impl->target = options.target;
@@ -209,7 +270,7 @@ std::unique_ptr<PendingCall> PendingCall::Start(const Context& ctx, const CallOp
 
   if (ctx.IsDone()) {
     impl->CompleteWith(Cause(ctx));
-    return call;
+    return impl;
   }
   impl->ctx = ctx;
   if (options.timeout != absl::InfiniteDuration()) {
@@ -243,7 +304,7 @@ std::unique_ptr<PendingCall> PendingCall::Start(const Context& ctx, const CallOp
           absl::StrFormat("%dms of budget left at %s for %s, below the %dms minimum; not sent",
                           absl::ToInt64Milliseconds(budget), impl->service, impl->target,
                           absl::ToInt64Milliseconds(deadlines.min_outbound_budget))));
-      return call;
+      return impl;
     }
     // The callee gets the exact, slack-shortened budget; gRPC's own timer is set at
     // our deadline (less a per-call timeout), so that the callee's answer — made a
@@ -269,7 +330,14 @@ std::unique_ptr<PendingCall> PendingCall::Start(const Context& ctx, const CallOp
     Impl* raw = impl.get();
     raw->OnGrpcDone(status, std::move(impl));
   });
-  return call;
+  return impl;
+}
+
+}  // namespace
+
+std::unique_ptr<PendingCall> PendingCall::Start(const Context& ctx, const CallOptions& options,
+                                                Starter starter) {
+  return std::make_unique<PendingCall>(Launch(ctx, options, std::move(starter), nullptr));
 }
 
 absl::Status PendingCall::Wait() {
@@ -280,14 +348,11 @@ absl::Status PendingCall::Wait() {
   // Waits out a TryCancel that may be running, so the ClientContext can go.
   impl_->cancel_on_done.Stop();
   if (!impl_->settled) {
-    impl_->Settle();
+    if (!impl_->TrySettle()) {
+      impl_->SettleAfterWaiting(impl_->deadline_context->WaitUntil(impl_->GraceEnd()));
+    }
     impl_->settled = true;
-    // The completion callback is done with them; gRPC may keep it (and so Impl) a
-    // little longer, but the request's Context must not keep a per-call child.
-    impl_->timeout = CancelHandle();
-    impl_->deadline_context = nullptr;
-    impl_->ctx = Context();
-    impl_->caller = Context();
+    impl_->LetGoOfContexts();
   }
   return impl_->result;
 }
@@ -305,6 +370,11 @@ void PendingCall::OnComplete(absl::AnyInvocable<void(const absl::Status&) &&> on
 
 absl::Status Call(const Context& ctx, const CallOptions& options, Starter starter) {
   return PendingCall::Start(ctx, options, std::move(starter))->Wait();
+}
+
+void CallAsync(const Context& ctx, const CallOptions& options, Starter starter,
+               OnCallDone on_done) {
+  Launch(ctx, options, std::move(starter), std::move(on_done));
 }
 
 absl::Status FanOut(const Context& ctx, std::vector<FanOutCall> calls) {

@@ -87,6 +87,19 @@ class PendingCall {
 // Start + Wait.
 absl::Status Call(const Context& ctx, const CallOptions& options, Starter starter);
 
+// Receives the status of a CallAsync.
+using OnCallDone = absl::AnyInvocable<void(absl::Status) &&>;
+
+// Call() without blocking, for handlers that do not hold a thread while they wait
+// (ServerAdapter::UnaryAsync): starts the call and returns. `on_done` runs once with
+// the status Call() would have returned, on the thread that ends the call — a gRPC
+// thread, the thread that cancels ctx, the Context's timer thread, or this one when
+// nothing is sent — and must not block. What the starter's request and response point
+// to must stay valid until then, and the stub's channel must outlive the call (the
+// call's last reference may go on gRPC's thread).
+void CallAsync(const Context& ctx, const CallOptions& options, Starter starter,
+               OnCallDone on_done);
+
 struct FanOutCall {
   CallOptions options;
   Starter start;

@@ -1,6 +1,7 @@
 // The client side of the adapter against a real server on loopback: fan-out, calls on
 // long-lived Contexts, and calls that are never sent.
 #include <memory>
+#include <thread>
 #include <string>
 #include <utility>
 #include <vector>
@@ -110,6 +111,60 @@ TEST(ClientCall, TooLittleBudgetIsNotSent) {
                              [&](grpc::ClientContext*, Done) { started = true; });
   EXPECT_FALSE(started);
   EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded);
+}
+
+// CallAsync's status, waited for.
+absl::Status CallAsyncAndWait(const Context& ctx, const CallOptions& options, Starter starter) {
+  absl::Notification done;
+  absl::Status result;
+  CallAsync(ctx, options, std::move(starter), [&](absl::Status status) {
+    result = std::move(status);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  return result;
+}
+
+TEST(ClientCall, AsyncDoneContextIsNotSent) {
+  auto [ctx, cancel] = WithCancelCause(Background());
+  cancel(absl::AbortedError("request abandoned"));
+  bool started = false;
+  absl::Status status =
+      CallAsyncAndWait(ctx, {}, [&](grpc::ClientContext*, Done) { started = true; });
+  EXPECT_FALSE(started);
+  EXPECT_EQ(status, absl::AbortedError("request abandoned"));
+}
+
+TEST(ClientCall, AsyncTooLittleBudgetIsNotSent) {
+  auto [ctx, cancel] = WithTimeout(Background(), absl::Microseconds(500));
+  bool started = false;
+  absl::Status status = CallAsyncAndWait(ctx, {.target = "x.Y"},
+                                         [&](grpc::ClientContext*, Done) { started = true; });
+  EXPECT_FALSE(started);
+  EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded);
+}
+
+// A callee whose DEADLINE_EXCEEDED comes a moment before our own per-call timeout has
+// fired: both forms wait for it — CallAsync without a thread — and name it.
+TEST(ClientCall, EndAtOurDeadlineIsSettledAsOurTimeoutBothWays) {
+  for (bool async : {false, true}) {
+    auto [ctx, cancel] = WithTimeout(Background(), absl::Seconds(30));
+    std::thread callee;
+    auto starter = [&callee](grpc::ClientContext* client, Done done) {
+      const absl::Time deadline = absl::FromChrono(client->deadline());
+      callee = std::thread([deadline, done = std::move(done)] {
+        absl::SleepFor(deadline - absl::Now() - absl::Milliseconds(1));
+        done(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "Deadline Exceeded"));
+      });
+    };
+    const CallOptions options{.target = "x.Y", .timeout = absl::Milliseconds(100)};
+    absl::Status status =
+        async ? CallAsyncAndWait(ctx, options, starter) : Call(ctx, options, starter);
+    callee.join();
+    EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded) << async;
+    EXPECT_THAT(std::string(status.message()), HasSubstr("per-call timeout of 100ms for x.Y"))
+        << async << ": " << status;
+  }
 }
 
 }  // namespace

@@ -255,10 +255,25 @@ IncomingCall::Refusal IncomingCall::Dropped(const absl::Status& why) const {
 }
 
 absl::Status IncomingCall::RunHandler(absl::FunctionRef<absl::Status(const Context&)> handler) {
-  const ServerAdapter::Options& options = adapter_->options_;
-  absl::Status status = absl::OkStatus();
-  if (options.before_handler) status = options.before_handler(ctx_, method_);
+  absl::Status status = BeforeHandler();
   if (status.ok()) status = handler(ctx_);
+  return AfterHandler(std::move(status));
+}
+
+absl::Status IncomingCall::BeforeHandler() {
+  const ServerAdapter::Options& options = adapter_->options_;
+  if (!options.before_handler) return absl::OkStatus();
+  return options.before_handler(ctx_, method_);
+}
+
+bool IncomingCall::AfterHandlerMayBlock(const absl::Status& status) const {
+  return status.ok() && adapter_->options_.after_handler != nullptr;
+}
+
+void IncomingCall::FinishOnWorker(QueuedWork* work) { adapter_->pool_.Continue(work); }
+
+absl::Status IncomingCall::AfterHandler(absl::Status status) {
+  const ServerAdapter::Options& options = adapter_->options_;
   if (status.ok() && options.after_handler) status = options.after_handler(ctx_, method_);
   if (absl::Now() > ctx_.Deadline()) {
     adapter_->stats_.work_after_deadline.fetch_add(1, std::memory_order_relaxed);

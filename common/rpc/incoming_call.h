@@ -56,6 +56,15 @@ class IncomingCall {
   Refusal Dropped(const absl::Status& why) const;
   // Runs the before-hook, `handler` and (if it succeeded) the after-hook on this thread.
   absl::Status RunHandler(absl::FunctionRef<absl::Status(const Context&)> handler);
+  // RunHandler in two parts, for a handler that answers later (UnaryAsync): the
+  // before-hook's status (not OK: do not run the handler); then, with the handler's
+  // answer, the after-hook if it succeeded — the status to conclude with.
+  absl::Status BeforeHandler();
+  absl::Status AfterHandler(absl::Status status);
+  // Whether AfterHandler(status) would run a hook, which may block: then it belongs on
+  // a worker. FinishOnWorker queues `work` to do it ahead of the adapter's queue.
+  bool AfterHandlerMayBlock(const absl::Status& status) const;
+  void FinishOnWorker(QueuedWork* work);
   // gRPC's OnCancel: the caller is gone (or, near the deadline, its deadline passed).
   void OnCancel();
   // The trailing metadata and the log line for `status`; the status to finish with.
@@ -64,6 +73,7 @@ class IncomingCall {
   const Context& context() const { return ctx_; }
   grpc::CallbackServerContext* grpc_call() const { return call_; }
   const std::string& admission() const { return admission_; }
+  std::string_view method() const { return method_; }
 
  private:
   void Log(const absl::Status& status, const std::string& admission, const std::string& trail);

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/rpc/incoming_call.h"
 
@@ -15,11 +16,13 @@ namespace baton::rpc {
 class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
  public:
   UnaryCall(ServerAdapter* adapter, grpc::CallbackServerContext* call, std::string_view method,
-            const void* request, void* response, ServerAdapter::Body body)
+            const void* request, void* response, ServerAdapter::Body body,
+            ServerAdapter::AsyncBody async_body)
       : incoming_(adapter, call, method),
         request_(request),
         response_(response),
-        body_(std::move(body)) {}
+        body_(std::move(body)),
+        async_body_(std::move(async_body)) {}
 
   void Start(const MethodOptions& options) {
     if (std::optional<IncomingCall::Refusal> refusal = incoming_.Arrive(options)) {
@@ -36,11 +39,33 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
   }
 
   const Context& context() const override { return incoming_.context(); }
+  std::string_view method() const { return incoming_.method(); }
 
   void Run() override {
+    if (replied_) {
+      // The reply of an asynchronous handler, sent here to run the after-hook.
+      Finish(incoming_.AfterHandler(absl::OkStatus()), incoming_.admission());
+      return;
+    }
+    if (async_body_) {
+      RunAsync();
+      return;
+    }
     absl::Status status = incoming_.RunHandler(
         [this](const Context& ctx) { return std::move(body_)(ctx, request_, response_); });
     Finish(std::move(status), incoming_.admission());
+  }
+
+  // Reply's end: the handler's answer. The after-hook may block (a fault injection's
+  // delay), so a reply from a thread that must not — gRPC's, completing an outbound
+  // call — finishes on a worker, ahead of the queue.
+  void Answer(absl::Status status) {
+    if (incoming_.AfterHandlerMayBlock(status) && !WorkerPool::OnWorkerThread()) {
+      replied_ = true;
+      incoming_.FinishOnWorker(this);
+      return;
+    }
+    Finish(incoming_.AfterHandler(std::move(status)), incoming_.admission());
   }
 
   void Drop(absl::Status why) override {
@@ -62,6 +87,19 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
   void OnDone() override { Release(); }
 
  private:
+  void RunAsync() {
+    absl::Status status = incoming_.BeforeHandler();
+    if (!status.ok()) {
+      Answer(std::move(status));
+      return;
+    }
+    // The handler may reply before it returns, and a reply can free this call: what
+    // the handler runs on — its own state and its Context — must not live in it.
+    ServerAdapter::AsyncBody body = std::move(async_body_);
+    const Context ctx = incoming_.context();
+    std::move(body)(ctx, request_, response_, Reply(this));
+  }
+
   void Finish(const absl::Status& status, const std::string& admission) {
     grpc::Status final_status = incoming_.Conclude(status, admission);
     grpc::ServerUnaryReactor::Finish(std::move(final_status));
@@ -82,7 +120,22 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
   const void* const request_;
   void* const response_;
   ServerAdapter::Body body_;
+  ServerAdapter::AsyncBody async_body_;  // Instead of body_, for UnaryAsync.
+  // An OK reply from async_body_ waits in the pool to finish (Answer).
+  bool replied_ = false;
 };
+
+Reply::~Reply() {
+  if (call_ == nullptr) return;
+  std::move(*this)(absl::InternalError(
+      absl::StrCat("the handler of ", absl::string_view(call_->method().data(), call_->method().size()),
+                   " returned without answering")));
+}
+
+void Reply::operator()(absl::Status status) && {
+  UnaryCall* call = std::exchange(call_, nullptr);
+  if (call != nullptr) call->Answer(std::move(status));
+}
 
 ServerAdapter::ServerAdapter(Options options)
     : options_(std::move(options)),
@@ -98,9 +151,21 @@ grpc::ServerUnaryReactor* ServerAdapter::StartUnary(grpc::CallbackServerContext*
                                                     const void* request, void* response,
                                                     Body body) {
   // Owned by gRPC from here until OnDone.
-  UnaryCall* unary =
-      std::make_unique<UnaryCall>(this, call, method, request, response, std::move(body))
-          .release();
+  UnaryCall* unary = std::make_unique<UnaryCall>(this, call, method, request, response,
+                                                 std::move(body), AsyncBody())
+                         .release();
+  unary->Start(options);
+  return unary;
+}
+
+grpc::ServerUnaryReactor* ServerAdapter::StartUnary(grpc::CallbackServerContext* call,
+                                                    std::string_view method,
+                                                    const MethodOptions& options,
+                                                    const void* request, void* response,
+                                                    AsyncBody body) {
+  UnaryCall* unary = std::make_unique<UnaryCall>(this, call, method, request, response, Body(),
+                                                 std::move(body))
+                         .release();
   unary->Start(options);
   return unary;
 }

@@ -38,6 +38,12 @@
 // When the handler returns, its status is the call's status, the budget trail goes
 // into trailing metadata (x-baton-budget-trail) and one RequestLog line is written.
 //
+// A handler that waits on other calls can answer later instead of holding a thread
+// (UnaryAsync): it starts its outbound calls with CallAsync (client_call.h) and
+// returns; the Reply it was given ends the call, from whichever thread completes the
+// work. Everything above applies to it alike. With MethodOptions::run_inline as well,
+// a hop that only forwards costs no thread hand-off at all.
+//
 // Thread safety: all methods may be called from any thread. The adapter must outlive
 // the grpc::Server that calls into it (shut the server down first).
 #ifndef BATON_COMMON_RPC_SERVER_ADAPTER_H_
@@ -76,6 +82,27 @@ struct ServerStats {
   std::atomic<uint64_t> observed_rejections{0};
   // Handlers still running when their deadline passed.
   std::atomic<uint64_t> work_after_deadline{0};
+};
+
+class UnaryCall;
+
+// How an asynchronous unary handler (ServerAdapter::UnaryAsync) answers: call it once,
+// from any thread, with OK once the response is filled, or with the failure. The
+// handler's Context, request and response stay valid until it is called, and not after.
+// Dropped without being called, it answers INTERNAL naming the method. Move-only.
+class Reply {
+ public:
+  Reply(Reply&& other) noexcept : call_(std::exchange(other.call_, nullptr)) {}
+  Reply& operator=(Reply&&) = delete;
+  ~Reply();
+
+  void operator()(absl::Status status) &&;
+
+ private:
+  friend class UnaryCall;
+  explicit Reply(UnaryCall* call) : call_(call) {}
+
+  UnaryCall* call_;
 };
 
 class ServerAdapter {
@@ -119,6 +146,26 @@ class ServerAdapter {
                       });
   }
 
+  // Unary() for a handler that answers through its Reply, now or later from another
+  // thread: void(const Context&, const Request&, Response&, Reply). It returns without
+  // waiting for what it started (CallAsync); admission, the queue (unless
+  // options.run_inline), the hooks, trail and log are as for Unary(). The Context, request
+  // and response it is given are valid until the Reply is called: a continuation keeps
+  // a copy of the Context, and pointers to the request and response, not references
+  // to the arguments.
+  template <typename Request, typename Response, typename Handler>
+  grpc::ServerUnaryReactor* UnaryAsync(grpc::CallbackServerContext* call, const Request* request,
+                                       Response* response, std::string_view method,
+                                       Handler&& handler, const MethodOptions& options = {}) {
+    return StartUnary(call, method, options, request, response,
+                      AsyncBody([handler = std::forward<Handler>(handler)](
+                                    const Context& ctx, const void* untyped_request,
+                                    void* untyped_response, Reply reply) mutable {
+                        handler(ctx, *static_cast<const Request*>(untyped_request),
+                                *static_cast<Response*>(untyped_response), std::move(reply));
+                      }));
+  }
+
   // The start of a drain: every request that arrives from now on is answered with
   // `refusal` (UNAVAILABLE, so that clients and meshes retry elsewhere) without running
   // its handler; requests in flight go on. Thread-safe; the first call's refusal is kept.
@@ -151,6 +198,12 @@ class ServerAdapter {
   grpc::ServerUnaryReactor* StartUnary(grpc::CallbackServerContext* call, std::string_view method,
                                        const MethodOptions& options, const void* request,
                                        void* response, Body body);
+  // UnaryAsync's handler, untyped the same way.
+  using AsyncBody = absl::AnyInvocable<void(const Context&, const void* request, void* response,
+                                            Reply reply) &&>;
+  grpc::ServerUnaryReactor* StartUnary(grpc::CallbackServerContext* call, std::string_view method,
+                                       const MethodOptions& options, const void* request,
+                                       void* response, AsyncBody body);
 
   friend class IncomingCall;
 

@@ -10,6 +10,10 @@
 //
 // The class needs a `rpc::ServerAdapter* adapter_` member. The _WITH_OPTIONS form takes
 // the method's rpc::MethodOptions (a minimum budget, running inline).
+//
+// BATON_UNARY_ASYNC_METHOD(_DECL) does the same for a handler that answers through a
+// Reply (ServerAdapter::UnaryAsync), typically when an outbound call completes:
+//   void PlaceOrder(const Context&, const PlaceOrderRequest&, Order&, rpc::Reply reply);
 #ifndef BATON_COMMON_RPC_UNARY_METHOD_H_
 #define BATON_COMMON_RPC_UNARY_METHOD_H_
 
@@ -34,5 +38,21 @@
 
 #define BATON_UNARY_METHOD(Class, Method, Request, Response) \
   BATON_UNARY_METHOD_WITH_OPTIONS(Class, Method, Request, Response, ::baton::rpc::MethodOptions{})
+
+#define BATON_UNARY_ASYNC_METHOD_DECL(Method, Request, Response)                            \
+  void Method(const ::baton::Context& ctx, const Request& request, Response& response,      \
+              ::baton::rpc::Reply reply);                                                    \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* call, const Request* request, \
+                                   Response* response) override
+
+#define BATON_UNARY_ASYNC_METHOD(Class, Method, Request, Response)                              \
+  grpc::ServerUnaryReactor* Class::Method(grpc::CallbackServerContext* call,                    \
+                                          const Request* request, Response* response) {         \
+    return adapter_->UnaryAsync(call, request, response, #Method,                               \
+                                [this](const ::baton::Context& ctx, const Request& req,         \
+                                       Response& resp, ::baton::rpc::Reply reply) {             \
+                                  Method(ctx, req, resp, std::move(reply));                     \
+                                });                                                             \
+  }
 
 #endif  // BATON_COMMON_RPC_UNARY_METHOD_H_

@@ -19,7 +19,11 @@ bool OverHalfOfBudget(absl::Duration wait, absl::Time start, absl::Time deadline
 // costs change (a slow downstream recovers) while the queue is empty.
 constexpr absl::Duration kPaceMemory = absl::Seconds(1);
 
+thread_local bool on_worker_thread = false;
+
 }  // namespace
+
+bool WorkerPool::OnWorkerThread() { return on_worker_thread; }
 
 WorkerPool::WorkerPool(Options options) : options_(options) {
   const int threads = options_.threads > 0 ? options_.threads : 1;
@@ -67,6 +71,17 @@ WorkerPool::Admission WorkerPool::Submit(QueuedWork* work, Criticality criticali
   for (const Waiting& waiting : late) DropLate(waiting, now);
   if (stopping) work->Drop(absl::UnavailableError("server shutting down"));
   return admission;
+}
+
+void WorkerPool::Continue(QueuedWork* work) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopping_) {
+      queue_.push_front(Waiting{work, absl::Now()});
+      return;
+    }
+  }
+  work->Drop(absl::UnavailableError("server shutting down"));
 }
 
 void WorkerPool::TakeHeadLocked(absl::Time now, std::vector<QueuedWork*>& expired,
@@ -149,6 +164,7 @@ size_t WorkerPool::queued() const {
 }
 
 void WorkerPool::Work() {
+  on_worker_thread = true;
   std::vector<QueuedWork*> expired;
   std::vector<Waiting> late;
   for (;;) {

@@ -30,7 +30,7 @@
 // without a backlog). Refused on arrival, the item costs the server nothing more — no
 // queue slot, no answer later from a worker — and its caller hears without waiting.
 //
-// Thread safety: Submit may be called from any thread. Items must stay valid until
+// Thread safety: Submit and Continue may be called from any thread. Items must stay valid until
 // Run() or Drop() is called on them; exactly one of the two is called, once.
 // Destruction drops every queued item with UNAVAILABLE and joins the workers.
 #ifndef BATON_COMMON_RPC_WORKER_POOL_H_
@@ -78,6 +78,12 @@ class WorkerPool {
   WorkerPool& operator=(const WorkerPool&) = delete;
 
   Admission Submit(QueuedWork* work, Criticality criticality);
+  // Queues `work` ahead of everything waiting, without admission: the rest of an item
+  // admitted and run before (an asynchronous handler's reply, to finish on a worker).
+  // Run() or Drop() follows as for Submit.
+  void Continue(QueuedWork* work);
+  // Whether the calling thread is a worker of any WorkerPool, where blocking is fine.
+  static bool OnWorkerThread();
 
   size_t queued() const;
   // Workers running an item now.

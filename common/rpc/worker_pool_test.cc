@@ -328,5 +328,40 @@ TEST(WorkerPool, DestructionDropsWhatIsQueued) {
   EXPECT_EQ(queued.dropped.code(), absl::StatusCode::kUnavailable);
 }
 
+TEST(WorkerPool, ContinuedWorkRunsAheadOfTheQueueOnAWorker) {
+  WorkerPool pool(OneWorker(8, 8));
+  std::vector<const Item*> order;
+  Item first(Background()), second(Background()), continued(Background());
+  first.order = second.order = continued.order = &order;
+  {
+    OccupiedWorker occupied(pool);
+    ASSERT_EQ(pool.Submit(&first, Criticality::kCritical), WorkerPool::Admission::kQueued);
+    ASSERT_EQ(pool.Submit(&second, Criticality::kCritical), WorkerPool::Admission::kQueued);
+    pool.Continue(&continued);
+  }
+  second.finished.WaitForNotification();
+  EXPECT_THAT(order, ::testing::ElementsAre(&continued, &first, &second));
+  EXPECT_FALSE(WorkerPool::OnWorkerThread());
+  bool on_worker = false;
+  class Probe final : public QueuedWork {
+   public:
+    explicit Probe(bool* on_worker) : on_worker_(on_worker) {}
+    const Context& context() const override { return ctx_; }
+    void Run() override {
+      *on_worker_ = WorkerPool::OnWorkerThread();
+      done.Notify();
+    }
+    void Drop(absl::Status) override { done.Notify(); }
+    absl::Notification done;
+
+   private:
+    Context ctx_;
+    bool* on_worker_;
+  } probe(&on_worker);
+  pool.Continue(&probe);
+  probe.done.WaitForNotification();
+  EXPECT_TRUE(on_worker);
+}
+
 }  // namespace
 }  // namespace baton::rpc

@@ -23,18 +23,24 @@ absl::StatusOr<Context> ShopService::Authenticated(const Context& ctx) {
   return WithValue(ctx, rpc::kRequestMetadata, std::move(metadata));
 }
 
-absl::Status ShopService::Forward(const Context& ctx, const char* target, rpc::Starter start) {
+void ShopService::Forward(const Context& ctx, const char* target, rpc::Starter start,
+                          rpc::Reply reply) {
   absl::StatusOr<Context> caller = Authenticated(ctx);
-  if (!caller.ok()) return caller.status();
-  return rpc::Call(*caller, {.target = target}, std::move(start));
+  if (!caller.ok()) {
+    std::move(reply)(caller.status());
+    return;
+  }
+  rpc::CallAsync(*caller, {.target = target}, std::move(start), std::move(reply));
 }
 
-absl::Status ShopService::ListProducts(const Context& ctx,
-                                       const catalog::v1::ListProductsRequest& request,
-                                       catalog::v1::ListProductsResponse& response) {
-  return Forward(ctx, "catalog.ListProducts", [&](grpc::ClientContext* call, rpc::Done done) {
-    backends_.catalog->async()->ListProducts(call, &request, &response, std::move(done));
-  });
+void ShopService::ListProducts(const Context& ctx, const catalog::v1::ListProductsRequest& request,
+                               catalog::v1::ListProductsResponse& response, rpc::Reply reply) {
+  Forward(
+      ctx, "catalog.ListProducts",
+      [this, &request, &response](grpc::ClientContext* call, rpc::Done done) {
+        backends_.catalog->async()->ListProducts(call, &request, &response, std::move(done));
+      },
+      std::move(reply));
 }
 
 absl::Status ShopService::GetProduct(const Context& ctx, const shop::v1::GetProductRequest& request,
@@ -62,19 +68,24 @@ absl::Status ShopService::GetProduct(const Context& ctx, const shop::v1::GetProd
   return absl::OkStatus();
 }
 
-absl::Status ShopService::PlaceOrder(const Context& ctx,
-                                     const orders::v1::PlaceOrderRequest& request,
-                                     orders::v1::Order& response) {
-  return Forward(ctx, "orders.PlaceOrder", [&](grpc::ClientContext* call, rpc::Done done) {
-    backends_.orders->async()->PlaceOrder(call, &request, &response, std::move(done));
-  });
+void ShopService::PlaceOrder(const Context& ctx, const orders::v1::PlaceOrderRequest& request,
+                             orders::v1::Order& response, rpc::Reply reply) {
+  Forward(
+      ctx, "orders.PlaceOrder",
+      [this, &request, &response](grpc::ClientContext* call, rpc::Done done) {
+        backends_.orders->async()->PlaceOrder(call, &request, &response, std::move(done));
+      },
+      std::move(reply));
 }
 
-absl::Status ShopService::GetOrder(const Context& ctx, const orders::v1::GetOrderRequest& request,
-                                   orders::v1::Order& response) {
-  return Forward(ctx, "orders.GetOrder", [&](grpc::ClientContext* call, rpc::Done done) {
-    backends_.orders->async()->GetOrder(call, &request, &response, std::move(done));
-  });
+void ShopService::GetOrder(const Context& ctx, const orders::v1::GetOrderRequest& request,
+                           orders::v1::Order& response, rpc::Reply reply) {
+  Forward(
+      ctx, "orders.GetOrder",
+      [this, &request, &response](grpc::ClientContext* call, rpc::Done done) {
+        backends_.orders->async()->GetOrder(call, &request, &response, std::move(done));
+      },
+      std::move(reply));
 }
 
 absl::Status ShopService::WatchProduct(const Context& ctx,
@@ -108,11 +119,11 @@ absl::Status ShopService::WatchProduct(const Context& ctx,
   return more.ok() ? finished : more.status();
 }
 
-BATON_UNARY_METHOD(ShopService, ListProducts, catalog::v1::ListProductsRequest,
-                   catalog::v1::ListProductsResponse)
+BATON_UNARY_ASYNC_METHOD(ShopService, ListProducts, catalog::v1::ListProductsRequest,
+                         catalog::v1::ListProductsResponse)
 BATON_UNARY_METHOD(ShopService, GetProduct, shop::v1::GetProductRequest, shop::v1::ProductWithStock)
-BATON_UNARY_METHOD(ShopService, PlaceOrder, orders::v1::PlaceOrderRequest, orders::v1::Order)
-BATON_UNARY_METHOD(ShopService, GetOrder, orders::v1::GetOrderRequest, orders::v1::Order)
+BATON_UNARY_ASYNC_METHOD(ShopService, PlaceOrder, orders::v1::PlaceOrderRequest, orders::v1::Order)
+BATON_UNARY_ASYNC_METHOD(ShopService, GetOrder, orders::v1::GetOrderRequest, orders::v1::Order)
 BATON_SERVER_STREAM_METHOD(ShopService, WatchProduct, shop::v1::WatchProductRequest,
                            shop::v1::StockUpdate)
 

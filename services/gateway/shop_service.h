@@ -36,19 +36,21 @@ class ShopService final : public shop::v1::ShopService::CallbackService {
   ShopService(rpc::ServerAdapter* adapter, storage::Database* database, Backends backends)
       : adapter_(adapter), database_(database), backends_(std::move(backends)) {}
 
-  BATON_UNARY_METHOD_DECL(ListProducts, catalog::v1::ListProductsRequest,
-                          catalog::v1::ListProductsResponse);
+  // The forwarding methods answer when their backend does: no worker waits for it.
+  BATON_UNARY_ASYNC_METHOD_DECL(ListProducts, catalog::v1::ListProductsRequest,
+                                catalog::v1::ListProductsResponse);
   BATON_UNARY_METHOD_DECL(GetProduct, shop::v1::GetProductRequest, shop::v1::ProductWithStock);
-  BATON_UNARY_METHOD_DECL(PlaceOrder, orders::v1::PlaceOrderRequest, orders::v1::Order);
-  BATON_UNARY_METHOD_DECL(GetOrder, orders::v1::GetOrderRequest, orders::v1::Order);
+  BATON_UNARY_ASYNC_METHOD_DECL(PlaceOrder, orders::v1::PlaceOrderRequest, orders::v1::Order);
+  BATON_UNARY_ASYNC_METHOD_DECL(GetOrder, orders::v1::GetOrderRequest, orders::v1::Order);
   BATON_SERVER_STREAM_METHOD_DECL(WatchProduct, shop::v1::WatchProductRequest,
                                   shop::v1::StockUpdate);
 
  private:
   // The request's Context with the caller's identity in place of its API key.
   absl::StatusOr<Context> Authenticated(const Context& ctx);
-  // Authenticates, then makes one call downstream as the caller's identity.
-  absl::Status Forward(const Context& ctx, const char* target, rpc::Starter start);
+  // Authenticates (on the worker: the keys are in the database), then makes one call
+  // downstream as the caller's identity; `reply` answers with its status.
+  void Forward(const Context& ctx, const char* target, rpc::Starter start, rpc::Reply reply);
 
   rpc::ServerAdapter* const adapter_;
   storage::Database* const database_;

@@ -75,6 +75,54 @@ class AdapterHop final : public ChainService::CallbackService {
   WasteCounter* const waste_;
 };
 
+// The adapter with a hop that answers later: no thread waits for the next hop.
+class AdapterAsyncHop final : public ChainService::CallbackService {
+ public:
+  AdapterAsyncHop(rpc::ServerAdapter* adapter, const std::string& next, WasteCounter* waste)
+      : adapter_(adapter), next_(StubFor(next)), waste_(waste) {}
+
+  grpc::ServerUnaryReactor* Step(grpc::CallbackServerContext* call, const ChainRequest* request,
+                                 ChainResponse* response) override {
+    // A hop with nothing to do but forward never blocks: no hand-off to a worker.
+    const rpc::MethodOptions options{.run_inline = request->work_us() == 0};
+    return adapter_->UnaryAsync(
+        call, request, response, "Step",
+        [this](const Context& ctx, const ChainRequest& req, ChainResponse& out,
+               rpc::Reply reply) { Handle(ctx, req, out, std::move(reply)); },
+        options);
+  }
+
+ private:
+  void Handle(const Context& ctx, const ChainRequest& request, ChainResponse& out,
+              rpc::Reply reply) {
+    if (!BusyWork(absl::Microseconds(request.work_us()), CallerDeadline(request),
+                  [&ctx] { return ctx.IsDone(); }, *waste_)) {
+      std::move(reply)(Cause(ctx));
+      return;
+    }
+    if (next_ == nullptr) {
+      out.set_hops(1);
+      std::move(reply)(absl::OkStatus());
+      return;
+    }
+    auto inner = std::make_unique<ChainResponse>();
+    ChainResponse* answer = inner.get();
+    rpc::CallAsync(
+        ctx, {.target = "next.Step"},
+        [this, &request, answer](grpc::ClientContext* call, rpc::Done done) {
+          next_->async()->Step(call, &request, answer, std::move(done));
+        },
+        [&out, inner = std::move(inner), reply = std::move(reply)](absl::Status status) mutable {
+          if (status.ok()) out.set_hops(inner->hops() + 1);
+          std::move(reply)(std::move(status));
+        });
+  }
+
+  rpc::ServerAdapter* const adapter_;
+  const std::unique_ptr<ChainService::Stub> next_;
+  WasteCounter* const waste_;
+};
+
 class RawHop final : public ChainService::Service {
  public:
   RawHop(const std::string& next, WasteCounter* waste) : next_(StubFor(next)), waste_(waste) {}
@@ -166,6 +214,8 @@ const char* ChainKindName(ChainKind kind) {
   switch (kind) {
     case ChainKind::kAdapter:
       return "adapter";
+    case ChainKind::kAdapterAsync:
+      return "adapter async";
     case ChainKind::kRawSync:
       return "raw sync";
     case ChainKind::kRawCallback:
@@ -181,7 +231,7 @@ Chain::Chain(ChainOptions options) {
     auto hop = std::make_unique<Hop>();
     hop->waste = std::make_unique<WasteCounter>();
     grpc::ServerBuilder builder;
-    if (options.kind == ChainKind::kAdapter) {
+    if (options.kind == ChainKind::kAdapter || options.kind == ChainKind::kAdapterAsync) {
       rpc::ServerAdapter::Options adapter;
       adapter.policy.service_name = "hop" + std::to_string(i + 1);
       adapter.pool.threads = options.threads;
@@ -189,7 +239,12 @@ Chain::Chain(ChainOptions options) {
       adapter.pool.shed_threshold = options.shed_threshold;
       adapter.log_sink = nullptr;
       hop->adapter = std::make_unique<rpc::ServerAdapter>(adapter);
-      hop->service = std::make_unique<AdapterHop>(hop->adapter.get(), next, hop->waste.get());
+      if (options.kind == ChainKind::kAdapter) {
+        hop->service = std::make_unique<AdapterHop>(hop->adapter.get(), next, hop->waste.get());
+      } else {
+        hop->service =
+            std::make_unique<AdapterAsyncHop>(hop->adapter.get(), next, hop->waste.get());
+      }
     } else if (options.kind == ChainKind::kRawSync) {
       hop->service = std::make_unique<RawHop>(next, hop->waste.get());
     } else {

@@ -19,6 +19,7 @@
 //   bazel run -c opt //tools/bench:chain_benchmark -- --scenario=chain|waste|overload
 //       [--seconds=N] [--rounds=N] [--concurrency=N] [--work_us=N] [--deadline_ms=N]
 //       [--threads=N] [--overload_factor=X] [--placement=split|shared] [--go_chain=PATH]
+//       [--only="adapter async"]   (chain: one of the C++ chains alone, for profiling)
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -120,9 +121,12 @@ int RunChain(int argc, char** argv) {
     std::fprintf(stderr, "--go_chain: %s\n", go_chain.status().ToString().c_str());
     return 1;
   }
+  // --only=<kind>: one chain alone, for profiling it (perf record -p).
+  const std::string only = FlagString(argc, argv, "only", "");
   std::vector<std::pair<std::string, std::string>> targets;  // Name, address.
   std::vector<std::unique_ptr<Chain>> chains;
-  for (ChainKind kind : {ChainKind::kAdapter, ChainKind::kRawSync, ChainKind::kRawCallback}) {
+  for (ChainKind kind : kChainKinds) {
+    if (!only.empty() && only != ChainKindName(kind)) continue;
     chains.push_back(std::make_unique<Chain>(ChainFor(kind, 3, threads)));
     targets.emplace_back(ChainKindName(kind), chains.back()->address());
   }
@@ -169,7 +173,7 @@ int RunWaste(int argc, char** argv) {
     std::fprintf(stderr, "--go_chain: %s\n", go_chain.status().ToString().c_str());
     return 1;
   }
-  for (ChainKind kind : {ChainKind::kAdapter, ChainKind::kRawSync, ChainKind::kRawCallback}) {
+  for (ChainKind kind : kChainKinds) {
     Chain chain(ChainFor(kind, 3, threads));
     load.address = chain.address();
     const loadgen::Summary summary = RunClosedLoop(load);
@@ -249,7 +253,7 @@ class OverloadTarget {
 // --serve=<kind>: the server process of a split overload run (see OverloadTarget).
 int ServeHop(int argc, char** argv, const std::string& kind_name) {
   const int threads = static_cast<int>(FlagNumber(argc, argv, "threads", 2));
-  for (ChainKind kind : {ChainKind::kAdapter, ChainKind::kRawSync, ChainKind::kRawCallback}) {
+  for (ChainKind kind : kChainKinds) {
     if (kind_name != ChainKindName(kind)) continue;
     Chain chain(ChainFor(kind, 1, threads));
     ServeChain(chain);

@@ -22,6 +22,14 @@ class HopServer::Service final : public HopService::CallbackService {
   grpc::ServerUnaryReactor* Hop(grpc::CallbackServerContext* call,
                                 const HopRequest* request,
                                 HopResponse* response) override {
+    if (server_->next_ != nullptr && server_->options_.async_forward) {
+      return server_->adapter_->UnaryAsync(
+          call, request, response, "Hop",
+          [this](const Context& ctx, const HopRequest& req, HopResponse& resp, Reply reply) {
+            server_->Forward(ctx, req, resp, std::move(reply));
+          },
+          server_->options_.method);
+    }
     return server_->adapter_->Unary(
         call, request, response, "Hop",
         [this](const Context& ctx, const HopRequest& req, HopResponse& resp) {
@@ -55,8 +63,7 @@ HopServer::HopServer(Options options)
 
 HopServer::~HopServer() = default;
 
-absl::Status HopServer::Handle(const Context& ctx, const HopRequest& request,
-                               HopResponse& response) {
+void HopServer::Observe(const Context& ctx, HopResponse& response) {
   handler_runs_.fetch_add(1);
   baton::testing::v1::HopObservation* seen = response.add_hops();
   seen->set_service(options_.name);
@@ -74,16 +81,42 @@ absl::Status HopServer::Handle(const Context& ctx, const HopRequest& request,
     }
     for (const std::string& name : md->rejected) seen->add_rejected_headers(name);
   }
+}
 
+CallOptions HopServer::ForwardOptions(const HopRequest& request) const {
+  CallOptions call_options;
+  call_options.target = "next.Hop";
+  if (request.call_timeout_ms() > 0) {
+    call_options.timeout = absl::Milliseconds(request.call_timeout_ms());
+  }
+  return call_options;
+}
+
+void HopServer::Forward(const Context& ctx, const HopRequest& request, HopResponse& response,
+                        Reply reply) {
+  Observe(ctx, response);
+  auto inner = std::make_unique<HopResponse>();
+  HopResponse* answer = inner.get();
+  CallAsync(
+      ctx, ForwardOptions(request),
+      [this, &request, answer](grpc::ClientContext* call, Done done) {
+        next_->async()->Hop(call, &request, answer, std::move(done));
+      },
+      [&response, inner = std::move(inner), reply = std::move(reply)](absl::Status status) mutable {
+        if (status.ok()) {
+          for (const auto& hop : inner->hops()) *response.add_hops() = hop;
+        }
+        std::move(reply)(std::move(status));
+      });
+}
+
+absl::Status HopServer::Handle(const Context& ctx, const HopRequest& request,
+                               HopResponse& response) {
+  Observe(ctx, response);
   if (next_ != nullptr) {
     HopResponse inner;
-    CallOptions call_options;
-    call_options.target = "next.Hop";
-    if (request.call_timeout_ms() > 0) {
-      call_options.timeout = absl::Milliseconds(request.call_timeout_ms());
-    }
     absl::Status status =
-        Call(ctx, call_options, [&](grpc::ClientContext* call, Done done) {
+        Call(ctx, ForwardOptions(request), [&](grpc::ClientContext* call, Done done) {
           next_->async()->Hop(call, &request, &inner, std::move(done));
         });
     if (!status.ok()) return status;

@@ -16,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "baton/testing/v1/hop.grpc.pb.h"
+#include "common/rpc/client_call.h"
 #include "common/rpc/server_adapter.h"
 #include "common/rpc/testing/loopback_server.h"
 
@@ -29,6 +30,9 @@ class HopServer {
     std::string next_address;
     ServerAdapter::Options adapter;
     MethodOptions method;
+    // A forwarding hop answers later, through UnaryAsync and CallAsync, instead of
+    // blocking a worker on its outbound call (the last hop always blocks on its work).
+    bool async_forward = false;
   };
 
   // What the last hop's work did.
@@ -55,6 +59,12 @@ class HopServer {
 
   absl::Status Handle(const Context& ctx, const baton::testing::v1::HopRequest& request,
                       baton::testing::v1::HopResponse& response);
+  // Handle for a forwarding hop with async_forward.
+  void Forward(const Context& ctx, const baton::testing::v1::HopRequest& request,
+               baton::testing::v1::HopResponse& response, Reply reply);
+  // What a hop saw, added to `response`.
+  void Observe(const Context& ctx, baton::testing::v1::HopResponse& response);
+  CallOptions ForwardOptions(const baton::testing::v1::HopRequest& request) const;
 
   const Options options_;
   std::unique_ptr<ServerAdapter> adapter_;
