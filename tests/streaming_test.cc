@@ -105,6 +105,7 @@ TEST_F(StreamingTest, CancelledWatchClosesTheInnerStreamAndLeavesNothingBehind) 
   // gRPC has released it, which may be just after its caller heard: so wait for both.
   EXPECT_TRUE(suite().AwaitMetricAtMost("inventory", "baton_requests_in_flight", 0));
   EXPECT_TRUE(suite().AwaitMetricAtMost("gateway", "baton_requests_in_flight", 0));
+  EXPECT_TRUE(suite().AwaitMetricAtMost("inventory", "baton_streams_in_flight", 0));
   EXPECT_EQ(suite().Metric("inventory", "baton_requests_in_flight"), 0);
   EXPECT_EQ(suite().Metric("inventory", "baton_context_children"), 0);
   EXPECT_EQ(suite().Metric("gateway", "baton_requests_in_flight"), 0);

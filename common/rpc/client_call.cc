@@ -1,5 +1,6 @@
 #include "common/rpc/client_call.h"
 
+#include <atomic>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
@@ -104,6 +105,7 @@ struct PendingCall::Impl : std::enable_shared_from_this<PendingCall::Impl> {
   // for our own deadline (see CompleteAsync).
   OnCallDone async_done;
   AfterFuncHandle deadline_wait;
+  std::atomic<bool> deadline_handoff{false};
 
   // `callback_ref`: the completion callback's reference, dropped before the waiter can
   // wake (the waiter holds its own until it has seen `done`). So the ClientContext —
@@ -222,12 +224,26 @@ struct PendingCall::Impl : std::enable_shared_from_this<PendingCall::Impl> {
       return;
     }
     // Waits for our own deadline without holding a thread. It always comes: the
-    // Context has one, a moment after the deadline we sent.
-    deadline_wait = AfterFunc(*deadline_context, [self = std::move(self)]() mutable {
-      self->SettleAfterWaiting(/*deadline_context_done=*/true);
-      Impl* impl = self.get();
-      impl->Deliver(std::move(self));
+    // Context has one, a moment after the deadline we sent. The callback may run on
+    // another thread before AfterFunc has returned here: of the two, whichever
+    // finishes second — the callback, or this thread once the handle is stored —
+    // delivers, so the call is never freed under either.
+    std::shared_ptr<Impl> registering = self;
+    const Context deadline = *deadline_context;
+    deadline_wait = AfterFunc(deadline, [self = std::move(self)]() mutable {
+      if (self->deadline_handoff.exchange(true, std::memory_order_acq_rel)) {
+        DeliverAfterDeadline(std::move(self));
+      }
     });
+    if (deadline_handoff.exchange(true, std::memory_order_acq_rel)) {
+      DeliverAfterDeadline(std::move(registering));
+    }
+  }
+
+  static void DeliverAfterDeadline(std::shared_ptr<Impl> self) {
+    self->SettleAfterWaiting(/*deadline_context_done=*/true);
+    Impl* impl = self.get();
+    impl->Deliver(std::move(self));
   }
 
   // Lets go of the call — `self` is perhaps its last reference — and then hands its
