@@ -452,5 +452,18 @@ TEST(RealClock, EarlierDeadlineWakesTheTimerThread) {
   EXPECT_FALSE(late.IsDone());
 }
 
+TEST(AfterFunc, OnADoneContextRunsNowAndLetsGoOfWhatItCaptured) {
+  auto [ctx, cancel] = WithCancel(Background());
+  cancel.Cancel();
+  auto captured = std::make_shared<int>(1);
+  std::weak_ptr<int> watch = captured;
+  bool ran = false;
+  // The handle outlives the call: what f captured must not live on in it, or a
+  // callback that holds its own handle's owner would keep it forever.
+  AfterFuncHandle handle = AfterFunc(ctx, [&ran, captured = std::move(captured)] { ran = true; });
+  EXPECT_TRUE(ran);
+  EXPECT_TRUE(watch.expired());
+}
+
 }  // namespace
 }  // namespace baton

@@ -231,11 +231,16 @@ struct PendingCall::Impl : std::enable_shared_from_this<PendingCall::Impl> {
     std::shared_ptr<Impl> registering = self;
     const Context deadline = *deadline_context;
     deadline_wait = AfterFunc(deadline, [self = std::move(self)]() mutable {
-      if (self->deadline_handoff.exchange(true, std::memory_order_acq_rel)) {
-        DeliverAfterDeadline(std::move(self));
+      // Its reference goes with this call, whichever side delivers.
+      std::shared_ptr<Impl> impl = std::move(self);
+      if (impl->deadline_handoff.exchange(true, std::memory_order_acq_rel)) {
+        DeliverAfterDeadline(std::move(impl));
       }
     });
     if (deadline_handoff.exchange(true, std::memory_order_acq_rel)) {
+      // The callback came first: once it has returned, holding the call no more, this
+      // thread's reference is the last.
+      deadline_wait.Stop();
       DeliverAfterDeadline(std::move(registering));
     }
   }

@@ -91,12 +91,14 @@ absl::Status Call(const Context& ctx, const CallOptions& options, Starter starte
 using OnCallDone = absl::AnyInvocable<void(absl::Status) &&>;
 
 // Call() without blocking, for handlers that do not hold a thread while they wait
-// (ServerAdapter::UnaryAsync): starts the call and returns. `on_done` runs once with
-// the status Call() would have returned, on the thread that ends the call — a gRPC
-// thread, the thread that cancels ctx, the Context's timer thread, or this one when
-// nothing is sent — and must not block. What the starter's request and response point
-// to must stay valid until then, and the stub's channel must outlive the call (the
-// call's last reference may go on gRPC's thread).
+// (ServerAdapter::UnaryAsync): starts the call and returns. `on_done` (not null) runs
+// once with the status Call() would have returned — except that where Call() gives up
+// waiting for our own deadline 50 ms after it, this waits for it however late its
+// timer is — on the thread that ends the call: a gRPC thread; the thread that cancels
+// ctx, inside its Cancel (so the canceller must not hold a lock `on_done` takes); the
+// Context's timer thread; or this one, before CallAsync returns, when nothing is sent.
+// It must not block. What the starter's request and response point to must stay valid
+// until then. The call lets go of itself, and of its channel, before `on_done` runs.
 void CallAsync(const Context& ctx, const CallOptions& options, Starter starter,
                OnCallDone on_done);
 

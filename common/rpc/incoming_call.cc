@@ -160,12 +160,13 @@ ArrivalDeadline ComputeDeadline(const grpc::CallbackServerContext& call,
 
 IncomingCall::IncomingCall(ServerAdapter* adapter, grpc::CallbackServerContext* call,
                            std::string_view method)
-    : adapter_(adapter), call_(call), method_(method), start_(absl::Now()) {
-  adapter_->in_flight_.fetch_add(1, std::memory_order_relaxed);
+    : in_flight_(adapter->in_flight_),
+      adapter_(adapter),
+      call_(call),
+      method_(method),
+      start_(absl::Now()) {
   adapter_->stats_.requests.fetch_add(1, std::memory_order_relaxed);
 }
-
-IncomingCall::~IncomingCall() { adapter_->in_flight_.fetch_sub(1, std::memory_order_relaxed); }
 
 std::optional<IncomingCall::Refusal> IncomingCall::Arrive(const MethodOptions& options) {
   const AdapterPolicy& policy = adapter_->options_.policy;

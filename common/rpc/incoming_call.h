@@ -7,10 +7,13 @@
 //
 // Thread safety: owned by one reactor. Arrive() runs on gRPC's thread before anything
 // else; OnCancel() may then run on any thread, concurrently with the handler (it only
-// cancels the Context); the rest follows the reactor's own sequence.
+// cancels the Context); the rest follows the reactor's own sequence — for an
+// asynchronous handler, AfterHandler() and Conclude() run on the thread that replies.
 #ifndef BATON_COMMON_RPC_INCOMING_CALL_H_
 #define BATON_COMMON_RPC_INCOMING_CALL_H_
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,7 +45,7 @@ class IncomingCall {
 
   // Counted in the adapter's in-flight requests from here until destruction.
   IncomingCall(ServerAdapter* adapter, grpc::CallbackServerContext* call, std::string_view method);
-  ~IncomingCall();
+  ~IncomingCall() = default;
   IncomingCall(const IncomingCall&) = delete;
   IncomingCall& operator=(const IncomingCall&) = delete;
 
@@ -78,6 +81,23 @@ class IncomingCall {
  private:
   void Log(const absl::Status& status, const std::string& admission, const std::string& trail);
 
+  // The call's place in the adapter's in-flight count. First member, so last to go:
+  // its decrement is the last the call does to the adapter, which ~ServerAdapter waits
+  // for (a reply from a thread of no pool's may still be letting go of its call).
+  class InFlight {
+   public:
+    explicit InFlight(std::atomic<int64_t>& count) : count_(count) {
+      count_.fetch_add(1, std::memory_order_relaxed);
+    }
+    ~InFlight() { count_.fetch_sub(1, std::memory_order_release); }
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+
+   private:
+    std::atomic<int64_t>& count_;
+  };
+
+  InFlight in_flight_;
   ServerAdapter* const adapter_;
   grpc::CallbackServerContext* const call_;
   const std::string_view method_;

@@ -69,6 +69,12 @@ class UnaryCall final : public grpc::ServerUnaryReactor, public QueuedWork {
   }
 
   void Drop(absl::Status why) override {
+    if (replied_) {
+      // The pool stopped before the after-hook could run: the handler's work is done
+      // and answered as it is.
+      Finish(absl::OkStatus(), incoming_.admission());
+      return;
+    }
     const IncomingCall::Refusal dropped = incoming_.Dropped(why);
     Finish(dropped.status, dropped.reason);
   }
@@ -143,19 +149,24 @@ ServerAdapter::ServerAdapter(Options options)
       stream_pool_(options_.streams),
       pool_(options_.pool) {}
 
-ServerAdapter::~ServerAdapter() = default;
+ServerAdapter::~ServerAdapter() {
+  // The pools first: what waits is answered, what runs finishes. Then calls answered
+  // from other threads (an asynchronous handler's reply on gRPC's thread, or the
+  // timer's) may still be letting go of themselves, and touch this adapter until
+  // their in-flight count is down.
+  stream_pool_.Stop();
+  pool_.Stop();
+  while (in_flight_.load(std::memory_order_acquire) > 0) {
+    absl::SleepFor(absl::Microseconds(100));
+  }
+}
 
 grpc::ServerUnaryReactor* ServerAdapter::StartUnary(grpc::CallbackServerContext* call,
                                                     std::string_view method,
                                                     const MethodOptions& options,
                                                     const void* request, void* response,
                                                     Body body) {
-  // Owned by gRPC from here until OnDone.
-  UnaryCall* unary = std::make_unique<UnaryCall>(this, call, method, request, response,
-                                                 std::move(body), AsyncBody())
-                         .release();
-  unary->Start(options);
-  return unary;
+  return StartUnaryCall(call, method, options, request, response, std::move(body), AsyncBody());
 }
 
 grpc::ServerUnaryReactor* ServerAdapter::StartUnary(grpc::CallbackServerContext* call,
@@ -163,8 +174,17 @@ grpc::ServerUnaryReactor* ServerAdapter::StartUnary(grpc::CallbackServerContext*
                                                     const MethodOptions& options,
                                                     const void* request, void* response,
                                                     AsyncBody body) {
-  UnaryCall* unary = std::make_unique<UnaryCall>(this, call, method, request, response, Body(),
-                                                 std::move(body))
+  return StartUnaryCall(call, method, options, request, response, Body(), std::move(body));
+}
+
+grpc::ServerUnaryReactor* ServerAdapter::StartUnaryCall(grpc::CallbackServerContext* call,
+                                                        std::string_view method,
+                                                        const MethodOptions& options,
+                                                        const void* request, void* response,
+                                                        Body body, AsyncBody async_body) {
+  // Owned by gRPC from here until OnDone.
+  UnaryCall* unary = std::make_unique<UnaryCall>(this, call, method, request, response,
+                                                 std::move(body), std::move(async_body))
                          .release();
   unary->Start(options);
   return unary;

@@ -88,7 +88,10 @@ class UnaryCall;
 
 // How an asynchronous unary handler (ServerAdapter::UnaryAsync) answers: call it once,
 // from any thread, with OK once the response is filled, or with the failure. The
-// handler's Context, request and response stay valid until it is called, and not after.
+// request and response stay valid until it is called, and not after; the Context the
+// handler was given, until the handler returns (a continuation keeps a copy). Calling
+// it may free the call before it returns, and with an after-hook configured it runs
+// the hook — on this thread if it is a worker's, else on a worker, ahead of the queue.
 // Dropped without being called, it answers INTERNAL naming the method. Move-only.
 class Reply {
  public:
@@ -118,9 +121,13 @@ class ServerAdapter {
     RequestLogSink log_sink = LogToStderr;
     // Runs on the handler's thread before every handler; an error is the call's status
     // and the handler is not run (the runtime's fault injection). Must be thread-safe.
+    // For a method with run_inline that thread is gRPC's: a hook that blocks there
+    // (a fault's delay) holds one of gRPC's threads for as long.
     std::function<absl::Status(const Context&, std::string_view method)> before_handler;
     // Runs after a handler that succeeded, before the answer is sent; an error replaces
-    // the answer (the runtime's fault injection: work done, reply slow or lost).
+    // the answer (the runtime's fault injection: work done, reply slow or lost). Always
+    // on a worker (or the inline handler's thread): an asynchronous handler's reply
+    // from elsewhere goes to a worker first, when this is set.
     std::function<absl::Status(const Context&, std::string_view method)> after_handler;
   };
 
@@ -204,6 +211,11 @@ class ServerAdapter {
   grpc::ServerUnaryReactor* StartUnary(grpc::CallbackServerContext* call, std::string_view method,
                                        const MethodOptions& options, const void* request,
                                        void* response, AsyncBody body);
+  // Both: exactly one of `body` and `async_body` is set.
+  grpc::ServerUnaryReactor* StartUnaryCall(grpc::CallbackServerContext* call,
+                                           std::string_view method, const MethodOptions& options,
+                                           const void* request, void* response, Body body,
+                                           AsyncBody async_body);
 
   friend class IncomingCall;
 

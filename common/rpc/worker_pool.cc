@@ -31,17 +31,24 @@ WorkerPool::WorkerPool(Options options) : options_(options) {
   for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { Work(); });
 }
 
-WorkerPool::~WorkerPool() {
+WorkerPool::~WorkerPool() { Stop(); }
+
+void WorkerPool::Stop() {
   std::deque<Waiting> left;
+  std::deque<QueuedWork*> unfinished;
+  std::vector<std::thread> workers;
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
     left.swap(queue_);
+    unfinished.swap(continuations_);
+    workers.swap(workers_);
   }
   for (const Waiting& waiting : left) {
     waiting.work->Drop(absl::UnavailableError("server shutting down"));
   }
-  for (std::thread& worker : workers_) worker.join();
+  for (QueuedWork* work : unfinished) work->Drop(absl::UnavailableError("server shutting down"));
+  for (std::thread& worker : workers) worker.join();
 }
 
 WorkerPool::Admission WorkerPool::Submit(QueuedWork* work, Criticality criticality) {
@@ -77,7 +84,7 @@ void WorkerPool::Continue(QueuedWork* work) {
   {
     absl::MutexLock lock(&mu_);
     if (!stopping_) {
-      queue_.push_front(Waiting{work, absl::Now()});
+      continuations_.push_back(work);
       return;
     }
   }
@@ -169,18 +176,31 @@ void WorkerPool::Work() {
   std::vector<Waiting> late;
   for (;;) {
     QueuedWork* work = nullptr;
+    bool continuation = false;
     absl::Time now;
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
           +[](WorkerPool* pool) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-            return pool->stopping_ || !pool->queue_.empty();
+            return pool->stopping_ || !pool->queue_.empty() || !pool->continuations_.empty();
           },
           this));
-      if (queue_.empty()) return;  // Stopping.
-      now = absl::Now();
-      TakeHeadLocked(now, expired, late);
-      if (!queue_.empty()) work = StartHeadLocked(now);
+      if (!continuations_.empty()) {
+        work = continuations_.front();
+        continuations_.pop_front();
+        continuation = true;
+      } else {
+        if (queue_.empty()) return;  // Stopping.
+        now = absl::Now();
+        TakeHeadLocked(now, expired, late);
+        if (!queue_.empty()) work = StartHeadLocked(now);
+      }
+    }
+    if (continuation) {
+      busy_.fetch_add(1, std::memory_order_relaxed);
+      work->Run();
+      busy_.fetch_sub(1, std::memory_order_relaxed);
+      continue;
     }
     for (QueuedWork* done : expired) DropExpired(done);
     for (const Waiting& waiting : late) DropLate(waiting, now);

@@ -30,7 +30,7 @@
 // without a backlog). Refused on arrival, the item costs the server nothing more — no
 // queue slot, no answer later from a worker — and its caller hears without waiting.
 //
-// Thread safety: Submit and Continue may be called from any thread. Items must stay valid until
+// Thread safety: Submit, Continue and Stop may be called from any thread. Items must stay valid until
 // Run() or Drop() is called on them; exactly one of the two is called, once.
 // Destruction drops every queued item with UNAVAILABLE and joins the workers.
 #ifndef BATON_COMMON_RPC_WORKER_POOL_H_
@@ -78,12 +78,17 @@ class WorkerPool {
   WorkerPool& operator=(const WorkerPool&) = delete;
 
   Admission Submit(QueuedWork* work, Criticality criticality);
-  // Queues `work` ahead of everything waiting, without admission: the rest of an item
-  // admitted and run before (an asynchronous handler's reply, to finish on a worker).
-  // Run() or Drop() follows as for Submit.
+  // Runs `work` on a worker before anything waiting in the queue, with none of the
+  // queue's rules: the rest of an item admitted and run before (an asynchronous
+  // handler's reply, finishing on a worker), which has done its work and only answers.
+  // Run() is called — or Drop(), only when the pool is stopping.
   void Continue(QueuedWork* work);
-  // Whether the calling thread is a worker of any WorkerPool, where blocking is fine.
+  // Whether the calling thread is a worker — of any WorkerPool in the process, where
+  // blocking is allowed.
   static bool OnWorkerThread();
+  // Drops what waits with UNAVAILABLE, lets running items finish and joins the
+  // workers; Submit and Continue then drop at once. Idempotent; the destructor calls it.
+  void Stop();
 
   size_t queued() const;
   // Workers running an item now.
@@ -120,6 +125,7 @@ class WorkerPool {
   const Options options_;
   mutable absl::Mutex mu_;
   std::deque<Waiting> queue_ ABSL_GUARDED_BY(mu_);
+  std::deque<QueuedWork*> continuations_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   // The pace: time between two starts while the queue was backlogged, a moving average.
   absl::Duration start_interval_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();

@@ -363,5 +363,34 @@ TEST(WorkerPool, ContinuedWorkRunsAheadOfTheQueueOnAWorker) {
   EXPECT_TRUE(on_worker);
 }
 
+TEST(WorkerPool, ContinuedWorkRunsEvenWhenItsContextIsDoneAndIsDroppedOnlyOnStop) {
+  auto [ctx, cancel] = WithCancel(Background());
+  cancel.Cancel();
+  {
+    WorkerPool pool(OneWorker(8, 8));
+    Item done_but_answering(ctx);
+    pool.Continue(&done_but_answering);
+    done_but_answering.finished.WaitForNotification();
+    EXPECT_TRUE(done_but_answering.ran);
+  }
+  WorkerPool pool(OneWorker(8, 8));
+  Item waiting(Background());
+  {
+    OccupiedWorker occupied(pool);
+    pool.Continue(&waiting);
+    // Stop drops the continuation that never reached the busy worker; the running
+    // item finishes first.
+    std::thread stopper([&pool] { pool.Stop(); });
+    waiting.finished.WaitForNotification();
+    occupied.Release();
+    stopper.join();
+  }
+  EXPECT_FALSE(waiting.ran);
+  EXPECT_EQ(waiting.dropped.code(), absl::StatusCode::kUnavailable);
+  Item late(Background());
+  pool.Continue(&late);  // After Stop: dropped at once.
+  EXPECT_EQ(late.dropped.code(), absl::StatusCode::kUnavailable);
+}
+
 }  // namespace
 }  // namespace baton::rpc

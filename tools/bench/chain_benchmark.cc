@@ -19,7 +19,7 @@
 //   bazel run -c opt //tools/bench:chain_benchmark -- --scenario=chain|waste|overload
 //       [--seconds=N] [--rounds=N] [--concurrency=N] [--work_us=N] [--deadline_ms=N]
 //       [--threads=N] [--overload_factor=X] [--placement=split|shared] [--go_chain=PATH]
-//       [--only="adapter async"]   (chain: one of the C++ chains alone, for profiling)
+//       [--only=<kind>]   (chain, overload: one of the C++ servers alone, for profiling)
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -291,7 +291,9 @@ int RunOverload(int argc, char** argv) {
   std::vector<
       std::pair<std::string, std::function<absl::StatusOr<std::unique_ptr<OverloadTarget>>()>>>
       servers;
+  const std::string only = FlagString(argc, argv, "only", "");
   for (ChainKind kind : {ChainKind::kAdapter, ChainKind::kRawSync, ChainKind::kRawCallback}) {
+    if (!only.empty() && only != ChainKindName(kind)) continue;
     servers.emplace_back(ChainKindName(kind), [kind, threads, split] {
       return OverloadTarget::Start(kind, threads, split);
     });

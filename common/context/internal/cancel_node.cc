@@ -40,7 +40,10 @@ namespace {
 // cancelling itself, so waits cannot form a cycle.
 thread_local int callbacks_on_this_thread = 0;
 
-void RunCallback(absl::AnyInvocable<void() &&>&& fn) {
+// Takes `fn` by value: what it captured is gone when this returns, whether `fn` came
+// out of the callback list or straight from AfterFunc on a Context already done (so a
+// callback holding its own AfterFuncHandle's owner cannot keep it alive in a cycle).
+void RunCallback(absl::AnyInvocable<void() &&> fn) {
   ++callbacks_on_this_thread;
   std::move(fn)();
   --callbacks_on_this_thread;
