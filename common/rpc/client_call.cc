@@ -433,4 +433,56 @@ absl::Status FanOut(const Context& ctx, std::vector<FanOutCall> calls) {
   return first_failure;
 }
 
+namespace {
+
+// One FanOutAsync: its calls' group Context and what their completions share.
+struct FanOutGroup {
+  FanOutGroup(const Context& ctx, size_t calls, OnCallDone done)
+      : group(WithCancelCause(ctx)), left(calls), on_done(std::move(done)) {}
+
+  // One call's end; the last one's answers for all.
+  void CallDone(absl::Status status) {
+    bool first_failure = false;
+    bool last = false;
+    absl::Status result;
+    {
+      absl::MutexLock lock(&mu);
+      if (!status.ok() && failure.ok()) {
+        failure = status;
+        first_failure = true;
+      }
+      last = --left == 0;
+      if (last) result = failure;
+    }
+    // Outside the lock: the siblings' completions may run inside this cancel.
+    if (first_failure) group.cancel.Cancel(status);
+    if (!last) return;
+    OnCallDone done = std::move(on_done);
+    group = {};  // Lets go of the group's Context before answering.
+    std::move(done)(std::move(result));
+  }
+
+  DerivedContext<CancelCauseHandle> group;
+  absl::Mutex mu;
+  size_t left ABSL_GUARDED_BY(mu);
+  absl::Status failure ABSL_GUARDED_BY(mu);
+  OnCallDone on_done;
+};
+
+}  // namespace
+
+void FanOutAsync(const Context& ctx, std::vector<FanOutCall> calls, OnCallDone on_done) {
+  if (calls.empty()) {
+    std::move(on_done)(absl::OkStatus());
+    return;
+  }
+  auto shared = std::make_shared<FanOutGroup>(ctx, calls.size(), std::move(on_done));
+  // Every call is counted before the first starts, so an early end cannot be the last.
+  const Context group = shared->group.context;
+  for (FanOutCall& call : calls) {
+    CallAsync(group, call.options, std::move(call.start),
+              [shared](absl::Status status) { shared->CallDone(std::move(status)); });
+  }
+}
+
 }  // namespace baton::rpc

@@ -113,6 +113,11 @@ struct FanOutCall {
 // completed, so what the starters write to is complete (or abandoned) on return.
 absl::Status FanOut(const Context& ctx, std::vector<FanOutCall> calls);
 
+// FanOut() without blocking: starts the calls and returns. `on_done` (not null) runs
+// once, after every call has completed, with OK when all succeeded, else the first
+// failure — on the thread that completes the last one, under CallAsync's contract.
+void FanOutAsync(const Context& ctx, std::vector<FanOutCall> calls, OnCallDone on_done);
+
 // Prepares `client` for a call under `ctx` the way Call() does — the deadline (the
 // callee's budget less the propagation slack, in x-baton-budget-us) and the propagated
 // metadata — for calls whose completion the caller drives itself (client_stream.h).

@@ -167,5 +167,49 @@ TEST(ClientCall, EndAtOurDeadlineIsSettledAsOurTimeoutBothWays) {
   }
 }
 
+absl::Status FanOutAsyncAndWait(const Context& ctx, std::vector<FanOutCall> calls) {
+  absl::Notification done;
+  absl::Status result;
+  FanOutAsync(ctx, std::move(calls), [&](absl::Status status) {
+    result = std::move(status);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  return result;
+}
+
+TEST_F(SingleHopTest, FanOutAsyncFirstFailureCancelsTheOthersAndAllSucceedIsOk) {
+  Build([](HopServer::Options&) {});
+  auto stub = HopService::NewStub(
+      grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
+  HopRequest slow = Work(20000);
+  HopRequest failing = Work(-1);
+  HopRequest quick = Work(0);
+  HopResponse responses[3];
+  auto calls_of = [&](const HopRequest* middle) {
+    std::vector<FanOutCall> calls;
+    for (int i = 0; i < 3; ++i) {
+      const HopRequest* request = i == 1 ? middle : (middle == &failing ? &slow : &quick);
+      calls.push_back({CallOptions{"C.Hop", absl::InfiniteDuration()},
+                       [&stub, request, response = &responses[i]](grpc::ClientContext* call,
+                                                                  Done done) {
+                         stub->async()->Hop(call, request, response, std::move(done));
+                       }});
+    }
+    return calls;
+  };
+  auto [ctx, cancel] = WithTimeout(Background(), absl::Seconds(30));
+  const absl::Time start = absl::Now();
+  absl::Status status = FanOutAsyncAndWait(ctx, calls_of(&failing));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("work_ms is negative"));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));  // Siblings did not run 20 s.
+  EXPECT_TRUE(FanOutAsyncAndWait(ctx, calls_of(&quick)).ok());
+  EXPECT_TRUE(FanOutAsyncAndWait(ctx, {}).ok());
+  // Nothing of the fan-outs stays under the long-lived Context.
+  EXPECT_EQ(RegisteredChildren(ctx), 0u);
+  EXPECT_EQ(PendingCallbacks(ctx), 0u);
+}
+
 }  // namespace
 }  // namespace baton::rpc::testing

@@ -11,11 +11,14 @@
 // The class needs a `rpc::ServerAdapter* adapter_` member. The _WITH_OPTIONS form takes
 // the method's rpc::MethodOptions (a minimum budget, running inline).
 //
-// BATON_UNARY_ASYNC_METHOD(_DECL) does the same for a handler that answers through a
-// Reply (ServerAdapter::UnaryAsync), typically when an outbound call completes:
+// BATON_UNARY_ASYNC_METHOD(_DECL, _WITH_OPTIONS) do the same for a handler that answers
+// through a Reply (ServerAdapter::UnaryAsync), typically when an outbound call completes
+// (with run_inline, a method that only forwards needs no worker at all):
 //   void PlaceOrder(const Context&, const PlaceOrderRequest&, Order&, rpc::Reply reply);
 #ifndef BATON_COMMON_RPC_UNARY_METHOD_H_
 #define BATON_COMMON_RPC_UNARY_METHOD_H_
+
+#include <utility>
 
 #include "common/context/context.h"
 #include "common/rpc/server_adapter.h"
@@ -45,14 +48,18 @@
   grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* call, const Request* request, \
                                    Response* response) override
 
-#define BATON_UNARY_ASYNC_METHOD(Class, Method, Request, Response)                              \
-  grpc::ServerUnaryReactor* Class::Method(grpc::CallbackServerContext* call,                    \
-                                          const Request* request, Response* response) {         \
-    return adapter_->UnaryAsync(call, request, response, #Method,                               \
-                                [this](const ::baton::Context& ctx, const Request& req,         \
-                                       Response& resp, ::baton::rpc::Reply reply) {             \
-                                  Method(ctx, req, resp, std::move(reply));                     \
-                                });                                                             \
+#define BATON_UNARY_ASYNC_METHOD_WITH_OPTIONS(Class, Method, Request, Response, options)     \
+  grpc::ServerUnaryReactor* Class::Method(grpc::CallbackServerContext* call,                 \
+                                          const Request* request, Response* response) {      \
+    return adapter_->UnaryAsync(                                                             \
+        call, request, response, #Method,                                                    \
+        [this](const ::baton::Context& ctx, const Request& req, Response& resp,              \
+               ::baton::rpc::Reply reply) { Method(ctx, req, resp, std::move(reply)); },     \
+        options);                                                                            \
   }
+
+#define BATON_UNARY_ASYNC_METHOD(Class, Method, Request, Response)      \
+  BATON_UNARY_ASYNC_METHOD_WITH_OPTIONS(Class, Method, Request, Response, \
+                                        ::baton::rpc::MethodOptions{})
 
 #endif  // BATON_COMMON_RPC_UNARY_METHOD_H_

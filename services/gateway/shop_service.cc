@@ -1,5 +1,6 @@
 #include "services/gateway/shop_service.h"
 
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -43,29 +44,43 @@ void ShopService::ListProducts(const Context& ctx, const catalog::v1::ListProduc
       std::move(reply));
 }
 
-absl::Status ShopService::GetProduct(const Context& ctx, const shop::v1::GetProductRequest& request,
-                                     shop::v1::ProductWithStock& response) {
+void ShopService::GetProduct(const Context& ctx, const shop::v1::GetProductRequest& request,
+                             shop::v1::ProductWithStock& response, rpc::Reply reply) {
   absl::StatusOr<Context> caller = Authenticated(ctx);
-  if (!caller.ok()) return caller.status();
-  if (absl::Status s = shop::CheckSku("sku", request.sku()); !s.ok()) return s;
-  catalog::v1::GetProductRequest product_request;
-  product_request.set_sku(request.sku());
-  inventory::v1::GetStockRequest stock_request;
-  stock_request.set_sku(request.sku());
-  inventory::v1::Stock stock;
+  if (!caller.ok()) {
+    std::move(reply)(caller.status());
+    return;
+  }
+  if (absl::Status s = shop::CheckSku("sku", request.sku()); !s.ok()) {
+    std::move(reply)(std::move(s));
+    return;
+  }
+  // What the two lookups send and receive, until both have ended.
+  struct Lookups {
+    catalog::v1::GetProductRequest product_request;
+    inventory::v1::GetStockRequest stock_request;
+    inventory::v1::Stock stock;
+  };
+  auto lookups = std::make_shared<Lookups>();
+  lookups->product_request.set_sku(request.sku());
+  lookups->stock_request.set_sku(request.sku());
   std::vector<rpc::FanOutCall> calls;
-  calls.push_back(
-      {{.target = "catalog.GetProduct"}, [&](grpc::ClientContext* call, rpc::Done done) {
-         backends_.catalog->async()->GetProduct(call, &product_request, response.mutable_product(),
-                                                std::move(done));
-       }});
-  calls.push_back(
-      {{.target = "inventory.GetStock"}, [&](grpc::ClientContext* call, rpc::Done done) {
-         backends_.inventory->async()->GetStock(call, &stock_request, &stock, std::move(done));
-       }});
-  if (absl::Status found = rpc::FanOut(*caller, std::move(calls)); !found.ok()) return found;
-  response.set_available(stock.available());
-  return absl::OkStatus();
+  calls.push_back({{.target = "catalog.GetProduct"},
+                   [this, lookups, product = response.mutable_product()](
+                       grpc::ClientContext* call, rpc::Done done) {
+                     backends_.catalog->async()->GetProduct(call, &lookups->product_request,
+                                                            product, std::move(done));
+                   }});
+  calls.push_back({{.target = "inventory.GetStock"},
+                   [this, lookups](grpc::ClientContext* call, rpc::Done done) {
+                     backends_.inventory->async()->GetStock(call, &lookups->stock_request,
+                                                            &lookups->stock, std::move(done));
+                   }});
+  rpc::FanOutAsync(*caller, std::move(calls),
+                   [lookups, &response, reply = std::move(reply)](absl::Status found) mutable {
+                     if (found.ok()) response.set_available(lookups->stock.available());
+                     std::move(reply)(std::move(found));
+                   });
 }
 
 void ShopService::PlaceOrder(const Context& ctx, const orders::v1::PlaceOrderRequest& request,
@@ -121,7 +136,8 @@ absl::Status ShopService::WatchProduct(const Context& ctx,
 
 BATON_UNARY_ASYNC_METHOD(ShopService, ListProducts, catalog::v1::ListProductsRequest,
                          catalog::v1::ListProductsResponse)
-BATON_UNARY_METHOD(ShopService, GetProduct, shop::v1::GetProductRequest, shop::v1::ProductWithStock)
+BATON_UNARY_ASYNC_METHOD(ShopService, GetProduct, shop::v1::GetProductRequest,
+                         shop::v1::ProductWithStock)
 BATON_UNARY_ASYNC_METHOD(ShopService, PlaceOrder, orders::v1::PlaceOrderRequest, orders::v1::Order)
 BATON_UNARY_ASYNC_METHOD(ShopService, GetOrder, orders::v1::GetOrderRequest, orders::v1::Order)
 BATON_SERVER_STREAM_METHOD(ShopService, WatchProduct, shop::v1::WatchProductRequest,

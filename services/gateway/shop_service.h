@@ -36,10 +36,11 @@ class ShopService final : public shop::v1::ShopService::CallbackService {
   ShopService(rpc::ServerAdapter* adapter, storage::Database* database, Backends backends)
       : adapter_(adapter), database_(database), backends_(std::move(backends)) {}
 
-  // The forwarding methods answer when their backend does: no worker waits for it.
+  // The unary methods answer when their backends do: no worker waits for them.
   BATON_UNARY_ASYNC_METHOD_DECL(ListProducts, catalog::v1::ListProductsRequest,
                                 catalog::v1::ListProductsResponse);
-  BATON_UNARY_METHOD_DECL(GetProduct, shop::v1::GetProductRequest, shop::v1::ProductWithStock);
+  BATON_UNARY_ASYNC_METHOD_DECL(GetProduct, shop::v1::GetProductRequest,
+                                shop::v1::ProductWithStock);
   BATON_UNARY_ASYNC_METHOD_DECL(PlaceOrder, orders::v1::PlaceOrderRequest, orders::v1::Order);
   BATON_UNARY_ASYNC_METHOD_DECL(GetOrder, orders::v1::GetOrderRequest, orders::v1::Order);
   BATON_SERVER_STREAM_METHOD_DECL(WatchProduct, shop::v1::WatchProductRequest,
