@@ -440,28 +440,33 @@ struct FanOutGroup {
   FanOutGroup(const Context& ctx, size_t calls, OnCallDone done)
       : group(WithCancelCause(ctx)), left(calls), on_done(std::move(done)) {}
 
-  // One call's end; the last one's answers for all.
+  // One call's end; the last one's answers for all. The first failure cancels the
+  // siblings before it counts itself done, so no completion can be last — and let go
+  // of the group — while that cancel is still running.
   void CallDone(absl::Status status) {
     bool first_failure = false;
-    bool last = false;
-    absl::Status result;
     {
       absl::MutexLock lock(&mu);
       if (!status.ok() && failure.ok()) {
         failure = status;
         first_failure = true;
       }
-      last = --left == 0;
-      if (last) result = failure;
     }
     // Outside the lock: the siblings' completions may run inside this cancel.
     if (first_failure) group.cancel.Cancel(status);
-    if (!last) return;
+    absl::Status result;
+    {
+      absl::MutexLock lock(&mu);
+      if (--left != 0) return;
+      result = failure;
+    }
     OnCallDone done = std::move(on_done);
     group = {};  // Lets go of the group's Context before answering.
     std::move(done)(std::move(result));
   }
 
+  // Cancelled by the first failure; reset by the last completion, which no cancel can
+  // overlap (see CallDone).
   DerivedContext<CancelCauseHandle> group;
   absl::Mutex mu;
   size_t left ABSL_GUARDED_BY(mu);

@@ -150,10 +150,12 @@ ServerAdapter::ServerAdapter(Options options)
       pool_(options_.pool) {}
 
 ServerAdapter::~ServerAdapter() {
-  // The pools first: what waits is answered, what runs finishes. Then calls answered
-  // from other threads (an asynchronous handler's reply on gRPC's thread, or the
-  // timer's) may still be letting go of themselves, and touch this adapter until
-  // their in-flight count is down.
+  // Whatever still runs — a handler, or an asynchronous one waiting on its Context —
+  // is told to end. Then the pools: what waits is answered, what runs finishes. Then
+  // calls answered from other threads (an asynchronous handler's reply on gRPC's
+  // thread, or the timer's) may still be letting go of themselves, and touch this
+  // adapter until their in-flight count is down.
+  root_.cancel.Cancel(absl::UnavailableError("server shutting down"));
   stream_pool_.Stop();
   pool_.Stop();
   while (in_flight_.load(std::memory_order_acquire) > 0) {
