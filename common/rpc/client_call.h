@@ -26,6 +26,8 @@
 //              reset the call, e.g. shutting down): UNAVAILABLE, naming the target.
 //   Trail      the callee's x-baton-budget-trail is appended to this request's trail.
 //
+// Several calls at once, the first failure cancelling the rest: fan_out.h.
+//
 // Outside an RPC (no CallState in ctx) the default AdapterPolicy applies.
 // Thread safety: every function here may be called from any thread; a blocking call
 // must not be made on a gRPC callback thread.
@@ -101,22 +103,6 @@ using OnCallDone = absl::AnyInvocable<void(absl::Status) &&>;
 // until then. The call lets go of itself, and of its channel, before `on_done` runs.
 void CallAsync(const Context& ctx, const CallOptions& options, Starter starter,
                OnCallDone on_done);
-
-struct FanOutCall {
-  CallOptions options;
-  Starter start;
-};
-
-// Runs the calls in parallel under one Context derived from `ctx`; the first failure
-// cancels the others (errgroup-style). Returns OK when all succeed, else the first
-// failure (the siblings it cancelled are not reported). Blocks until every call has
-// completed, so what the starters write to is complete (or abandoned) on return.
-absl::Status FanOut(const Context& ctx, std::vector<FanOutCall> calls);
-
-// FanOut() without blocking: starts the calls and returns. `on_done` (not null) runs
-// once, after every call has completed, with OK when all succeeded, else the first
-// failure — on the thread that completes the last one, under CallAsync's contract.
-void FanOutAsync(const Context& ctx, std::vector<FanOutCall> calls, OnCallDone on_done);
 
 // Prepares `client` for a call under `ctx` the way Call() does — the deadline (the
 // callee's budget less the propagation slack, in x-baton-budget-us) and the propagated

@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "common/context/introspection.h"
 #include "common/rpc/client_call.h"
+#include "common/rpc/fan_out.h"
 #include "common/rpc/metadata_table.h"
 #include "common/rpc/testing/hop_client.h"
 #include "common/rpc/testing/hop_fixtures.h"

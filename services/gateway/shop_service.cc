@@ -6,6 +6,7 @@
 
 #include "common/rpc/client_call.h"
 #include "common/rpc/client_stream.h"
+#include "common/rpc/fan_out.h"
 #include "common/rpc/request_metadata.h"
 #include "common/rpc/unary_method.h"
 #include "services/gateway/api_keys.h"

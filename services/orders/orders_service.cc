@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/rpc/client_call.h"
+#include "common/rpc/fan_out.h"
 #include "common/rpc/request_metadata.h"
 #include "common/rpc/unary_method.h"
 #include "services/shared/fields.h"
