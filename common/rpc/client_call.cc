@@ -83,7 +83,7 @@ struct PendingCall::Impl : std::enable_shared_from_this<PendingCall::Impl> {
   // The deadline sent to the callee (ctx's minus the slack); InfiniteFuture if none.
   absl::Time outbound_deadline = absl::InfiniteFuture();
   bool settled = false;  // Touched only by the thread that owns the PendingCall.
-  // Set in Classify (before `completing`).
+  // Set in Classify (before `done`).
   absl::Time completed_at;
   bool ended_by_context = false;
   // The callee's DEADLINE_EXCEEDED came with x-baton-expired: caller.
@@ -94,13 +94,11 @@ struct PendingCall::Impl : std::enable_shared_from_this<PendingCall::Impl> {
   // The caller's Context, kept apart from a per-call timeout child.
   Context caller;
   absl::Duration slack = absl::ZeroDuration();
-  grpc::Status grpc_status;  // Written before `completing`.
+  grpc::Status grpc_status;  // Written before `done`.
 
   absl::Mutex mu;
-  bool completing ABSL_GUARDED_BY(mu) = false;
   bool done ABSL_GUARDED_BY(mu) = false;
-  absl::Status result;  // Written before `completing`; read-only after.
-  absl::AnyInvocable<void(const absl::Status&) &&> on_complete ABSL_GUARDED_BY(mu);
+  absl::Status result;  // Written before `done`; read-only after.
   // CallAsync's receiver (set before the call starts; null for Start), and its wait
   // for our own deadline (see CompleteAsync).
   OnCallDone async_done;
@@ -117,16 +115,9 @@ struct PendingCall::Impl : std::enable_shared_from_this<PendingCall::Impl> {
       CompleteAsync(std::move(callback_ref));
       return;
     }
-    absl::AnyInvocable<void(const absl::Status&) &&> callback;
-    {
-      absl::MutexLock lock(&mu);
-      result = std::move(status);
-      completing = true;
-      callback = std::move(on_complete);
-    }
-    // `result` is final here except for one case Wait() settles: see TrySettle().
-    if (callback) std::move(callback)(result);
     absl::MutexLock lock(&mu);
+    // `result` is final here except for one case Wait() settles: see TrySettle().
+    result = std::move(status);
     done = true;
     callback_ref.reset();
   }
@@ -378,16 +369,6 @@ absl::Status PendingCall::Wait() {
   return impl_->result;
 }
 
-void PendingCall::OnComplete(absl::AnyInvocable<void(const absl::Status&) &&> on_done) {
-  {
-    absl::MutexLock lock(&impl_->mu);
-    if (!impl_->completing) {
-      impl_->on_complete = std::move(on_done);
-      return;
-    }
-  }
-  std::move(on_done)(impl_->result);
-}
 
 absl::Status Call(const Context& ctx, const CallOptions& options, Starter starter) {
   return PendingCall::Start(ctx, options, std::move(starter))->Wait();

@@ -73,10 +73,6 @@ class PendingCall {
   // Blocks until the call completes; the adapter's view of its status.
   absl::Status Wait();
 
-  // Runs `on_done` once, with the final status, when the call completes (on the
-  // completing thread, or now if it already has). Set before Wait().
-  void OnComplete(absl::AnyInvocable<void(const absl::Status&) &&> on_done);
-
   struct Impl;
   // For Start(); Impl is private to client_call.cc, so nothing else can make one.
   explicit PendingCall(std::shared_ptr<Impl> impl);

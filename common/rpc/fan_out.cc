@@ -5,43 +5,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 
 namespace baton::rpc {
-
-absl::Status FanOut(const Context& ctx, std::vector<FanOutCall> calls) {
-  auto [group, cancel] = WithCancelCause(ctx);
-  // Completions arrive on gRPC's threads; this thread settles each one (Wait) before
-  // it decides, so the first failure is reported — and passed to the siblings as the
-  // cause — with its final status, naming the budget that ran out if one did.
-  absl::Mutex mu;
-  std::vector<size_t> completed;
-  std::vector<std::unique_ptr<PendingCall>> pending;
-  pending.reserve(calls.size());
-  for (size_t i = 0; i < calls.size(); ++i) {
-    pending.push_back(PendingCall::Start(group, calls[i].options, std::move(calls[i].start)));
-    pending.back()->OnComplete([&mu, &completed, i](const absl::Status&) {
-      absl::MutexLock lock(&mu);
-      completed.push_back(i);
-    });
-  }
-  absl::Status first_failure;
-  for (size_t settled = 0; settled < pending.size(); ++settled) {
-    size_t index = 0;
-    {
-      absl::MutexLock lock(&mu);
-      mu.Await(absl::Condition(
-          +[](std::vector<size_t>* list) { return !list->empty(); }, &completed));
-      index = completed.front();
-      completed.erase(completed.begin());
-    }
-    absl::Status status = pending[index]->Wait();
-    if (!status.ok() && first_failure.ok()) {
-      first_failure = status;
-      cancel.Cancel(status);
-    }
-  }
-  return first_failure;
-}
 
 namespace {
 
@@ -98,6 +64,17 @@ void FanOutAsync(const Context& ctx, std::vector<FanOutCall> calls, OnCallDone o
     CallAsync(group, call.options, std::move(call.start),
               [shared](absl::Status status) { shared->CallDone(std::move(status)); });
   }
+}
+
+absl::Status FanOut(const Context& ctx, std::vector<FanOutCall> calls) {
+  absl::Notification done;
+  absl::Status result;
+  FanOutAsync(ctx, std::move(calls), [&done, &result](absl::Status status) {
+    result = std::move(status);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  return result;
 }
 
 }  // namespace baton::rpc

@@ -32,7 +32,8 @@ struct FanOutCall {
 // Runs the calls in parallel under one Context derived from `ctx`; the first failure
 // cancels the others (errgroup-style). Returns OK when all succeed, else the first
 // failure (the siblings it cancelled are not reported). Blocks until every call has
-// completed, so what the starters write to is complete (or abandoned) on return.
+// completed, so what the starters write to is complete (or abandoned) on return —
+// FanOutAsync, waited for: each call's status is settled as CallAsync settles it.
 absl::Status FanOut(const Context& ctx, std::vector<FanOutCall> calls);
 
 // FanOut() without blocking: starts the calls and returns. `on_done` (not null) runs

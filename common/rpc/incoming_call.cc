@@ -173,6 +173,7 @@ std::optional<IncomingCall::Refusal> IncomingCall::Arrive(const MethodOptions& o
   const ArrivalDeadline arrival =
       ComputeDeadline(*call_, policy.deadlines, policy.service_name, start_, adapter_->causes_);
   deadline_source_ = SourceName(arrival.source);
+  callers_deadline_ = arrival.source == DeadlineSource::kCaller;
   deadline_cause_ = arrival.cause;
   const auto& headers = call_->client_metadata();
   RequestMetadata metadata = ParseIncoming(
@@ -308,7 +309,7 @@ grpc::Status IncomingCall::Conclude(const absl::Status& status, const std::strin
       *std::make_unique<const std::string>(kBudgetTrailHeader).release();
   const std::string trail = call_state_->Trail();
   call_->AddTrailingMetadata(kTrailName, trail);
-  if (std::string_view(deadline_source_) == "caller" && status == deadline_cause_) {
+  if (callers_deadline_ && status == deadline_cause_) {
     call_->AddTrailingMetadata(kExpiredHeader, "caller");
   }
   if (adapter_->options_.log_sink) Log(status, admission, trail);

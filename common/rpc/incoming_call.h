@@ -103,6 +103,8 @@ class IncomingCall {
   const std::string_view method_;
   const absl::Time start_;
   const char* deadline_source_ = "caller";
+  // The deadline is the caller's (deadline_source_ "caller").
+  bool callers_deadline_ = true;
   absl::Status deadline_cause_;
   absl::Duration budget_at_arrival_;
   Criticality criticality_ = Criticality::kCritical;

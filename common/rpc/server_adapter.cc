@@ -155,35 +155,17 @@ ServerAdapter::~ServerAdapter() {
   // calls answered from other threads (an asynchronous handler's reply on gRPC's
   // thread, or the timer's) may still be letting go of themselves, and touch this
   // adapter until their in-flight count is down.
-  root_.cancel.Cancel(absl::UnavailableError("server shutting down"));
+  CancelInFlight(absl::UnavailableError("server shutting down"));
   stream_pool_.Stop();
   pool_.Stop();
-  while (in_flight_.load(std::memory_order_acquire) > 0) {
-    absl::SleepFor(absl::Microseconds(100));
-  }
+  WaitForIdle(absl::InfiniteFuture());
 }
 
 grpc::ServerUnaryReactor* ServerAdapter::StartUnary(grpc::CallbackServerContext* call,
                                                     std::string_view method,
                                                     const MethodOptions& options,
                                                     const void* request, void* response,
-                                                    Body body) {
-  return StartUnaryCall(call, method, options, request, response, std::move(body), AsyncBody());
-}
-
-grpc::ServerUnaryReactor* ServerAdapter::StartUnary(grpc::CallbackServerContext* call,
-                                                    std::string_view method,
-                                                    const MethodOptions& options,
-                                                    const void* request, void* response,
-                                                    AsyncBody body) {
-  return StartUnaryCall(call, method, options, request, response, Body(), std::move(body));
-}
-
-grpc::ServerUnaryReactor* ServerAdapter::StartUnaryCall(grpc::CallbackServerContext* call,
-                                                        std::string_view method,
-                                                        const MethodOptions& options,
-                                                        const void* request, void* response,
-                                                        Body body, AsyncBody async_body) {
+                                                    Body body, AsyncBody async_body) {
   // Owned by gRPC from here until OnDone.
   UnaryCall* unary = std::make_unique<UnaryCall>(this, call, method, request, response,
                                                  std::move(body), std::move(async_body))

@@ -150,7 +150,8 @@ class ServerAdapter {
                           void* untyped_response) mutable {
                         return handler(ctx, *static_cast<const Request*>(untyped_request),
                                        *static_cast<Response*>(untyped_response));
-                      });
+                      },
+                      AsyncBody());
   }
 
   // Unary() for a handler that answers through its Reply, now or later from another
@@ -164,13 +165,13 @@ class ServerAdapter {
   grpc::ServerUnaryReactor* UnaryAsync(grpc::CallbackServerContext* call, const Request* request,
                                        Response* response, std::string_view method,
                                        Handler&& handler, const MethodOptions& options = {}) {
-    return StartUnary(call, method, options, request, response,
-                      AsyncBody([handler = std::forward<Handler>(handler)](
-                                    const Context& ctx, const void* untyped_request,
-                                    void* untyped_response, Reply reply) mutable {
+    return StartUnary(call, method, options, request, response, Body(),
+                      [handler = std::forward<Handler>(handler)](
+                          const Context& ctx, const void* untyped_request,
+                          void* untyped_response, Reply reply) mutable {
                         handler(ctx, *static_cast<const Request*>(untyped_request),
                                 *static_cast<Response*>(untyped_response), std::move(reply));
-                      }));
+                      });
   }
 
   // The start of a drain: every request that arrives from now on is answered with
@@ -200,22 +201,15 @@ class ServerAdapter {
   // (a lambda holding `this`) is stored inside the AnyInvocable, not allocated per call.
   using Body = absl::AnyInvocable<absl::Status(const Context&, const void* request,
                                                void* response) &&>;
-  // Unary() without the types: `request` and `response` (valid until `body` returns)
-  // are handed to `body` as they are.
-  grpc::ServerUnaryReactor* StartUnary(grpc::CallbackServerContext* call, std::string_view method,
-                                       const MethodOptions& options, const void* request,
-                                       void* response, Body body);
   // UnaryAsync's handler, untyped the same way.
   using AsyncBody = absl::AnyInvocable<void(const Context&, const void* request, void* response,
                                             Reply reply) &&>;
+  // Unary() and UnaryAsync() without the types: `request` and `response` (valid until
+  // the handler returns, or replies) are handed to it as they are. Exactly one of
+  // `body` and `async_body` is set.
   grpc::ServerUnaryReactor* StartUnary(grpc::CallbackServerContext* call, std::string_view method,
                                        const MethodOptions& options, const void* request,
-                                       void* response, AsyncBody body);
-  // Both: exactly one of `body` and `async_body` is set.
-  grpc::ServerUnaryReactor* StartUnaryCall(grpc::CallbackServerContext* call,
-                                           std::string_view method, const MethodOptions& options,
-                                           const void* request, void* response, Body body,
-                                           AsyncBody async_body);
+                                       void* response, Body body, AsyncBody async_body);
 
   friend class IncomingCall;
 

@@ -44,9 +44,7 @@ void WorkerPool::Stop() {
     unfinished.swap(continuations_);
     workers.swap(workers_);
   }
-  for (const Waiting& waiting : left) {
-    waiting.work->Drop(absl::UnavailableError("server shutting down"));
-  }
+  for (const Waiting& waiting : left) unfinished.push_back(waiting.work);
   for (QueuedWork* work : unfinished) work->Drop(absl::UnavailableError("server shutting down"));
   for (std::thread& worker : workers) worker.join();
 }
@@ -196,21 +194,17 @@ void WorkerPool::Work() {
         if (!queue_.empty()) work = StartHeadLocked(now);
       }
     }
-    if (continuation) {
-      busy_.fetch_add(1, std::memory_order_relaxed);
-      work->Run();
-      busy_.fetch_sub(1, std::memory_order_relaxed);
-      continue;
-    }
-    for (QueuedWork* done : expired) DropExpired(done);
-    for (const Waiting& waiting : late) DropLate(waiting, now);
-    expired.clear();
-    late.clear();
-    if (work == nullptr) continue;
-    // The head's Context may have ended since the check, or by a cancel.
-    if (work->context().IsDone()) {
-      DropExpired(work);
-      continue;
+    if (!continuation) {
+      for (QueuedWork* done : expired) DropExpired(done);
+      for (const Waiting& waiting : late) DropLate(waiting, now);
+      expired.clear();
+      late.clear();
+      if (work == nullptr) continue;
+      // The head's Context may have ended since the check, or by a cancel.
+      if (work->context().IsDone()) {
+        DropExpired(work);
+        continue;
+      }
     }
     busy_.fetch_add(1, std::memory_order_relaxed);
     work->Run();
