@@ -59,36 +59,31 @@ class BareService final : public HopService::CallbackService {
 
 class AdaptedService final : public HopService::CallbackService {
  public:
-  AdaptedService(ServerAdapter* adapter, bool run_inline) : adapter_(adapter) {
-    options_.run_inline = run_inline;
+  AdaptedService(ServerAdapter* adapter, bool run_inline) {
+    adapter->ServeUnary<HopRequest, HopResponse>(
+        this, HopService::service_full_name(), "Hop",
+        [](const Context&, const HopRequest&, HopResponse& resp) {
+          Trivial(resp);
+          return absl::OkStatus();
+        },
+        MethodOptions{.run_inline = run_inline});
   }
-  grpc::ServerUnaryReactor* Hop(grpc::CallbackServerContext* call, const HopRequest* request,
-                                HopResponse* response) override {
-    return adapter_->Unary(call, request, response, "Hop",
-                           [](const Context&, const HopRequest&, HopResponse& resp) {
-                             Trivial(resp);
-                             return absl::OkStatus();
-                           },
-                           options_);
-  }
-
- private:
-  ServerAdapter* adapter_;
-  MethodOptions options_;
 };
 
 struct Server {
-  std::unique_ptr<grpc::Server> server;
+  ServerAdapter::Server server;
   std::string address;
 };
 
-Server Start(grpc::Service* service) {
+// `adapter`, if any, builds the server (it serves the service's unary method).
+Server Start(grpc::Service* service, ServerAdapter* adapter = nullptr) {
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(service);
   Server out;
-  out.server = builder.BuildAndStart();
+  out.server = adapter != nullptr ? adapter->BuildAndStart(builder)
+                                  : ServerAdapter::Server(builder.BuildAndStart().release());
   out.address = "127.0.0.1:" + std::to_string(port);
   return out;
 }
@@ -247,7 +242,7 @@ int Serve(int argc, char** argv, int report_fd) {
   ServerAdapter adapter(options);
   AdaptedService adapted(&adapter, HasFlag(argc, argv, "inline"));
   Server bare_server = Start(&bare);
-  Server adapted_server = Start(&adapted);
+  Server adapted_server = Start(&adapted, &adapter);
   const std::string ports = bare_server.address + " " + adapted_server.address + "\n";
   [[maybe_unused]] ssize_t written = write(report_fd, ports.data(), ports.size());
   close(report_fd);

@@ -115,7 +115,7 @@ absl::Status FormatCause(DeadlineSource source, int64_t budget_ms, std::string_v
   return absl::DeadlineExceededError(absl::string_view(message, length));
 }
 
-ArrivalDeadline ComputeDeadline(const grpc::CallbackServerContext& call,
+ArrivalDeadline ComputeDeadline(const grpc::ServerContextBase& call,
                                 const DeadlinePolicy& policy, std::string_view service,
                                 absl::Time now, DeadlineCauses& causes) {
   ArrivalDeadline out{absl::InfiniteFuture(), DeadlineSource::kCaller, absl::OkStatus()};
@@ -158,7 +158,7 @@ ArrivalDeadline ComputeDeadline(const grpc::CallbackServerContext& call,
 
 }  // namespace
 
-IncomingCall::IncomingCall(ServerAdapter* adapter, grpc::CallbackServerContext* call,
+IncomingCall::IncomingCall(ServerAdapter* adapter, grpc::ServerContextBase* call,
                            std::string_view method)
     : in_flight_(adapter->in_flight_),
       adapter_(adapter),

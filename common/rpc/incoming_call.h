@@ -1,14 +1,15 @@
 // IncomingCall: what the server side of the adapter makes of one arriving call, unary
-// or streaming — the part every reactor shares (server_adapter.h describes the steps):
+// or streaming — the part every call shares (server_adapter.h describes the steps):
 // the deadline and its cause, the metadata table's RequestMetadata, the Context (a
 // child of the adapter's root, so a drain can cancel it), admission, the worker-pool
 // hand-off, the before/after hooks around the handler, and on the way out the budget
 // trail in trailing metadata and the request-log line.
 //
-// Thread safety: owned by one reactor. Arrive() runs on gRPC's thread before anything
-// else; OnCancel() may then run on any thread, concurrently with the handler (it only
-// cancels the Context); the rest follows the reactor's own sequence — for an
-// asynchronous handler, AfterHandler() and Conclude() run on the thread that replies.
+// Thread safety: owned by one call (a UnaryCall, or a stream's reactor). Arrive() runs
+// on the thread that received the call, before anything else; OnCancel() may then run
+// on any thread, concurrently with the handler (it only cancels the Context); the rest
+// follows the call's own sequence — for an asynchronous handler, AfterHandler() and
+// Conclude() run on the thread that replies.
 #ifndef BATON_COMMON_RPC_INCOMING_CALL_H_
 #define BATON_COMMON_RPC_INCOMING_CALL_H_
 
@@ -44,7 +45,7 @@ class IncomingCall {
   };
 
   // Counted in the adapter's in-flight requests from here until destruction.
-  IncomingCall(ServerAdapter* adapter, grpc::CallbackServerContext* call, std::string_view method);
+  IncomingCall(ServerAdapter* adapter, grpc::ServerContextBase* call, std::string_view method);
   ~IncomingCall() = default;
   IncomingCall(const IncomingCall&) = delete;
   IncomingCall& operator=(const IncomingCall&) = delete;
@@ -59,7 +60,7 @@ class IncomingCall {
   Refusal Dropped(const absl::Status& why) const;
   // Runs the before-hook, `handler` and (if it succeeded) the after-hook on this thread.
   absl::Status RunHandler(absl::FunctionRef<absl::Status(const Context&)> handler);
-  // RunHandler in two parts, for a handler that answers later (UnaryAsync): the
+  // RunHandler in two parts, for a handler that answers later (ServeUnaryAsync): the
   // before-hook's status (not OK: do not run the handler); then, with the handler's
   // answer, the after-hook if it succeeded — the status to conclude with.
   absl::Status BeforeHandler();
@@ -74,7 +75,7 @@ class IncomingCall {
   grpc::Status Conclude(const absl::Status& status, const std::string& admission);
 
   const Context& context() const { return ctx_; }
-  grpc::CallbackServerContext* grpc_call() const { return call_; }
+  grpc::ServerContextBase* grpc_call() const { return call_; }
   const std::string& admission() const { return admission_; }
   std::string_view method() const { return method_; }
 
@@ -99,7 +100,7 @@ class IncomingCall {
 
   InFlight in_flight_;
   ServerAdapter* const adapter_;
-  grpc::CallbackServerContext* const call_;
+  grpc::ServerContextBase* const call_;
   const std::string_view method_;
   const absl::Time start_;
   const char* deadline_source_ = "caller";

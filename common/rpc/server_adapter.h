@@ -1,33 +1,41 @@
 // ServerAdapter: turns each incoming RPC into a Context and runs its handler. Unary
 // calls here; streaming calls get the same Context through server_stream.h.
 //
-// A service implements its generated `CallbackService` and forwards every method to
-// the adapter; the handler is plain blocking code that sees a Context, never a
-// grpc::ServerContext:
+// A service derives from its generated `CallbackService` (streaming methods stay
+// gRPC callback methods, server_stream.h) and, in its constructor, has the adapter
+// serve each unary method with a handler: plain blocking code that sees a Context,
+// never a grpc::ServerContext (unary_method.h's BATON_SERVE_UNARY says it in a line):
 //
-//   grpc::ServerUnaryReactor* GetProduct(grpc::CallbackServerContext* call,
-//                                        const GetProductRequest* request,
-//                                        Product* response) override {
-//     return adapter_.Unary(call, request, response, "GetProduct",
-//                           [this](const Context& ctx, const GetProductRequest& req,
-//                                  Product& resp) { return GetProduct(ctx, req, resp); });
-//   }
+//   adapter_->ServeUnary<GetProductRequest, Product>(
+//       this, v1::CatalogService::service_full_name(), "GetProduct",
+//       [this](const Context& ctx, const GetProductRequest& req, Product& resp) {
+//         return GetProduct(ctx, req, resp);
+//       });
 //
-// For each call, on arrival (on a gRPC thread, never blocking):
+// The server is built with the adapter's BuildAndStart(builder): the adapter asks gRPC
+// for these methods' calls on a completion queue of its own, served by its own
+// threads (unary_call.h), so that the thread that receives a call runs its handler
+// when the worker pool has room — no hand-off between threads for a call that does
+// not have to wait.
+//
+// For each call, on arrival (on the thread that received it, never blocking):
 //   Deadline   the call's gRPC deadline; none → the policy's default; above the
 //              maximum → the maximum; an Envoy x-envoy-expected-rq-timeout-ms can only
 //              shorten it. The Context's deadline cause names which budget it is.
-//   Cancel     gRPC's OnCancel (caller cancelled, connection lost) cancels the Context
+//   Cancel     gRPC's cancel (caller cancelled, connection lost) cancels the Context
 //              at once with the cause "cancelled by caller" — or, in the last 10% of
 //              the budget, the deadline's cause: a caller's stack cancels at its own
 //              deadline, which lies a little before ours (transit, grpc-timeout
-//              rounding). For a unary call this runs on the thread that delivers
-//              the cancel (a gRPC thread, or a worker inside the call's Finish), as
-//              do the Context's AfterFunc callbacks it triggers: they must not block.
+//              rounding). This runs on the thread that delivers the cancel (one of
+//              the adapter's pollers for a unary call, a gRPC thread for a stream),
+//              as do the Context's AfterFunc callbacks it triggers: they must not
+//              block.
 //   Metadata   the metadata table (metadata_table.h) → RequestMetadata value.
 //   Admission  already expired, or less budget than the method's min_budget →
 //              DEADLINE_EXCEEDED without running the handler (kObserve: logged only).
-//   Queue      the worker pool (worker_pool.h): full → RESOURCE_EXHAUSTED; over the
+//   Queue      the worker pool (worker_pool.h); a unary call runs on the thread that
+//              received it when the pool has a free place and nothing waiting. Else:
+//              full → RESOURCE_EXHAUSTED; over the
 //              shed threshold → SHEDDABLE requests get RESOURCE_EXHAUSTED first; the
 //              queue's oldest has waited over half this request's budget →
 //              RESOURCE_EXHAUSTED; done while queued → dropped with the Context's
@@ -39,31 +47,38 @@
 // into trailing metadata (x-baton-budget-trail) and one RequestLog line is written.
 //
 // A handler that waits on other calls can answer later instead of holding a thread
-// (UnaryAsync): it starts its outbound calls with CallAsync (client_call.h) and
+// (ServeUnaryAsync): it starts its outbound calls with CallAsync (client_call.h) and
 // returns; the Reply it was given ends the call, from whichever thread completes the
-// work. Everything above applies to it alike. With MethodOptions::run_inline as well,
-// a hop that only forwards costs no thread hand-off at all.
+// work. Everything above applies to it alike.
 //
-// Thread safety: all methods may be called from any thread. The adapter must outlive
-// the grpc::Server that calls into it (shut the server down first).
+// Thread safety: ServeUnary(Async) before BuildAndStart, once per method, from one
+// thread; the rest may be called from any thread. The adapter must outlive the
+// grpc::Server that calls into it (shut the server down first).
 #ifndef BATON_COMMON_RPC_SERVER_ADAPTER_H_
 #define BATON_COMMON_RPC_SERVER_ADAPTER_H_
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
-#include "absl/functional/any_invocable.h"
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "common/context/context.h"
+#include "common/rpc/call_poller.h"
 #include "common/rpc/deadline_causes.h"
 #include "common/rpc/policy.h"
 #include "common/rpc/request_log.h"
+#include "common/rpc/unary_call.h"
 #include "common/rpc/worker_pool.h"
-#include "grpcpp/server_context.h"
-#include "grpcpp/support/server_callback.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
 
 namespace baton::rpc {
 
@@ -84,30 +99,6 @@ struct ServerStats {
   std::atomic<uint64_t> work_after_deadline{0};
 };
 
-class UnaryCall;
-
-// How an asynchronous unary handler (ServerAdapter::UnaryAsync) answers: call it once,
-// from any thread, with OK once the response is filled, or with the failure. The
-// request and response stay valid until it is called, and not after; the Context the
-// handler was given, until the handler returns (a continuation keeps a copy). Calling
-// it may free the call before it returns, and with an after-hook configured it runs
-// the hook — on this thread if it is a worker's, else on a worker, ahead of the queue.
-// Dropped without being called, it answers INTERNAL naming the method. Move-only.
-class Reply {
- public:
-  Reply(Reply&& other) noexcept : call_(std::exchange(other.call_, nullptr)) {}
-  Reply& operator=(Reply&&) = delete;
-  ~Reply();
-
-  void operator()(absl::Status status) &&;
-
- private:
-  friend class UnaryCall;
-  explicit Reply(UnaryCall* call) : call_(call) {}
-
-  UnaryCall* call_;
-};
-
 class ServerAdapter {
  public:
   struct Options {
@@ -121,8 +112,8 @@ class ServerAdapter {
     RequestLogSink log_sink = LogToStderr;
     // Runs on the handler's thread before every handler; an error is the call's status
     // and the handler is not run (the runtime's fault injection). Must be thread-safe.
-    // For a method with run_inline that thread is gRPC's: a hook that blocks there
-    // (a fault's delay) holds one of gRPC's threads for as long.
+    // For a method with run_inline that thread is a poller's: a hook that blocks there
+    // (a fault's delay) holds one of the threads that receive calls for as long.
     std::function<absl::Status(const Context&, std::string_view method)> before_handler;
     // Runs after a handler that succeeded, before the answer is sent; an error replaces
     // the answer (the runtime's fault injection: work done, reply slow or lost). Always
@@ -136,43 +127,58 @@ class ServerAdapter {
   ServerAdapter(const ServerAdapter&) = delete;
   ServerAdapter& operator=(const ServerAdapter&) = delete;
 
-  // Handles one unary call with a typed handler: absl::Status(const Context&, const
-  // Request&, Response&); returns the reactor the generated method must return.
-  // `method` is the short method name, for logs and messages; it must outlive the call
-  // (a string literal). The request and response stay valid until the handler returns.
+  // Serves unary method `method` of `service` (an instance of the generated service
+  // `service_name`, e.g. v1::CatalogService::service_full_name()) with a typed handler:
+  // absl::Status(const Context&, const Request&, Response&), called on any number of
+  // threads at once. Before the server is built; `service` must outlive the server.
   template <typename Request, typename Response, typename Handler>
-  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* call, const Request* request,
-                                  Response* response, std::string_view method, Handler&& handler,
-                                  const MethodOptions& options = {}) {
-    return StartUnary(call, method, options, request, response,
-                      [handler = std::forward<Handler>(handler)](
-                          const Context& ctx, const void* untyped_request,
-                          void* untyped_response) mutable {
-                        return handler(ctx, *static_cast<const Request*>(untyped_request),
-                                       *static_cast<Response*>(untyped_response));
-                      },
-                      AsyncBody());
+  void ServeUnary(grpc::Service* service, std::string_view service_name, std::string_view method,
+                  Handler handler, const MethodOptions& options = {}) {
+    std::unique_ptr<ServedMethod> served = Method<Request, Response>(service, service_name,
+                                                                     method, options);
+    served->body = [handler = std::move(handler)](const Context& ctx, const void* request,
+                                                  void* response) {
+      return handler(ctx, *static_cast<const Request*>(request),
+                     *static_cast<Response*>(response));
+    };
+    Serve(std::move(served));
   }
 
-  // Unary() for a handler that answers through its Reply, now or later from another
-  // thread: void(const Context&, const Request&, Response&, Reply). It returns without
-  // waiting for what it started (CallAsync); admission, the queue (unless
-  // options.run_inline), the hooks, trail and log are as for Unary(). The Context, request
-  // and response it is given are valid until the Reply is called: a continuation keeps
-  // a copy of the Context, and pointers to the request and response, not references
-  // to the arguments.
+  // ServeUnary() for a handler that answers through its Reply, now or later from
+  // another thread: void(const Context&, const Request&, Response&, Reply). It returns
+  // without waiting for what it started (CallAsync); admission, the queue (unless
+  // options.run_inline), the hooks, trail and log are as for ServeUnary(). The
+  // Context, request and response it is given are valid until the Reply is called: a
+  // continuation keeps a copy of the Context, and pointers to the request and
+  // response, not references to the arguments.
   template <typename Request, typename Response, typename Handler>
-  grpc::ServerUnaryReactor* UnaryAsync(grpc::CallbackServerContext* call, const Request* request,
-                                       Response* response, std::string_view method,
-                                       Handler&& handler, const MethodOptions& options = {}) {
-    return StartUnary(call, method, options, request, response, Body(),
-                      [handler = std::forward<Handler>(handler)](
-                          const Context& ctx, const void* untyped_request,
-                          void* untyped_response, Reply reply) mutable {
-                        handler(ctx, *static_cast<const Request*>(untyped_request),
-                                *static_cast<Response*>(untyped_response), std::move(reply));
-                      });
+  void ServeUnaryAsync(grpc::Service* service, std::string_view service_name,
+                       std::string_view method, Handler handler,
+                       const MethodOptions& options = {}) {
+    std::unique_ptr<ServedMethod> served = Method<Request, Response>(service, service_name,
+                                                                     method, options);
+    served->async_body = [handler = std::move(handler)](const Context& ctx, const void* request,
+                                                        void* response, Reply reply) {
+      handler(ctx, *static_cast<const Request*>(request), *static_cast<Response*>(response),
+              std::move(reply));
+    };
+    Serve(std::move(served));
   }
+
+  // Ends a server BuildAndStart built: shuts it down (if it is not yet: waiting for
+  // the calls in flight), then the adapter's completion queue — gRPC needs that queue
+  // emptied while the server still exists — and then deletes it. Without an adapter,
+  // only deletes it.
+  struct ServerDeleter {
+    ServerAdapter* adapter = nullptr;
+    void operator()(grpc::Server* server) const;
+  };
+  using Server = std::unique_ptr<grpc::Server, ServerDeleter>;
+
+  // Builds and starts the server `builder` describes (its services registered), and
+  // starts serving the methods given to ServeUnary(Async); null if it cannot start.
+  // Call once. The server must go before the adapter.
+  Server BuildAndStart(grpc::ServerBuilder& builder);
 
   // The start of a drain: every request that arrives from now on is answered with
   // `refusal` (UNAVAILABLE, so that clients and meshes retry elsewhere) without running
@@ -196,20 +202,32 @@ class ServerAdapter {
  private:
   friend class UnaryCall;
 
-  // The handler, with the call's request and response passed in untyped: the typed
-  // wrapper in Unary() captures only the handler, so that a handler of the usual size
-  // (a lambda holding `this`) is stored inside the AnyInvocable, not allocated per call.
-  using Body = absl::AnyInvocable<absl::Status(const Context&, const void* request,
-                                               void* response) &&>;
-  // UnaryAsync's handler, untyped the same way.
-  using AsyncBody = absl::AnyInvocable<void(const Context&, const void* request, void* response,
-                                            Reply reply) &&>;
-  // Unary() and UnaryAsync() without the types: `request` and `response` (valid until
-  // the handler returns, or replies) are handed to it as they are. Exactly one of
-  // `body` and `async_body` is set.
-  grpc::ServerUnaryReactor* StartUnary(grpc::CallbackServerContext* call, std::string_view method,
-                                       const MethodOptions& options, const void* request,
-                                       void* response, Body body, AsyncBody async_body);
+  template <typename Request, typename Response>
+  std::unique_ptr<ServedMethod> Method(grpc::Service* service, std::string_view service_name,
+                                       std::string_view method, const MethodOptions& options) {
+    auto served = std::make_unique<ServedMethod>();
+    served->service = service;
+    served->index = MethodIndex(service_name, method);
+    served->name = std::string(method);
+    served->options = options;
+    served->make = [](ServerAdapter* adapter, const ServedMethod* of) -> std::unique_ptr<UnaryCall> {
+      return std::make_unique<TypedUnaryCall<Request, Response>>(adapter, of);
+    };
+    return served;
+  }
+  // The index of `method` in the generated service `service_name`; aborts, naming
+  // both, if there is none (a mistake in the service's code, found at its start).
+  static int MethodIndex(std::string_view service_name, std::string_view method);
+  void Serve(std::unique_ptr<ServedMethod> served);
+  // Asks gRPC for the next call of `method`, in place of one that has arrived.
+  void RequestNext(const ServedMethod& method);
+  // Runs `start`, which starts an operation on the adapter's completion queue, unless
+  // the queue is shut or shutting down; returns whether it ran. gRPC aborts the process
+  // on an operation started on a shut queue, and a handler may answer after that.
+  bool StartOnQueue(absl::FunctionRef<void(grpc::ServerCompletionQueue*)> start);
+  // Closes the completion queue to new operations, then shuts it down and joins the
+  // pollers once what is in it has been served.
+  void StopPolling();
 
   friend class IncomingCall;
 
@@ -227,8 +245,12 @@ class ServerAdapter {
   // Runs stream handlers, which hold their thread for the stream's life: apart, so that
   // long streams never starve unary calls of workers.
   WorkerPool stream_pool_;
-  // Last member: destroyed (its queue drained, its workers joined) first.
   WorkerPool pool_;
+  std::vector<std::unique_ptr<ServedMethod>> served_;
+  // Set by BuildAndStart; reset (the queue shut down) when the server goes.
+  std::unique_ptr<CallPoller> poller_;
+  absl::Mutex queue_mu_;
+  bool queue_open_ ABSL_GUARDED_BY(queue_mu_) = false;
 };
 
 }  // namespace baton::rpc

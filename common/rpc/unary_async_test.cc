@@ -1,4 +1,4 @@
-// UnaryAsync's Reply contract over real gRPC on loopback: answered now, later from
+// ServeUnaryAsync's Reply contract over real gRPC on loopback: answered now, later from
 // another thread, never (dropped), or not at all because a hook refused; on the pool
 // and inline. The chain behaviour of asynchronous hops is in chain_test.
 #include <atomic>
@@ -28,53 +28,51 @@ enum Answer { kNow = 0, kLaterFromAnotherThread = 1, kNever = 2, kWhenCancelled 
 
 class AsyncService final : public HopService::CallbackService {
  public:
-  AsyncService(ServerAdapter* adapter, MethodOptions options)
-      : adapter_(adapter), options_(options) {}
+  AsyncService(ServerAdapter* adapter, const MethodOptions& options) {
+    adapter->ServeUnaryAsync<HopRequest, HopResponse>(
+        this, HopService::service_full_name(), "Hop",
+        [this](const Context& ctx, const HopRequest& req, HopResponse& resp, Reply reply) {
+          Answer(ctx, req, resp, std::move(reply));
+        },
+        options);
+  }
   ~AsyncService() override {
     for (std::thread& thread : threads_) thread.join();
   }
 
-  grpc::ServerUnaryReactor* Hop(grpc::CallbackServerContext* call, const HopRequest* request,
-                                HopResponse* response) override {
-    return adapter_->UnaryAsync(
-        call, request, response, "Hop",
-        [this](const Context& ctx, const HopRequest& req, HopResponse& resp, Reply reply) {
-          resp.add_hops()->set_service("async");
-          switch (req.work_ms()) {
-            case kNow:
-              std::move(reply)(absl::OkStatus());
-              return;
-            case kLaterFromAnotherThread: {
-              absl::MutexLock lock(&mu_);
-              threads_.emplace_back([reply = std::move(reply)]() mutable {
-                absl::SleepFor(absl::Milliseconds(20));
-                std::move(reply)(absl::OkStatus());
-              });
-              return;
-            }
-            case kNever:
-              return;  // The Reply is dropped here.
-            case kWhenCancelled: {
-              // A continuation that keeps the Context (a copy) and answers with its cause.
-              auto waiting = std::make_shared<AfterFuncHandle>();
-              *waiting = AfterFunc(ctx, [ctx, waiting, reply = std::move(reply)]() mutable {
-                std::move(reply)(Cause(ctx));
-              });
-              waiting_.fetch_add(1);
-              return;
-            }
-          }
-          std::move(reply)(absl::InvalidArgumentError("unknown answer"));
-        },
-        options_);
+  void Answer(const Context& ctx, const HopRequest& req, HopResponse& resp, Reply reply) {
+    resp.add_hops()->set_service("async");
+    switch (req.work_ms()) {
+      case kNow:
+        std::move(reply)(absl::OkStatus());
+        return;
+      case kLaterFromAnotherThread: {
+        absl::MutexLock lock(&mu_);
+        threads_.emplace_back([reply = std::move(reply)]() mutable {
+          absl::SleepFor(absl::Milliseconds(20));
+          std::move(reply)(absl::OkStatus());
+        });
+        return;
+      }
+      case kNever:
+        return;  // The Reply is dropped here.
+      case kWhenCancelled: {
+        // A continuation that keeps the Context (a copy) and answers with its cause.
+        auto waiting = std::make_shared<AfterFuncHandle>();
+        *waiting = AfterFunc(ctx, [ctx, waiting, reply = std::move(reply)]() mutable {
+          std::move(reply)(Cause(ctx));
+        });
+        waiting_.fetch_add(1);
+        return;
+      }
+    }
+    std::move(reply)(absl::InvalidArgumentError("unknown answer"));
   }
 
   // Handlers waiting for their Context (kWhenCancelled) so far.
   int waiting() const { return waiting_.load(); }
 
  private:
-  ServerAdapter* const adapter_;
-  const MethodOptions options_;
   std::atomic<int> waiting_{0};
   absl::Mutex mu_;
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
@@ -85,7 +83,7 @@ class UnaryAsyncTest : public ::testing::Test {
   void Start(MethodOptions method = {}, ServerAdapter::Options options = TestAdapterOptions("S")) {
     adapter_ = std::make_unique<ServerAdapter>(std::move(options));
     service_ = std::make_unique<AsyncService>(adapter_.get(), method);
-    server_ = std::make_unique<LoopbackServer>(service_.get());
+    server_ = std::make_unique<LoopbackServer>(service_.get(), adapter_.get());
     caller_ = std::make_unique<Caller>(server_->address());
   }
 
@@ -188,8 +186,8 @@ TEST_F(UnaryAsyncTest, AfterHookRunsOnAWorkerAndCanReplaceTheReply) {
 }
 
 TEST_F(UnaryAsyncTest, InlineHandlerAnswersNowLaterOrWhenCancelled) {
-  // On gRPC's thread, inside the call's arrival: a reply may come before gRPC has
-  // taken the reactor back.
+  // On the poller that received the call, inside its arrival: a reply may come before
+  // the arrival has returned.
   Start({.run_inline = true});
   for (int i = 0; i < 20; ++i) {
     ASSERT_TRUE(caller_->Call(Work(kNow), absl::Seconds(10)).status.ok());

@@ -25,10 +25,27 @@ thread_local bool on_worker_thread = false;
 
 bool WorkerPool::OnWorkerThread() { return on_worker_thread; }
 
+bool WorkerPool::TryRunHere() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_ || !queue_.empty() || busy_.load(std::memory_order_relaxed) >= Threads()) {
+      return false;
+    }
+    busy_.fetch_add(1, std::memory_order_relaxed);
+  }
+  on_worker_thread = true;
+  return true;
+}
+
+void WorkerPool::DoneRunningHere() {
+  on_worker_thread = false;
+  absl::MutexLock lock(&mu_);
+  busy_.fetch_sub(1, std::memory_order_relaxed);
+}
+
 WorkerPool::WorkerPool(Options options) : options_(options) {
-  const int threads = options_.threads > 0 ? options_.threads : 1;
-  workers_.reserve(threads);
-  for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { Work(); });
+  workers_.reserve(Threads());
+  for (size_t i = 0; i < Threads(); ++i) workers_.emplace_back([this] { Work(); });
 }
 
 WorkerPool::~WorkerPool() { Stop(); }
@@ -180,7 +197,9 @@ void WorkerPool::Work() {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
           +[](WorkerPool* pool) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-            return pool->stopping_ || !pool->queue_.empty() || !pool->continuations_.empty();
+            return pool->stopping_ || !pool->continuations_.empty() ||
+                   (!pool->queue_.empty() &&
+                    pool->busy_.load(std::memory_order_relaxed) < pool->Threads());
           },
           this));
       if (!continuations_.empty()) {
@@ -193,6 +212,8 @@ void WorkerPool::Work() {
         TakeHeadLocked(now, expired, late);
         if (!queue_.empty()) work = StartHeadLocked(now);
       }
+      // Counted while still locked, so that no claim slips past the bound meanwhile.
+      if (work != nullptr) busy_.fetch_add(1, std::memory_order_relaxed);
     }
     if (!continuation) {
       for (QueuedWork* done : expired) DropExpired(done);
@@ -203,11 +224,11 @@ void WorkerPool::Work() {
       // The head's Context may have ended since the check, or by a cancel.
       if (work->context().IsDone()) {
         DropExpired(work);
-        continue;
+        work = nullptr;
       }
     }
-    busy_.fetch_add(1, std::memory_order_relaxed);
-    work->Run();
+    if (work != nullptr) work->Run();
+    absl::MutexLock lock(&mu_);
     busy_.fetch_sub(1, std::memory_order_relaxed);
   }
 }

@@ -30,7 +30,10 @@
 // without a backlog). Refused on arrival, the item costs the server nothing more — no
 // queue slot, no answer later from a worker — and its caller hears without waiting.
 //
-// Thread safety: Submit, Continue and Stop may be called from any thread. Items must stay valid until
+// At most `threads` items run at once: the workers', and those run by other threads
+// through TryRunHere(). Continue()'s items are exempt from the bound.
+//
+// Thread safety: Submit, Continue, TryRunHere and Stop may be called from any thread. Items must stay valid until
 // Run() or Drop() is called on them; exactly one of the two is called, once.
 // Destruction drops every queued item with UNAVAILABLE and joins the workers.
 #ifndef BATON_COMMON_RPC_WORKER_POOL_H_
@@ -83,8 +86,16 @@ class WorkerPool {
   // handler's reply, finishing on a worker), which has done its work and only answers.
   // Run() is called — or Drop(), only when the pool is stopping.
   void Continue(QueuedWork* work);
-  // Whether the calling thread is a worker — of any WorkerPool in the process, where
-  // blocking is allowed.
+  // For a thread that is not the pool's (the adapter's completion-queue pollers), the
+  // way around the queue: when nothing waits in it and fewer than `threads` items run,
+  // claims a worker's place so that the caller runs its item itself, on its own
+  // thread, with no hand-off — and returns true; then DoneRunningHere() gives the place
+  // back. Otherwise false: submit the item instead. A claimed place counts in busy()
+  // and in the bound on items running at once, as a worker's does.
+  bool TryRunHere();
+  void DoneRunningHere();
+  // Whether the calling thread may block: a worker of any WorkerPool in the process,
+  // or a thread between TryRunHere() and DoneRunningHere().
   static bool OnWorkerThread();
   // Drops what waits with UNAVAILABLE, lets running items finish and joins the
   // workers; Submit and Continue then drop at once. Idempotent; the destructor calls it.
@@ -99,6 +110,7 @@ class WorkerPool {
   uint64_t late_in_queue() const { return late_in_queue_.load(); }
 
  private:
+  size_t Threads() const { return options_.threads > 0 ? static_cast<size_t>(options_.threads) : 1; }
   void Work();
   struct Waiting {
     QueuedWork* work;
@@ -133,6 +145,8 @@ class WorkerPool {
   absl::Time last_paced_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   std::atomic<uint64_t> expired_in_queue_{0};
   std::atomic<uint64_t> late_in_queue_{0};
+  // Written under mu_ (a queued item waits for it to fall below the thread count);
+  // atomic so that busy() reads it without the lock.
   std::atomic<size_t> busy_{0};
   std::vector<std::thread> workers_;
 };

@@ -392,5 +392,37 @@ TEST(WorkerPool, ContinuedWorkRunsEvenWhenItsContextIsDoneAndIsDroppedOnlyOnStop
   EXPECT_EQ(late.dropped.code(), absl::StatusCode::kUnavailable);
 }
 
+
+TEST(WorkerPool, RunningHereTakesAWorkersPlaceUntilDone) {
+  WorkerPool pool(OneWorker(8, 8));
+  EXPECT_FALSE(WorkerPool::OnWorkerThread());
+  ASSERT_TRUE(pool.TryRunHere());
+  EXPECT_TRUE(WorkerPool::OnWorkerThread());  // Blocking is allowed here meanwhile.
+  EXPECT_EQ(pool.busy(), 1u);
+  // The one place is taken: neither another thread's claim nor the worker runs more.
+  EXPECT_FALSE(pool.TryRunHere());
+  Item queued(Background());
+  ASSERT_EQ(pool.Submit(&queued, Criticality::kCritical), WorkerPool::Admission::kQueued);
+  EXPECT_FALSE(queued.started.WaitForNotificationWithTimeout(absl::Milliseconds(50)));
+  pool.DoneRunningHere();
+  EXPECT_FALSE(WorkerPool::OnWorkerThread());
+  queued.finished.WaitForNotification();
+  EXPECT_TRUE(queued.ran);
+}
+
+TEST(WorkerPool, NoOneRunsHereWhileWorkWaitsOrAfterStop) {
+  WorkerPool pool(OneWorker(8, 8));
+  {
+    OccupiedWorker occupied(pool);
+    EXPECT_FALSE(pool.TryRunHere());  // Every place taken.
+    Item waiting(Background());
+    ASSERT_EQ(pool.Submit(&waiting, Criticality::kCritical), WorkerPool::Admission::kQueued);
+    occupied.Release();
+    waiting.finished.WaitForNotification();
+  }
+  pool.Stop();
+  EXPECT_FALSE(pool.TryRunHere());
+}
+
 }  // namespace
 }  // namespace baton::rpc

@@ -229,7 +229,7 @@ int RunService(const ServiceDefinition& definition, int argc, char** argv) {
   builder.AddListeningPort(listen, *server_credentials, &port);
   builder.RegisterService(&health);
   for (const auto& service : *services) builder.RegisterService(service.get());
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  rpc::ServerAdapter::Server server = adapter.BuildAndStart(builder);
   if (server == nullptr || port == 0) {
     return Fail(name, 1, absl::UnavailableError("cannot listen on " + listen));
   }

@@ -146,9 +146,13 @@ absl::Status CatalogService::UpsertProduct(const Context& ctx,
   return absl::OkStatus();
 }
 
-BATON_UNARY_METHOD(CatalogService, GetProduct, v1::GetProductRequest, v1::Product)
-BATON_UNARY_METHOD(CatalogService, ListProducts, v1::ListProductsRequest, v1::ListProductsResponse)
-BATON_UNARY_METHOD(CatalogService, UpsertProduct, v1::UpsertProductRequest, v1::Product)
+CatalogService::CatalogService(rpc::ServerAdapter* adapter, storage::Database* database)
+    : adapter_(adapter), database_(database) {
+  BATON_SERVE_UNARY(v1::CatalogService, GetProduct, v1::GetProductRequest, v1::Product);
+  BATON_SERVE_UNARY(v1::CatalogService, ListProducts, v1::ListProductsRequest, v1::ListProductsResponse);
+  BATON_SERVE_UNARY(v1::CatalogService, UpsertProduct, v1::UpsertProductRequest, v1::Product);
+}
+
 BATON_SERVER_STREAM_METHOD(CatalogService, StreamProducts, v1::StreamProductsRequest, v1::Product)
 
 }  // namespace baton::catalog

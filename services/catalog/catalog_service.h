@@ -24,8 +24,7 @@ std::vector<storage::Migration> Schema();
 class CatalogService final : public v1::CatalogService::CallbackService {
  public:
   // Both must outlive the service.
-  CatalogService(rpc::ServerAdapter* adapter, storage::Database* database)
-      : adapter_(adapter), database_(database) {}
+  CatalogService(rpc::ServerAdapter* adapter, storage::Database* database);
 
   BATON_UNARY_METHOD_DECL(GetProduct, v1::GetProductRequest, v1::Product);
   BATON_UNARY_METHOD_DECL(ListProducts, v1::ListProductsRequest, v1::ListProductsResponse);

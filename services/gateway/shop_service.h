@@ -33,8 +33,7 @@ class ShopService final : public shop::v1::ShopService::CallbackService {
   };
 
   // `adapter` and `database` (which holds the API keys) must outlive the service.
-  ShopService(rpc::ServerAdapter* adapter, storage::Database* database, Backends backends)
-      : adapter_(adapter), database_(database), backends_(std::move(backends)) {}
+  ShopService(rpc::ServerAdapter* adapter, storage::Database* database, Backends backends);
 
   // The unary methods answer when their backends do: no worker waits for them.
   BATON_UNARY_ASYNC_METHOD_DECL(ListProducts, catalog::v1::ListProductsRequest,

@@ -324,11 +324,15 @@ absl::Status InventoryService::SetStock(const Context& ctx, const v1::SetStockRe
       stock);
 }
 
-BATON_UNARY_METHOD(InventoryService, GetStock, v1::GetStockRequest, v1::Stock)
-BATON_UNARY_METHOD(InventoryService, Reserve, v1::ReserveRequest, v1::Reservation)
-BATON_UNARY_METHOD(InventoryService, Release, v1::ReleaseRequest, v1::Reservation)
-BATON_UNARY_METHOD(InventoryService, Commit, v1::CommitRequest, v1::Reservation)
-BATON_UNARY_METHOD(InventoryService, SetStock, v1::SetStockRequest, v1::Stock)
+InventoryService::InventoryService(rpc::ServerAdapter* adapter, storage::Database* database)
+    : adapter_(adapter), database_(database) {
+  BATON_SERVE_UNARY(v1::InventoryService, GetStock, v1::GetStockRequest, v1::Stock);
+  BATON_SERVE_UNARY(v1::InventoryService, Reserve, v1::ReserveRequest, v1::Reservation);
+  BATON_SERVE_UNARY(v1::InventoryService, Release, v1::ReleaseRequest, v1::Reservation);
+  BATON_SERVE_UNARY(v1::InventoryService, Commit, v1::CommitRequest, v1::Reservation);
+  BATON_SERVE_UNARY(v1::InventoryService, SetStock, v1::SetStockRequest, v1::Stock);
+}
+
 BATON_SERVER_STREAM_METHOD(InventoryService, WatchStock, v1::WatchStockRequest, v1::Stock)
 
 }  // namespace baton::inventory

@@ -32,8 +32,7 @@ std::vector<storage::Migration> Schema();
 class InventoryService final : public v1::InventoryService::CallbackService {
  public:
   // Both must outlive the service.
-  InventoryService(rpc::ServerAdapter* adapter, storage::Database* database)
-      : adapter_(adapter), database_(database) {}
+  InventoryService(rpc::ServerAdapter* adapter, storage::Database* database);
 
   BATON_UNARY_METHOD_DECL(GetStock, v1::GetStockRequest, v1::Stock);
   BATON_UNARY_METHOD_DECL(Reserve, v1::ReserveRequest, v1::Reservation);

@@ -106,7 +106,11 @@ OrdersService::OrdersService(rpc::ServerAdapter* adapter, storage::Database* dat
           },
           ReservationReconciler::Options{.release_window = options.release_window,
                                          .interval = options.reconcile_interval,
-                                         .settle_budget = options.cleanup_timeout})) {}
+                                         .settle_budget = options.cleanup_timeout})) {
+  BATON_SERVE_UNARY(v1::OrdersService, PlaceOrder, v1::PlaceOrderRequest, v1::Order);
+  BATON_SERVE_UNARY(v1::OrdersService, GetOrder, v1::GetOrderRequest, v1::Order);
+  BATON_SERVE_UNARY(v1::OrdersService, ListOrders, v1::ListOrdersRequest, v1::ListOrdersResponse);
+}
 
 absl::Status OrdersService::PlaceOrder(const Context& ctx, const v1::PlaceOrderRequest& request,
                                        v1::Order& order) {
@@ -386,8 +390,5 @@ absl::Status OrdersService::ListOrders(const Context& ctx, const v1::ListOrdersR
   return absl::OkStatus();
 }
 
-BATON_UNARY_METHOD(OrdersService, PlaceOrder, v1::PlaceOrderRequest, v1::Order)
-BATON_UNARY_METHOD(OrdersService, GetOrder, v1::GetOrderRequest, v1::Order)
-BATON_UNARY_METHOD(OrdersService, ListOrders, v1::ListOrdersRequest, v1::ListOrdersResponse)
 
 }  // namespace baton::orders

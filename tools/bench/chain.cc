@@ -39,13 +39,12 @@ std::unique_ptr<ChainService::Stub> StubFor(const std::string& address) {
 class AdapterHop final : public ChainService::CallbackService {
  public:
   AdapterHop(rpc::ServerAdapter* adapter, const std::string& next, WasteCounter* waste)
-      : adapter_(adapter), next_(StubFor(next)), waste_(waste) {}
-
-  grpc::ServerUnaryReactor* Step(grpc::CallbackServerContext* call, const ChainRequest* request,
-                                 ChainResponse* response) override {
-    return adapter_->Unary(call, request, response, "Step",
-                           [this](const Context& ctx, const ChainRequest& req,
-                                  ChainResponse& out) { return Handle(ctx, req, out); });
+      : next_(StubFor(next)), waste_(waste) {
+    adapter->ServeUnary<ChainRequest, ChainResponse>(
+        this, ChainService::service_full_name(), "Step",
+        [this](const Context& ctx, const ChainRequest& req, ChainResponse& out) {
+          return Handle(ctx, req, out);
+        });
   }
 
  private:
@@ -70,7 +69,6 @@ class AdapterHop final : public ChainService::CallbackService {
     return absl::OkStatus();
   }
 
-  rpc::ServerAdapter* const adapter_;
   const std::unique_ptr<ChainService::Stub> next_;
   WasteCounter* const waste_;
 };
@@ -79,17 +77,13 @@ class AdapterHop final : public ChainService::CallbackService {
 class AdapterAsyncHop final : public ChainService::CallbackService {
  public:
   AdapterAsyncHop(rpc::ServerAdapter* adapter, const std::string& next, WasteCounter* waste)
-      : adapter_(adapter), next_(StubFor(next)), waste_(waste) {}
-
-  grpc::ServerUnaryReactor* Step(grpc::CallbackServerContext* call, const ChainRequest* request,
-                                 ChainResponse* response) override {
-    // A hop with nothing to do but forward never blocks: no hand-off to a worker.
-    const rpc::MethodOptions options{.run_inline = request->work_us() == 0};
-    return adapter_->UnaryAsync(
-        call, request, response, "Step",
+      : next_(StubFor(next)), waste_(waste) {
+    // A hop that only forwards never blocks, and the adapter runs it on the thread that
+    // received the call whenever its pool has room.
+    adapter->ServeUnaryAsync<ChainRequest, ChainResponse>(
+        this, ChainService::service_full_name(), "Step",
         [this](const Context& ctx, const ChainRequest& req, ChainResponse& out,
-               rpc::Reply reply) { Handle(ctx, req, out, std::move(reply)); },
-        options);
+               rpc::Reply reply) { Handle(ctx, req, out, std::move(reply)); });
   }
 
  private:
@@ -118,7 +112,6 @@ class AdapterAsyncHop final : public ChainService::CallbackService {
         });
   }
 
-  rpc::ServerAdapter* const adapter_;
   const std::unique_ptr<ChainService::Stub> next_;
   WasteCounter* const waste_;
 };
@@ -253,7 +246,9 @@ Chain::Chain(ChainOptions options) {
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
     builder.RegisterService(hop->service.get());
-    hop->server = builder.BuildAndStart();
+    hop->server = hop->adapter != nullptr
+                      ? hop->adapter->BuildAndStart(builder)
+                      : rpc::ServerAdapter::Server(builder.BuildAndStart().release());
     hop->address = "127.0.0.1:" + std::to_string(port);
     next = hop->address;
     hops_.insert(hops_.begin(), std::move(hop));

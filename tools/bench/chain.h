@@ -85,7 +85,7 @@ class Chain {
     std::unique_ptr<WasteCounter> waste;
     std::unique_ptr<rpc::ServerAdapter> adapter;
     std::unique_ptr<grpc::Service> service;
-    std::unique_ptr<grpc::Server> server;
+    rpc::ServerAdapter::Server server;
   };
   std::vector<std::unique_ptr<Hop>> hops_;  // First hop first.
 };

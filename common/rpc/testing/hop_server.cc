@@ -17,29 +17,24 @@ using baton::testing::v1::HopService;
 
 class HopServer::Service final : public HopService::CallbackService {
  public:
-  explicit Service(HopServer* server) : server_(server) {}
-
-  grpc::ServerUnaryReactor* Hop(grpc::CallbackServerContext* call,
-                                const HopRequest* request,
-                                HopResponse* response) override {
-    if (server_->next_ != nullptr && server_->options_.async_forward) {
-      return server_->adapter_->UnaryAsync(
-          call, request, response, "Hop",
-          [this](const Context& ctx, const HopRequest& req, HopResponse& resp, Reply reply) {
-            server_->Forward(ctx, req, resp, std::move(reply));
+  explicit Service(HopServer* server) {
+    ServerAdapter& adapter = *server->adapter_;
+    if (server->next_ != nullptr && server->options_.async_forward) {
+      adapter.ServeUnaryAsync<HopRequest, HopResponse>(
+          this, HopService::service_full_name(), "Hop",
+          [server](const Context& ctx, const HopRequest& req, HopResponse& resp, Reply reply) {
+            server->Forward(ctx, req, resp, std::move(reply));
           },
-          server_->options_.method);
+          server->options_.method);
+      return;
     }
-    return server_->adapter_->Unary(
-        call, request, response, "Hop",
-        [this](const Context& ctx, const HopRequest& req, HopResponse& resp) {
-          return server_->Handle(ctx, req, resp);
+    adapter.ServeUnary<HopRequest, HopResponse>(
+        this, HopService::service_full_name(), "Hop",
+        [server](const Context& ctx, const HopRequest& req, HopResponse& resp) {
+          return server->Handle(ctx, req, resp);
         },
-        server_->options_.method);
+        server->options_.method);
   }
-
- private:
-  HopServer* const server_;
 };
 
 ServerAdapter::Options TestAdapterOptions(const std::string& name) {
@@ -52,13 +47,13 @@ ServerAdapter::Options TestAdapterOptions(const std::string& name) {
 
 HopServer::HopServer(Options options)
     : options_(std::move(options)),
-      adapter_(std::make_unique<ServerAdapter>(options_.adapter)),
-      service_(std::make_unique<Service>(this)) {
+      adapter_(std::make_unique<ServerAdapter>(options_.adapter)) {
   if (!options_.next_address.empty()) {
     next_ = HopService::NewStub(
         grpc::CreateChannel(options_.next_address, grpc::InsecureChannelCredentials()));
   }
-  server_ = std::make_unique<LoopbackServer>(service_.get());
+  service_ = std::make_unique<Service>(this);
+  server_ = std::make_unique<LoopbackServer>(service_.get(), adapter_.get());
 }
 
 HopServer::~HopServer() = default;

@@ -1,5 +1,6 @@
 // LoopbackServer: a grpc::Server for tests and benchmarks on 127.0.0.1, on a free
-// port, serving one service; stopped (in-flight calls given a short grace) when it goes.
+// port, serving one service — built by `adapter` when the service's unary methods are
+// served through one; stopped (in-flight calls given a short grace) when it goes.
 #ifndef BATON_COMMON_RPC_TESTING_LOOPBACK_SERVER_H_
 #define BATON_COMMON_RPC_TESTING_LOOPBACK_SERVER_H_
 
@@ -7,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "common/rpc/server_adapter.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
@@ -15,13 +17,14 @@ namespace baton::rpc::testing {
 
 class LoopbackServer {
  public:
-  // `service` must outlive this.
-  explicit LoopbackServer(grpc::Service* service) {
+  // `service` and `adapter` must outlive this.
+  explicit LoopbackServer(grpc::Service* service, ServerAdapter* adapter = nullptr) {
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
     builder.RegisterService(service);
-    server_ = builder.BuildAndStart();
+    server_ = adapter != nullptr ? adapter->BuildAndStart(builder)
+                                 : ServerAdapter::Server(builder.BuildAndStart().release());
     address_ = "127.0.0.1:" + std::to_string(port);
   }
   ~LoopbackServer() {
@@ -32,7 +35,7 @@ class LoopbackServer {
   const std::string& address() const { return address_; }
 
  private:
-  std::unique_ptr<grpc::Server> server_;
+  ServerAdapter::Server server_;
   std::string address_;
 };
 

@@ -132,7 +132,7 @@ BATON_SERVER_STREAM_METHOD(StreamServer::Service, Relay, CountRequest, Number)
 StreamServer::StreamServer(const std::string& name, const std::string& next_address) {
   adapter_ = std::make_unique<ServerAdapter>(TestAdapterOptions(name));
   service_ = std::make_unique<Service>(this, next_address);
-  server_ = std::make_unique<LoopbackServer>(service_.get());
+  server_ = std::make_unique<LoopbackServer>(service_.get(), adapter_.get());
 }
 
 StreamServer::~StreamServer() {

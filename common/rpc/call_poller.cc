@@ -1,0 +1,24 @@
+#include "common/rpc/call_poller.h"
+
+#include <utility>
+
+namespace baton::rpc {
+
+CallPoller::CallPoller(std::unique_ptr<grpc::ServerCompletionQueue> queue, int threads)
+    : queue_(std::move(queue)) {
+  threads_.reserve(threads);
+  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Poll(); });
+}
+
+CallPoller::~CallPoller() {
+  queue_->Shutdown();
+  for (std::thread& thread : threads_) thread.join();
+}
+
+void CallPoller::Poll() {
+  void* tag = nullptr;
+  bool ok = false;
+  while (queue_->Next(&tag, &ok)) static_cast<PollerTag*>(tag)->Complete(ok);
+}
+
+}  // namespace baton::rpc

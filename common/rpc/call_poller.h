@@ -1,0 +1,52 @@
+// CallPoller: the threads that serve the completion queue on which the adapter asks
+// gRPC for its unary calls (server_adapter.h, unary_call.h).
+//
+// Each event on the queue is a PollerTag, and the thread that takes it from the queue
+// runs it. A poller that receives a call may run its handler itself (the worker
+// pool's TryRunHere), so a request costs no thread hand-off; the pool's bound on
+// handlers running at once is one less than the pollers, so one is always free to take
+// the next arrival or a caller's cancel.
+//
+// Thread safety: the queue may be used from any thread until destruction. Destruction
+// shuts the queue down, serves the events still in it and joins the threads: the
+// grpc::Server that uses the queue must have been shut down before.
+#ifndef BATON_COMMON_RPC_CALL_POLLER_H_
+#define BATON_COMMON_RPC_CALL_POLLER_H_
+
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "grpcpp/completion_queue.h"
+
+namespace baton::rpc {
+
+// What a completion-queue event completes; the poller calls Complete() with the
+// event's `ok`, once.
+class PollerTag {
+ public:
+  virtual void Complete(bool ok) = 0;
+
+ protected:
+  ~PollerTag() = default;
+};
+
+class CallPoller {
+ public:
+  CallPoller(std::unique_ptr<grpc::ServerCompletionQueue> queue, int threads);
+  ~CallPoller();
+  CallPoller(const CallPoller&) = delete;
+  CallPoller& operator=(const CallPoller&) = delete;
+
+  grpc::ServerCompletionQueue* queue() const { return queue_.get(); }
+
+ private:
+  void Poll();
+
+  std::unique_ptr<grpc::ServerCompletionQueue> queue_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace baton::rpc
+
+#endif  // BATON_COMMON_RPC_CALL_POLLER_H_

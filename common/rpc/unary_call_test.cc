@@ -1,0 +1,141 @@
+// The unary path over real gRPC on loopback, where it differs from a plain server: the
+// adapter requests its methods' calls on its own completion queue and runs handlers on
+// the threads that receive them, within the worker pool's bound; a server that goes
+// while a handler still runs; methods the adapter does not serve.
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "baton/testing/v1/chain.grpc.pb.h"
+#include "common/rpc/server_adapter.h"
+#include "common/rpc/testing/hop_client.h"
+#include "common/rpc/testing/hop_server.h"
+#include "gmock/gmock.h"
+#include "grpcpp/server_builder.h"
+#include "gtest/gtest.h"
+
+namespace baton::rpc::testing {
+namespace {
+
+using ::testing::AnyOf;
+using ::testing::HasSubstr;
+
+// Each handler blocks, not watching its Context, until the test releases it.
+class BlockingService final : public HopService::CallbackService {
+ public:
+  explicit BlockingService(ServerAdapter* adapter) {
+    adapter->ServeUnary<HopRequest, HopResponse>(
+        this, HopService::service_full_name(), "Hop",
+        [this](const Context&, const HopRequest&, HopResponse& response) {
+          started_.fetch_add(1);
+          release_.WaitForNotification();
+          response.add_hops()->set_service("blocking");
+          return absl::OkStatus();
+        });
+  }
+
+  int started() const { return started_.load(); }
+  void Release() { release_.Notify(); }
+
+ private:
+  std::atomic<int> started_{0};
+  absl::Notification release_;
+};
+
+// A server on loopback built by the adapter, stopped by the test.
+struct Served {
+  explicit Served(ServerAdapter* adapter, grpc::Service* service) {
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(service);
+    server = adapter->BuildAndStart(builder);
+    address = "127.0.0.1:" + std::to_string(port);
+  }
+  ServerAdapter::Server server;
+  std::string address;
+};
+
+bool Eventually(const std::function<bool()>& condition) {
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (!condition() && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(1));
+  return condition();
+}
+
+TEST(UnaryCall, NoMoreHandlersRunAtOnceThanThePoolHasThreads) {
+  ServerAdapter::Options options = TestAdapterOptions("S");
+  options.pool.threads = 1;
+  ServerAdapter adapter(options);
+  BlockingService service(&adapter);
+  Served served(&adapter, &service);
+  Caller caller(served.address);
+  InFlight first(caller.stub(), HopRequest());
+  ASSERT_TRUE(Eventually([&] { return service.started() == 1; }));
+  InFlight second(caller.stub(), HopRequest());
+  // The second waits in the pool's queue while the first holds the one place, even
+  // though a poller is free to receive it.
+  ASSERT_TRUE(Eventually([&] { return adapter.pool().queued() == 1; }));
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(service.started(), 1);
+  EXPECT_EQ(adapter.pool().busy(), 1u);
+  service.Release();
+  EXPECT_TRUE(first.Wait().ok());
+  EXPECT_TRUE(second.Wait().ok());
+  EXPECT_EQ(service.started(), 2);
+}
+
+TEST(UnaryCall, AHandlerThatAnswersAfterItsServerIsGoneIsLetGo) {
+  ServerAdapter adapter(TestAdapterOptions("S"));
+  BlockingService service(&adapter);
+  auto served = std::make_unique<Served>(&adapter, &service);
+  Caller caller(served->address);
+  InFlight call(caller.stub(), HopRequest());
+  ASSERT_TRUE(Eventually([&] { return service.started() == 1; }));
+  // The server stops at once, cancelling the call; the handler does not look at its
+  // Context and answers only later, when the completion queue is closed.
+  std::thread stop([&served] {
+    served->server->Shutdown(std::chrono::system_clock::now());
+    served.reset();
+  });
+  // Cancelled, or the connection closed: either way the caller hears at once.
+  EXPECT_THAT(call.Wait().error_code(),
+              AnyOf(grpc::StatusCode::CANCELLED, grpc::StatusCode::UNAVAILABLE));
+  absl::SleepFor(absl::Milliseconds(50));
+  service.Release();
+  stop.join();
+  EXPECT_EQ(adapter.in_flight(), 0);
+}
+
+TEST(UnaryCall, AMethodTheServerDoesNotHaveIsUnimplemented) {
+  ServerAdapter adapter(TestAdapterOptions("S"));
+  BlockingService service(&adapter);
+  Served served(&adapter, &service);
+  auto stub = baton::testing::v1::ChainService::NewStub(
+      grpc::CreateChannel(served.address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  baton::testing::v1::ChainRequest request;
+  baton::testing::v1::ChainResponse response;
+  EXPECT_EQ(stub->Step(&context, request, &response).error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
+  service.Release();
+}
+
+TEST(UnaryCallDeathTest, ServingAMethodTheServiceLacksStopsTheProcessNamingIt) {
+  ServerAdapter adapter(TestAdapterOptions("S"));
+  HopService::CallbackService service;
+  auto serve_a_misspelt_method = [&] {
+    adapter.ServeUnary<HopRequest, HopResponse>(
+        &service, HopService::service_full_name(), "Hopp",
+        [](const Context&, const HopRequest&, HopResponse&) { return absl::OkStatus(); });
+  };
+  EXPECT_DEATH(serve_a_misspelt_method(), HasSubstr("has no method Hopp"));
+}
+
+}  // namespace
+}  // namespace baton::rpc::testing
