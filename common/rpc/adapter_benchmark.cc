@@ -8,7 +8,7 @@
 // request — which is what the adapter adds.
 //
 //   bazel run -c opt //common/rpc:adapter_benchmark -- [--seconds=3] [--rounds=5]
-//       [--concurrency=64] [--workers=2] [--log] [--inline] [--only=bare|adapter]
+//       [--concurrency=64] [--workers=2] [--log] [--only=bare|adapter]
 //
 // --only measures one of the two servers alone (no ratio): for profiling the server
 // process (perf -p) without the other server's calls mixed in.
@@ -59,14 +59,13 @@ class BareService final : public HopService::CallbackService {
 
 class AdaptedService final : public HopService::CallbackService {
  public:
-  AdaptedService(ServerAdapter* adapter, bool run_inline) {
+  explicit AdaptedService(ServerAdapter* adapter) {
     adapter->ServeUnary<HopRequest, HopResponse>(
         this, HopService::service_full_name(), "Hop",
         [](const Context&, const HopRequest&, HopResponse& resp) {
           Trivial(resp);
           return absl::OkStatus();
-        },
-        MethodOptions{.run_inline = run_inline});
+        });
   }
 };
 
@@ -240,7 +239,7 @@ int Serve(int argc, char** argv, int report_fd) {
     options.log_sink = nullptr;
   }
   ServerAdapter adapter(options);
-  AdaptedService adapted(&adapter, HasFlag(argc, argv, "inline"));
+  AdaptedService adapted(&adapter);
   Server bare_server = Start(&bare);
   Server adapted_server = Start(&adapted, &adapter);
   const std::string ports = bare_server.address + " " + adapted_server.address + "\n";
@@ -331,10 +330,10 @@ int Main(int argc, char** argv) {
   }
   std::printf(
       "median: bare %.0f qps %.1f us cpu/call, adapter %.0f qps %.1f us cpu/call; "
-      "qps ratio %.3f, cpu ratio (bare/adapter) %.3f (concurrency %d%s%s)\n",
+      "qps ratio %.3f, cpu ratio (bare/adapter) %.3f (concurrency %d, %d workers%s)\n",
       Median(bare_qps), Median(bare_cpu), Median(adapted_qps), Median(adapted_cpu),
-      Median(ratios), Median(cpu_ratios), concurrency, log ? ", request log on" : "",
-      HasFlag(argc, argv, "inline") ? ", handler inline" : ", worker pool");
+      Median(ratios), Median(cpu_ratios), concurrency,
+      static_cast<int>(FlagValue(argc, argv, "workers", 8)), log ? ", request log on" : "");
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
   return 0;

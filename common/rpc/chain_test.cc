@@ -29,7 +29,7 @@ using ::baton::testing::Scaled;
 using ::testing::HasSubstr;
 
 // Every test runs twice: forwarding hops A and B blocking a worker on their outbound
-// call (Unary + Call), and answering later (UnaryAsync + CallAsync).
+// call (ServeUnary + Call), and answering later (ServeUnaryAsync + CallAsync).
 class ChainTest : public ::testing::TestWithParam<bool> {
  protected:
   void Build(const std::function<void(HopServer::Options&)>& configure = nullptr) {

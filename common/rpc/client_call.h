@@ -89,7 +89,7 @@ absl::Status Call(const Context& ctx, const CallOptions& options, Starter starte
 using OnCallDone = absl::AnyInvocable<void(absl::Status) &&>;
 
 // Call() without blocking, for handlers that do not hold a thread while they wait
-// (ServerAdapter::UnaryAsync): starts the call and returns. `on_done` (not null) runs
+// (ServerAdapter::ServeUnaryAsync): starts the call and returns. `on_done` (not null) runs
 // once with the status Call() would have returned — except that where Call() gives up
 // waiting for our own deadline 50 ms after it, this waits for it however late its
 // timer is — on the thread that ends the call: a gRPC thread; the thread that cancels

@@ -49,11 +49,6 @@ struct MethodOptions {
   // Calls arriving with less remaining budget are answered DEADLINE_EXCEEDED without
   // running the handler.
   absl::Duration min_budget = absl::ZeroDuration();
-  // The handler never blocks (no I/O, no storage, no outbound call, no lock held for
-  // long): run it on gRPC's thread right after admission, skipping the worker pool's
-  // hand-off. A handler that blocks here stalls gRPC's own threads; leave this off
-  // unless the method is pure computation on memory.
-  bool run_inline = false;
 };
 
 }  // namespace baton::rpc

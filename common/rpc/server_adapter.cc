@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/rpc/service_access.h"
 #include "google/protobuf/descriptor.h"
@@ -31,20 +32,51 @@ ServerAdapter::~ServerAdapter() {
   stream_pool_.Stop();
   pool_.Stop();
   WaitForIdle(absl::InfiniteFuture());
+  {
+    absl::MutexLock lock(&queue_mu_);
+    if (queue_open_) {
+      // The queue stays busy while its server lives: shutting it would never end.
+      std::fprintf(stderr, "~ServerAdapter: its server still exists; it must go first\n");
+      std::abort();
+    }
+  }
   StopPolling();
 }
 
-int ServerAdapter::MethodIndex(std::string_view service_name, std::string_view method) {
+namespace {
+
+[[noreturn]] void MisservedMethod(std::string_view service_name, std::string_view method,
+                                  std::string_view problem) {
+  std::fprintf(stderr, "ServeUnary: %.*s/%.*s: %.*s\n", static_cast<int>(service_name.size()),
+               service_name.data(), static_cast<int>(method.size()), method.data(),
+               static_cast<int>(problem.size()), problem.data());
+  std::abort();
+}
+
+}  // namespace
+
+int ServerAdapter::MethodIndex(std::string_view service_name, std::string_view method,
+                               const google::protobuf::Descriptor& request,
+                               const google::protobuf::Descriptor& response) {
   const google::protobuf::ServiceDescriptor* service =
       google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
           std::string(service_name));
+  if (service == nullptr) MisservedMethod(service_name, method, "no such service");
   const google::protobuf::MethodDescriptor* found =
-      service == nullptr ? nullptr : service->FindMethodByName(std::string(method));
+      service->FindMethodByName(std::string(method));
   if (found == nullptr) {
-    std::fprintf(stderr, "ServeUnary: the service %.*s has no method %.*s\n",
-                 static_cast<int>(service_name.size()), service_name.data(),
-                 static_cast<int>(method.size()), method.data());
-    std::abort();
+    MisservedMethod(service_name, method,
+                    absl::StrCat("the service has no method ",
+                                 absl::string_view(method.data(), method.size())));
+  }
+  if (found->client_streaming() || found->server_streaming()) {
+    MisservedMethod(service_name, method, "the method streams; serve it with server_stream.h");
+  }
+  if (found->input_type() != &request || found->output_type() != &response) {
+    MisservedMethod(service_name, method,
+                    absl::StrCat("the method takes ", found->input_type()->full_name(),
+                                 " and returns ", found->output_type()->full_name(), ", not ",
+                                 request.full_name(), " and ", response.full_name()));
   }
   // The generated service lists its methods in the order the descriptor does.
   return found->index();
@@ -57,11 +89,23 @@ void ServerAdapter::Serve(std::unique_ptr<ServedMethod> served) {
 
 void ServerAdapter::ServerDeleter::operator()(grpc::Server* server) const {
   const std::unique_ptr<grpc::Server> owned(server);
+  if (adapter == nullptr) return;
+  // An arrival already taken from the network but not yet from the queue would
+  // otherwise start a handler after everything below.
+  adapter->StartDraining(absl::UnavailableError("server shutting down"));
   owned->Shutdown();
-  if (adapter != nullptr) adapter->StopPolling();
+  // Shutdown cancelled what was still open, so handlers end soon; their calls' last
+  // events come through the pollers, still running.
+  adapter->WaitForIdle(absl::InfiniteFuture());
+  adapter->StopPolling();
 }
 
 ServerAdapter::Server ServerAdapter::BuildAndStart(grpc::ServerBuilder& builder) {
+  if (built_.exchange(true)) {
+    std::fprintf(stderr, "ServerAdapter::BuildAndStart: called twice; one adapter serves one "
+                         "server\n");
+    std::abort();
+  }
   // Only streams (callback methods): no queue to serve, and none of its threads.
   if (served_.empty()) return Server(builder.BuildAndStart().release(), ServerDeleter{this});
   std::unique_ptr<grpc::ServerCompletionQueue> queue = builder.AddCompletionQueue();
@@ -70,7 +114,10 @@ ServerAdapter::Server ServerAdapter::BuildAndStart(grpc::ServerBuilder& builder)
   // others run handlers.
   const int pollers = std::max(options_.pool.threads, 1) + 1;
   poller_ = std::make_unique<CallPoller>(std::move(queue), pollers);
-  if (server == nullptr) return nullptr;
+  if (server == nullptr) {
+    StopPolling();
+    return nullptr;
+  }
   {
     absl::MutexLock lock(&queue_mu_);
     queue_open_ = true;
@@ -89,6 +136,7 @@ void ServerAdapter::RequestNext(const ServedMethod& method) {
 }
 
 bool ServerAdapter::StartOnQueue(absl::FunctionRef<void(grpc::ServerCompletionQueue*)> start) {
+  // Open means the server exists too: an answer goes through it (gRPC's call hook).
   absl::ReaderMutexLock lock(&queue_mu_);
   if (!queue_open_) return false;
   start(poller_->queue());

@@ -41,8 +41,6 @@
 //              RESOURCE_EXHAUSTED; done while queued → dropped with the Context's
 //              cause; waited over half its budget with others behind →
 //              RESOURCE_EXHAUSTED at once. In each case the handler never runs.
-//              (MethodOptions::run_inline skips the queue for handlers that never
-//              block.)
 // When the handler returns, its status is the call's status, the budget trail goes
 // into trailing metadata (x-baton-budget-trail) and one RequestLog line is written.
 //
@@ -77,6 +75,7 @@
 #include "common/rpc/request_log.h"
 #include "common/rpc/unary_call.h"
 #include "common/rpc/worker_pool.h"
+#include "google/protobuf/descriptor.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 
@@ -112,13 +111,11 @@ class ServerAdapter {
     RequestLogSink log_sink = LogToStderr;
     // Runs on the handler's thread before every handler; an error is the call's status
     // and the handler is not run (the runtime's fault injection). Must be thread-safe.
-    // For a method with run_inline that thread is a poller's: a hook that blocks there
-    // (a fault's delay) holds one of the threads that receive calls for as long.
     std::function<absl::Status(const Context&, std::string_view method)> before_handler;
     // Runs after a handler that succeeded, before the answer is sent; an error replaces
     // the answer (the runtime's fault injection: work done, reply slow or lost). Always
-    // on a worker (or the inline handler's thread): an asynchronous handler's reply
-    // from elsewhere goes to a worker first, when this is set.
+    // where blocking is allowed (WorkerPool::OnWorkerThread): an asynchronous handler's
+    // reply from elsewhere goes to a worker first, when this is set.
     std::function<absl::Status(const Context&, std::string_view method)> after_handler;
   };
 
@@ -130,7 +127,11 @@ class ServerAdapter {
   // Serves unary method `method` of `service` (an instance of the generated service
   // `service_name`, e.g. v1::CatalogService::service_full_name()) with a typed handler:
   // absl::Status(const Context&, const Request&, Response&), called on any number of
-  // threads at once. Before the server is built; `service` must outlive the server.
+  // threads at once (so copyable, and callable as const). Before the server is built;
+  // `service`, and whatever the handler uses, must outlive the server. A method the
+  // service lacks, or whose messages are not Request and Response, or that streams,
+  // stops the process with a message naming it (a mistake in the service's code, found
+  // at its start).
   template <typename Request, typename Response, typename Handler>
   void ServeUnary(grpc::Service* service, std::string_view service_name, std::string_view method,
                   Handler handler, const MethodOptions& options = {}) {
@@ -146,11 +147,11 @@ class ServerAdapter {
 
   // ServeUnary() for a handler that answers through its Reply, now or later from
   // another thread: void(const Context&, const Request&, Response&, Reply). It returns
-  // without waiting for what it started (CallAsync); admission, the queue (unless
-  // options.run_inline), the hooks, trail and log are as for ServeUnary(). The
-  // Context, request and response it is given are valid until the Reply is called: a
-  // continuation keeps a copy of the Context, and pointers to the request and
-  // response, not references to the arguments.
+  // without waiting for what it started (CallAsync); admission, the queue, the hooks,
+  // trail and log are as for ServeUnary(). The Context, request and response it is
+  // given are valid until the Reply is called: a continuation keeps a copy of the
+  // Context, and pointers to the request and response, not references to the
+  // arguments.
   template <typename Request, typename Response, typename Handler>
   void ServeUnaryAsync(grpc::Service* service, std::string_view service_name,
                        std::string_view method, Handler handler,
@@ -165,10 +166,13 @@ class ServerAdapter {
     Serve(std::move(served));
   }
 
-  // Ends a server BuildAndStart built: shuts it down (if it is not yet: waiting for
-  // the calls in flight), then the adapter's completion queue — gRPC needs that queue
-  // emptied while the server still exists — and then deletes it. Without an adapter,
-  // only deletes it.
+  // Ends a server BuildAndStart built, so that nothing of its calls outlives it: the
+  // adapter starts draining (a call that arrives from now on is refused, its handler
+  // not run); the server shuts down (if it is not yet: waiting for the calls in
+  // flight, as Shutdown() does); then it waits for every handler to have returned and
+  // every call to be let go of (gRPC's asynchronous API does not wait for them); then
+  // the adapter's completion queue is emptied — gRPC needs that while the server still
+  // exists — and the server deleted. Without an adapter, only deletes it.
   struct ServerDeleter {
     ServerAdapter* adapter = nullptr;
     void operator()(grpc::Server* server) const;
@@ -177,7 +181,8 @@ class ServerAdapter {
 
   // Builds and starts the server `builder` describes (its services registered), and
   // starts serving the methods given to ServeUnary(Async); null if it cannot start.
-  // Call once. The server must go before the adapter.
+  // Call once (a second call stops the process). The server must go before the
+  // adapter.
   Server BuildAndStart(grpc::ServerBuilder& builder);
 
   // The start of a drain: every request that arrives from now on is answered with
@@ -207,17 +212,21 @@ class ServerAdapter {
                                        std::string_view method, const MethodOptions& options) {
     auto served = std::make_unique<ServedMethod>();
     served->service = service;
-    served->index = MethodIndex(service_name, method);
+    served->index = MethodIndex(service_name, method, *Request::descriptor(),
+                                *Response::descriptor());
     served->name = std::string(method);
     served->options = options;
-    served->make = [](ServerAdapter* adapter, const ServedMethod* of) -> std::unique_ptr<UnaryCall> {
+    served->make = +[](ServerAdapter* adapter, const ServedMethod* of) -> std::unique_ptr<UnaryCall> {
       return std::make_unique<TypedUnaryCall<Request, Response>>(adapter, of);
     };
     return served;
   }
-  // The index of `method` in the generated service `service_name`; aborts, naming
-  // both, if there is none (a mistake in the service's code, found at its start).
-  static int MethodIndex(std::string_view service_name, std::string_view method);
+  // The index of unary method `method` in the generated service `service_name`;
+  // stops the process, naming both, if there is no such method taking `request` and
+  // returning `response`.
+  static int MethodIndex(std::string_view service_name, std::string_view method,
+                         const google::protobuf::Descriptor& request,
+                         const google::protobuf::Descriptor& response);
   void Serve(std::unique_ptr<ServedMethod> served);
   // Asks gRPC for the next call of `method`, in place of one that has arrived.
   void RequestNext(const ServedMethod& method);
@@ -249,6 +258,7 @@ class ServerAdapter {
   std::vector<std::unique_ptr<ServedMethod>> served_;
   // Set by BuildAndStart; reset (the queue shut down) when the server goes.
   std::unique_ptr<CallPoller> poller_;
+  std::atomic<bool> built_{false};
   absl::Mutex queue_mu_;
   bool queue_open_ ABSL_GUARDED_BY(queue_mu_) = false;
 };

@@ -176,19 +176,16 @@ TEST_F(UnaryAsyncTest, AfterHookRunsOnAWorkerAndCanReplaceTheReply) {
     hook_on_worker->store(WorkerPool::OnWorkerThread() ? 1 : 0);
     return absl::AbortedError("reply lost by the hook");
   };
-  for (bool inline_handler : {false, true}) {
-    Start({.run_inline = inline_handler}, options);
-    Result result = caller_->Call(Work(kLaterFromAnotherThread), absl::Seconds(10));
-    EXPECT_EQ(result.status.error_code(), grpc::StatusCode::ABORTED) << inline_handler;
-    EXPECT_EQ(hook_on_worker->load(), 1) << inline_handler;
-    TearDown();
-  }
+  Start({}, options);
+  Result result = caller_->Call(Work(kLaterFromAnotherThread), absl::Seconds(10));
+  EXPECT_EQ(result.status.error_code(), grpc::StatusCode::ABORTED);
+  EXPECT_EQ(hook_on_worker->load(), 1);
 }
 
-TEST_F(UnaryAsyncTest, InlineHandlerAnswersNowLaterOrWhenCancelled) {
-  // On the poller that received the call, inside its arrival: a reply may come before
-  // the arrival has returned.
-  Start({.run_inline = true});
+TEST_F(UnaryAsyncTest, HandlerOnTheReceivingThreadAnswersNowLaterOrWhenCancelled) {
+  // With the pool idle the handler runs on the poller that received the call, inside
+  // its arrival: a reply may come before the arrival has returned.
+  Start();
   for (int i = 0; i < 20; ++i) {
     ASSERT_TRUE(caller_->Call(Work(kNow), absl::Seconds(10)).status.ok());
   }

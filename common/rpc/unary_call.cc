@@ -16,7 +16,8 @@ constexpr int kCancelled = 2;
 
 UnaryCall::UnaryCall(ServerAdapter* adapter, const ServedMethod* method)
     : adapter_(adapter), method_(method) {
-  server_context_.AsyncNotifyWhenDone(&ended_);
+  // Tags travel as void* and come back as PollerTag*: passed as that type.
+  server_context_.AsyncNotifyWhenDone(static_cast<PollerTag*>(&ended_));
 }
 
 UnaryCall::~UnaryCall() = default;
@@ -24,7 +25,7 @@ UnaryCall::~UnaryCall() = default;
 void UnaryCall::Await(std::unique_ptr<UnaryCall> call, grpc::ServerCompletionQueue* queue) {
   // Owned by its events from here.
   UnaryCall* requested = call.release();
-  requested->IssueRequest(queue, &requested->arrived_);
+  requested->IssueRequest(queue, static_cast<PollerTag*>(&requested->arrived_));
 }
 
 void UnaryCall::Arrived(bool ok) {
@@ -43,8 +44,10 @@ void UnaryCall::Arrived(bool ok) {
     Finish(refusal->status, refusal->reason);
     return;
   }
-  if (method_->options.run_inline) {
-    Run();
+  if (context().IsDone()) {
+    // The caller was gone before the call was taken from the queue: not run, as the
+    // pool's queue does with such a call.
+    Drop(Cause(context()));
     return;
   }
   WorkerPool& pool = adapter_->pool_;
@@ -122,7 +125,9 @@ void UnaryCall::Drop(absl::Status why) {
 void UnaryCall::Finish(const absl::Status& status, const std::string& admission) {
   const grpc::Status answer = incoming_->Conclude(status, admission);
   if (!adapter_->StartOnQueue(
-          [&](grpc::ServerCompletionQueue*) { SendFinish(answer, &finished_); })) {
+          [&](grpc::ServerCompletionQueue*) {
+            SendFinish(answer, static_cast<PollerTag*>(&finished_));
+          })) {
     // The server is gone and its calls with it: no finish event will come.
     Release();
   }

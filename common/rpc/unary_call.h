@@ -76,7 +76,7 @@ struct ServedMethod {
   std::function<void(const Context&, const void* request, void* response, Reply reply)>
       async_body;
   // A new call of this method, not yet requested.
-  std::function<std::unique_ptr<UnaryCall>(ServerAdapter*, const ServedMethod*)> make;
+  std::unique_ptr<UnaryCall> (*make)(ServerAdapter*, const ServedMethod*) = nullptr;
 };
 
 class UnaryCall : public QueuedWork {
@@ -154,12 +154,9 @@ class TypedUnaryCall final : public UnaryCall {
     ServiceAccess::RequestUnary(*method().service, method().index, &server_context(), &request_,
                                 &writer_, queue, tag);
   }
+  // Sends the response only with OK.
   void SendFinish(const grpc::Status& status, void* tag) override {
-    if (status.ok()) {
-      writer_.Finish(response_, status, tag);
-    } else {
-      writer_.FinishWithError(status, tag);
-    }
+    writer_.Finish(response_, status, tag);
   }
   const void* request() const override { return &request_; }
   void* response() override { return &response_; }

@@ -1,7 +1,8 @@
 // The unary path over real gRPC on loopback, where it differs from a plain server: the
 // adapter requests its methods' calls on its own completion queue and runs handlers on
 // the threads that receive them, within the worker pool's bound; a server that goes
-// while a handler still runs; methods the adapter does not serve.
+// while a handler still runs; methods the adapter does not serve, or is told to serve
+// wrongly.
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -89,7 +90,7 @@ TEST(UnaryCall, NoMoreHandlersRunAtOnceThanThePoolHasThreads) {
   EXPECT_EQ(service.started(), 2);
 }
 
-TEST(UnaryCall, AHandlerThatAnswersAfterItsServerIsGoneIsLetGo) {
+TEST(UnaryCall, TheServerGoesOnlyAfterItsHandlersHaveReturned) {
   ServerAdapter adapter(TestAdapterOptions("S"));
   BlockingService service(&adapter);
   auto served = std::make_unique<Served>(&adapter, &service);
@@ -97,15 +98,18 @@ TEST(UnaryCall, AHandlerThatAnswersAfterItsServerIsGoneIsLetGo) {
   InFlight call(caller.stub(), HopRequest());
   ASSERT_TRUE(Eventually([&] { return service.started() == 1; }));
   // The server stops at once, cancelling the call; the handler does not look at its
-  // Context and answers only later, when the completion queue is closed.
-  std::thread stop([&served] {
+  // Context and returns only later. What it uses must not go before it has.
+  std::atomic<bool> gone{false};
+  std::thread stop([&served, &gone] {
     served->server->Shutdown(std::chrono::system_clock::now());
     served.reset();
+    gone = true;
   });
   // Cancelled, or the connection closed: either way the caller hears at once.
   EXPECT_THAT(call.Wait().error_code(),
               AnyOf(grpc::StatusCode::CANCELLED, grpc::StatusCode::UNAVAILABLE));
   absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_FALSE(gone.load());
   service.Release();
   stop.join();
   EXPECT_EQ(adapter.in_flight(), 0);
@@ -126,7 +130,9 @@ TEST(UnaryCall, AMethodTheServerDoesNotHaveIsUnimplemented) {
   service.Release();
 }
 
-TEST(UnaryCallDeathTest, ServingAMethodTheServiceLacksStopsTheProcessNamingIt) {
+TEST(UnaryCallDeathTest, ServingAMethodTheServiceLacksOrMistypesStopsTheProcessNamingIt) {
+  // The adapter has threads: the child re-runs the test alone rather than fork them.
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
   ServerAdapter adapter(TestAdapterOptions("S"));
   HopService::CallbackService service;
   auto serve_a_misspelt_method = [&] {
@@ -135,6 +141,14 @@ TEST(UnaryCallDeathTest, ServingAMethodTheServiceLacksStopsTheProcessNamingIt) {
         [](const Context&, const HopRequest&, HopResponse&) { return absl::OkStatus(); });
   };
   EXPECT_DEATH(serve_a_misspelt_method(), HasSubstr("has no method Hopp"));
+  auto serve_with_the_wrong_messages = [&] {
+    adapter.ServeUnary<HopResponse, HopRequest>(
+        &service, HopService::service_full_name(), "Hop",
+        [](const Context&, const HopResponse&, HopRequest&) { return absl::OkStatus(); });
+  };
+  EXPECT_DEATH(serve_with_the_wrong_messages(),
+               HasSubstr("takes baton.testing.v1.HopRequest and returns "
+                         "baton.testing.v1.HopResponse, not baton.testing.v1.HopResponse"));
 }
 
 }  // namespace

@@ -33,7 +33,8 @@
 // At most `threads` items run at once: the workers', and those run by other threads
 // through TryRunHere(). Continue()'s items are exempt from the bound.
 //
-// Thread safety: Submit, Continue, TryRunHere and Stop may be called from any thread. Items must stay valid until
+// Thread safety: Submit, Continue, TryRunHere and Stop may be called from any thread;
+// DoneRunningHere on the thread whose TryRunHere succeeded. Items must stay valid until
 // Run() or Drop() is called on them; exactly one of the two is called, once.
 // Destruction drops every queued item with UNAVAILABLE and joins the workers.
 #ifndef BATON_COMMON_RPC_WORKER_POOL_H_
@@ -90,8 +91,8 @@ class WorkerPool {
   // way around the queue: when nothing waits in it and fewer than `threads` items run,
   // claims a worker's place so that the caller runs its item itself, on its own
   // thread, with no hand-off — and returns true; then DoneRunningHere() gives the place
-  // back. Otherwise false: submit the item instead. A claimed place counts in busy()
-  // and in the bound on items running at once, as a worker's does.
+  // back, on the same thread. Otherwise false: submit the item instead. A claimed place
+  // counts in busy() and in the bound on items running at once, as a worker's does.
   bool TryRunHere();
   void DoneRunningHere();
   // Whether the calling thread may block: a worker of any WorkerPool in the process,
@@ -102,7 +103,8 @@ class WorkerPool {
   void Stop();
 
   size_t queued() const;
-  // Workers running an item now.
+  // Places taken now: items running on workers (continuations included) and on threads
+  // that claimed a place with TryRunHere.
   size_t busy() const { return busy_.load(std::memory_order_relaxed); }
   // Items dropped because their Context was done when a worker reached them.
   uint64_t expired_in_queue() const { return expired_in_queue_.load(); }

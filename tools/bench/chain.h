@@ -1,5 +1,5 @@
 // Chains of ChainService hops for benchmarks, built four ways: on the adapter twice
-// (ServerAdapter + Call, blocking a worker; UnaryAsync + CallAsync), and on raw gRPC twice — a synchronous service making a
+// (ServeUnary + Call, blocking a worker; ServeUnaryAsync + CallAsync), and on raw gRPC twice — a synchronous service making a
 // blocking outbound call, and a callback service making an asynchronous one. Raw hops
 // call on with a plain ClientContext: they know nothing of their caller's deadline, as
 // a service written without the adapter does unless told to.
@@ -47,8 +47,7 @@ struct HopWaste {
 bool BusyWork(absl::Duration work, absl::Time caller_deadline, absl::FunctionRef<bool()> stop,
               WasteCounter& waste);
 
-// kAdapterAsync: the adapter with hops that answer later (UnaryAsync + CallAsync), run
-// inline when they have no work to do, on the worker pool when they do.
+// kAdapterAsync: the adapter with hops that answer later (ServeUnaryAsync + CallAsync).
 enum class ChainKind { kAdapter, kAdapterAsync, kRawSync, kRawCallback };
 inline constexpr ChainKind kChainKinds[] = {ChainKind::kAdapter, ChainKind::kAdapterAsync,
                                             ChainKind::kRawSync, ChainKind::kRawCallback};

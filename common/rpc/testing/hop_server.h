@@ -30,7 +30,7 @@ class HopServer {
     std::string next_address;
     ServerAdapter::Options adapter;
     MethodOptions method;
-    // A forwarding hop answers later, through UnaryAsync and CallAsync, instead of
+    // A forwarding hop answers later, through ServeUnaryAsync and CallAsync, instead of
     // blocking a worker on its outbound call (the last hop always blocks on its work).
     bool async_forward = false;
   };
