@@ -27,19 +27,19 @@ ServerAdapter::~ServerAdapter() {
   // calls answered from other threads (an asynchronous handler's reply on gRPC's
   // thread, or the timer's) may still be letting go of themselves, and touch this
   // adapter until their in-flight count is down. Last the completion queue, if the
-  // server has not shut it already.
-  CancelInFlight(absl::UnavailableError("server shutting down"));
-  stream_pool_.Stop();
-  pool_.Stop();
-  WaitForIdle(absl::InfiniteFuture());
+  // server never started.
   {
     absl::MutexLock lock(&queue_mu_);
     if (queue_open_) {
-      // The queue stays busy while its server lives: shutting it would never end.
+      // Its calls would keep coming, and the queue would never empty.
       std::fprintf(stderr, "~ServerAdapter: its server still exists; it must go first\n");
       std::abort();
     }
   }
+  CancelInFlight(absl::UnavailableError("server shutting down"));
+  stream_pool_.Stop();
+  pool_.Stop();
+  WaitForIdle(absl::InfiniteFuture());
   StopPolling();
 }
 
