@@ -17,6 +17,7 @@
 #include "common/rpc/testing/hop_client.h"
 #include "common/rpc/testing/hop_server.h"
 #include "gmock/gmock.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
 
@@ -46,6 +47,23 @@ class BlockingService final : public HopService::CallbackService {
  private:
   std::atomic<int> started_{0};
   absl::Notification release_;
+};
+
+// Answers at once, counting its calls.
+class HopServiceAnswering final : public HopService::CallbackService {
+ public:
+  explicit HopServiceAnswering(ServerAdapter* adapter) {
+    adapter->ServeUnary<HopRequest, HopResponse>(
+        this, HopService::service_full_name(), "Hop",
+        [this](const Context&, const HopRequest&, HopResponse&) {
+          answered_.fetch_add(1);
+          return absl::OkStatus();
+        });
+  }
+  int answered() const { return answered_.load(); }
+
+ private:
+  std::atomic<int> answered_{0};
 };
 
 // A server on loopback built by the adapter, stopped by the test.
@@ -128,6 +146,44 @@ TEST(UnaryCall, AMethodTheServerDoesNotHaveIsUnimplemented) {
   EXPECT_EQ(stub->Step(&context, request, &response).error_code(),
             grpc::StatusCode::UNIMPLEMENTED);
   service.Release();
+}
+
+TEST(UnaryCall, ARequestThatDoesNotParseIsRefusedAndTheMethodServesOn) {
+  ServerAdapter adapter(TestAdapterOptions("S"));
+  HopServiceAnswering service(&adapter);
+  Served served(&adapter, &service);
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateChannel(served.address, grpc::InsecureChannelCredentials());
+  grpc::GenericStub generic(channel);
+  // Field 1 as a varint whose bytes never end: not a HopRequest.
+  const char garbage[] = {0x08, static_cast<char>(0xff), static_cast<char>(0xff),
+                          static_cast<char>(0xff)};
+  grpc::Slice slice(garbage, sizeof(garbage));
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer response;
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  grpc::CompletionQueue queue;
+  std::unique_ptr<grpc::GenericClientAsyncResponseReader> call =
+      generic.PrepareUnaryCall(&context, "/baton.testing.v1.HopService/Hop", request, &queue);
+  call->StartCall();
+  grpc::Status status;
+  call->Finish(&response, &status, &queue);
+  void* tag = nullptr;
+  bool ok = false;
+  ASSERT_TRUE(queue.Next(&tag, &ok));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INTERNAL);
+  EXPECT_THAT(status.error_message(), HasSubstr("parse"));
+  EXPECT_EQ(service.answered(), 0);
+  // The refused call took none of the method's requested calls with it.
+  Caller caller(served.address);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(caller.Call(HopRequest(), absl::Seconds(10)).status.ok());
+  }
+  EXPECT_EQ(service.answered(), 20);
+  queue.Shutdown();
+  while (queue.Next(&tag, &ok)) {
+  }
 }
 
 TEST(UnaryCallDeathTest, ServingAMethodTheServiceLacksOrMistypesStopsTheProcessNamingIt) {

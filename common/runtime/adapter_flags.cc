@@ -20,7 +20,8 @@ ABSL_FLAG(absl::Duration, propagation_slack, absl::Milliseconds(5),
           "Taken off the remaining budget on each outbound call.");
 ABSL_FLAG(absl::Duration, min_outbound_budget, absl::Milliseconds(1),
           "An outbound call with less budget than this fails without being sent.");
-ABSL_FLAG(int, worker_threads, 8, "Threads that run request handlers.");
+ABSL_FLAG(int, worker_threads, 8,
+          "Unary request handlers that may run at once (one more thread receives calls).");
 ABSL_FLAG(int, stream_threads, 16,
           "Streams served at once: each open stream's handler holds one of these threads "
           "(as many more may wait for one; beyond that, RESOURCE_EXHAUSTED).");
