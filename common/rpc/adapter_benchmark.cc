@@ -81,8 +81,7 @@ Server Start(grpc::Service* service, ServerAdapter* adapter = nullptr) {
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(service);
   Server out;
-  out.server = adapter != nullptr ? adapter->BuildAndStart(builder)
-                                  : ServerAdapter::Server(builder.BuildAndStart().release());
+  out.server = ServerAdapter::StartServer(builder, adapter);
   out.address = "127.0.0.1:" + std::to_string(port);
   return out;
 }

@@ -129,6 +129,12 @@ ServerAdapter::Server ServerAdapter::BuildAndStart(grpc::ServerBuilder& builder)
   return server;
 }
 
+ServerAdapter::Server ServerAdapter::StartServer(grpc::ServerBuilder& builder,
+                                                 ServerAdapter* adapter) {
+  if (adapter != nullptr) return adapter->BuildAndStart(builder);
+  return Server(builder.BuildAndStart().release());
+}
+
 void ServerAdapter::RequestNext(const ServedMethod& method) {
   StartOnQueue([&](grpc::ServerCompletionQueue* queue) {
     UnaryCall::Await(method.make(this, &method), queue);

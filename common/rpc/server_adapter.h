@@ -184,6 +184,9 @@ class ServerAdapter {
   // Call once (a second call stops the process). The server must go before the
   // adapter.
   Server BuildAndStart(grpc::ServerBuilder& builder);
+  // BuildAndStart through `adapter`, or without one when it is null (a server that
+  // serves nothing through an adapter, such as a benchmark's bare one).
+  static Server StartServer(grpc::ServerBuilder& builder, ServerAdapter* adapter);
 
   // The start of a drain: every request that arrives from now on is answered with
   // `refusal` (UNAVAILABLE, so that clients and meshes retry elsewhere) without running

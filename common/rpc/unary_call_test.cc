@@ -16,9 +16,9 @@
 #include "common/rpc/server_adapter.h"
 #include "common/rpc/testing/hop_client.h"
 #include "common/rpc/testing/hop_server.h"
+#include "common/rpc/testing/loopback_server.h"
 #include "gmock/gmock.h"
 #include "grpcpp/generic/generic_stub.h"
-#include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
 
 namespace baton::rpc::testing {
@@ -66,19 +66,6 @@ class HopServiceAnswering final : public HopService::CallbackService {
   std::atomic<int> answered_{0};
 };
 
-// A server on loopback built by the adapter, stopped by the test.
-struct Served {
-  explicit Served(ServerAdapter* adapter, grpc::Service* service) {
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(service);
-    server = adapter->BuildAndStart(builder);
-    address = "127.0.0.1:" + std::to_string(port);
-  }
-  ServerAdapter::Server server;
-  std::string address;
-};
 
 bool Eventually(const std::function<bool()>& condition) {
   const absl::Time give_up = absl::Now() + absl::Seconds(10);
@@ -91,8 +78,8 @@ TEST(UnaryCall, NoMoreHandlersRunAtOnceThanThePoolHasThreads) {
   options.pool.threads = 1;
   ServerAdapter adapter(options);
   BlockingService service(&adapter);
-  Served served(&adapter, &service);
-  Caller caller(served.address);
+  LoopbackServer served(&service, &adapter);
+  Caller caller(served.address());
   InFlight first(caller.stub(), HopRequest());
   ASSERT_TRUE(Eventually([&] { return service.started() == 1; }));
   InFlight second(caller.stub(), HopRequest());
@@ -111,15 +98,15 @@ TEST(UnaryCall, NoMoreHandlersRunAtOnceThanThePoolHasThreads) {
 TEST(UnaryCall, TheServerGoesOnlyAfterItsHandlersHaveReturned) {
   ServerAdapter adapter(TestAdapterOptions("S"));
   BlockingService service(&adapter);
-  auto served = std::make_unique<Served>(&adapter, &service);
-  Caller caller(served->address);
+  auto served = std::make_unique<LoopbackServer>(&service, &adapter);
+  Caller caller(served->address());
   InFlight call(caller.stub(), HopRequest());
   ASSERT_TRUE(Eventually([&] { return service.started() == 1; }));
   // The server stops at once, cancelling the call; the handler does not look at its
   // Context and returns only later. What it uses must not go before it has.
   std::atomic<bool> gone{false};
   std::thread stop([&served, &gone] {
-    served->server->Shutdown(std::chrono::system_clock::now());
+    served->server().Shutdown(std::chrono::system_clock::now());
     served.reset();
     gone = true;
   });
@@ -136,9 +123,9 @@ TEST(UnaryCall, TheServerGoesOnlyAfterItsHandlersHaveReturned) {
 TEST(UnaryCall, AMethodTheServerDoesNotHaveIsUnimplemented) {
   ServerAdapter adapter(TestAdapterOptions("S"));
   BlockingService service(&adapter);
-  Served served(&adapter, &service);
+  LoopbackServer served(&service, &adapter);
   auto stub = baton::testing::v1::ChainService::NewStub(
-      grpc::CreateChannel(served.address, grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(served.address(), grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
   baton::testing::v1::ChainRequest request;
@@ -151,9 +138,9 @@ TEST(UnaryCall, AMethodTheServerDoesNotHaveIsUnimplemented) {
 TEST(UnaryCall, ARequestThatDoesNotParseIsRefusedAndTheMethodServesOn) {
   ServerAdapter adapter(TestAdapterOptions("S"));
   HopServiceAnswering service(&adapter);
-  Served served(&adapter, &service);
+  LoopbackServer served(&service, &adapter);
   std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateChannel(served.address, grpc::InsecureChannelCredentials());
+      grpc::CreateChannel(served.address(), grpc::InsecureChannelCredentials());
   grpc::GenericStub generic(channel);
   // Field 1 as a varint whose bytes never end: not a HopRequest.
   const char garbage[] = {0x08, static_cast<char>(0xff), static_cast<char>(0xff),
@@ -176,7 +163,7 @@ TEST(UnaryCall, ARequestThatDoesNotParseIsRefusedAndTheMethodServesOn) {
   EXPECT_THAT(status.error_message(), HasSubstr("parse"));
   EXPECT_EQ(service.answered(), 0);
   // The refused call took none of the method's requested calls with it.
-  Caller caller(served.address);
+  Caller caller(served.address());
   for (int i = 0; i < 20; ++i) {
     ASSERT_TRUE(caller.Call(HopRequest(), absl::Seconds(10)).status.ok());
   }

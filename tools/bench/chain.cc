@@ -246,9 +246,7 @@ Chain::Chain(ChainOptions options) {
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
     builder.RegisterService(hop->service.get());
-    hop->server = hop->adapter != nullptr
-                      ? hop->adapter->BuildAndStart(builder)
-                      : rpc::ServerAdapter::Server(builder.BuildAndStart().release());
+    hop->server = rpc::ServerAdapter::StartServer(builder, hop->adapter.get());
     hop->address = "127.0.0.1:" + std::to_string(port);
     next = hop->address;
     hops_.insert(hops_.begin(), std::move(hop));

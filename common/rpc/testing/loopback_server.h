@@ -23,8 +23,7 @@ class LoopbackServer {
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
     builder.RegisterService(service);
-    server_ = adapter != nullptr ? adapter->BuildAndStart(builder)
-                                 : ServerAdapter::Server(builder.BuildAndStart().release());
+    server_ = ServerAdapter::StartServer(builder, adapter);
     address_ = "127.0.0.1:" + std::to_string(port);
   }
   ~LoopbackServer() {
@@ -33,6 +32,7 @@ class LoopbackServer {
   }
 
   const std::string& address() const { return address_; }
+  grpc::Server& server() { return *server_; }
 
  private:
   ServerAdapter::Server server_;
