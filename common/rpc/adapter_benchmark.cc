@@ -3,12 +3,14 @@
 // against a bare gRPC callback server running the same handler, with the same client
 // in the same run. Rounds alternate so that machine noise hits both alike.
 //
-// Both servers live in a child process pinned to CPU 0; the client is pinned to CPU 1.
+// Each server lives in a child process of its own pinned to CPU 0; the client is pinned
+// to CPU 1.
 // The server's core is the bottleneck, so QPS measures what each server spends per
 // request — which is what the adapter adds.
 //
 //   bazel run -c opt //common/rpc:adapter_benchmark -- [--seconds=3] [--rounds=5]
 //       [--concurrency=64] [--workers=2] [--log] [--only=bare|adapter]
+//       [--batch_scheduling=0]  (the adapter's threads keep the default policy)
 //
 // --only measures one of the two servers alone (no ratio): for profiling the server
 // process (perf -p) without the other server's calls mixed in.
@@ -216,16 +218,18 @@ void PinTo(int cpu) {
   sched_setaffinity(0, sizeof(set), &set);
 }
 
-// The server process: starts both servers, writes "bare_port adapter_port\n" to
-// `report_fd`, and serves until killed.
-int Serve(int argc, char** argv, int report_fd) {
+// A server process: starts the bare server or the adapted one (`adapted`), writes its
+// address and a newline to `report_fd`, and serves until killed. Each server has a
+// process of its own, so that neither's threads take part in the other's work: gRPC
+// polls all of a process's connections from one epoll set, on whichever thread waits.
+int Serve(int argc, char** argv, bool adapted, int report_fd) {
   PinTo(0);
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   const bool log = HasFlag(argc, argv, "log");
-  BareService bare;
   ServerAdapter::Options options;
   options.policy.service_name = "bench";
   options.pool.threads = static_cast<int>(FlagValue(argc, argv, "workers", 8));
+  options.pool.batch_scheduling = FlagValue(argc, argv, "batch_scheduling", 1) != 0;
   options.pool.queue_bound = 4096;
   options.pool.shed_threshold = 4096;
   if (log) {
@@ -237,15 +241,56 @@ int Serve(int argc, char** argv, int report_fd) {
   } else {
     options.log_sink = nullptr;
   }
-  ServerAdapter adapter(options);
-  AdaptedService adapted(&adapter);
-  Server bare_server = Start(&bare);
-  Server adapted_server = Start(&adapted, &adapter);
-  const std::string ports = bare_server.address + " " + adapted_server.address + "\n";
-  [[maybe_unused]] ssize_t written = write(report_fd, ports.data(), ports.size());
+  // Only the process that serves through the adapter has one (and its threads).
+  BareService bare;
+  std::unique_ptr<ServerAdapter> adapter;
+  std::unique_ptr<AdaptedService> adapted_service;
+  if (adapted) {
+    adapter = std::make_unique<ServerAdapter>(options);
+    adapted_service = std::make_unique<AdaptedService>(adapter.get());
+  }
+  Server server = adapted ? Start(adapted_service.get(), adapter.get()) : Start(&bare);
+  const std::string report = server.address + "\n";
+  [[maybe_unused]] ssize_t written = write(report_fd, report.data(), report.size());
   close(report_fd);
-  bare_server.server->Wait();
+  server.server->Wait();
   return 0;
+}
+
+// A server process started by ServeInChild: its pid and address (empty if it failed).
+struct ServerProcess {
+  pid_t pid = -1;
+  std::string address;
+};
+
+ServerProcess ServeInChild(int argc, char** argv, bool adapted) {
+  ServerProcess process;
+  int pipe_fds[2];
+  if (pipe(pipe_fds) != 0) return process;
+  process.pid = fork();
+  if (process.pid == 0) {
+    close(pipe_fds[0]);
+    _exit(Serve(argc, argv, adapted, pipe_fds[1]));
+  }
+  close(pipe_fds[1]);
+  char buffer[256] = {};
+  size_t got = 0;
+  while (got < sizeof(buffer) - 1) {
+    const ssize_t n = read(pipe_fds[0], buffer + got, sizeof(buffer) - 1 - got);
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  close(pipe_fds[0]);
+  const std::string text(buffer, got);
+  const size_t newline = text.find('\n');
+  if (newline != std::string::npos) process.address = text.substr(0, newline);
+  return process;
+}
+
+void Stop(const ServerProcess& process) {
+  if (process.pid <= 0) return;
+  kill(process.pid, SIGKILL);
+  waitpid(process.pid, nullptr, 0);
 }
 
 int Main(int argc, char** argv) {
@@ -265,56 +310,36 @@ int Main(int argc, char** argv) {
     return 2;
   }
 
-  int pipe_fds[2];
-  if (pipe(pipe_fds) != 0) return 1;
-  const pid_t child = fork();
-  if (child == 0) {
-    close(pipe_fds[0]);
-    _exit(Serve(argc, argv, pipe_fds[1]));
+  // Both before this process pins itself to CPU 1: each child pins itself to CPU 0.
+  const ServerProcess bare = ServeInChild(argc, argv, /*adapted=*/false);
+  const ServerProcess adapted = ServeInChild(argc, argv, /*adapted=*/true);
+  if (bare.address.empty() || adapted.address.empty()) {
+    std::fprintf(stderr, "server process did not start\n");
+    Stop(bare);
+    Stop(adapted);
+    return 1;
   }
-  close(pipe_fds[1]);
   PinTo(1);
-  char buffer[256] = {};
-  size_t got = 0;
-  while (got < sizeof(buffer) - 1) {
-    const ssize_t n = read(pipe_fds[0], buffer + got, sizeof(buffer) - 1 - got);
-    if (n <= 0) break;
-    got += static_cast<size_t>(n);
-  }
-  close(pipe_fds[0]);
-  Server bare_server, adapted_server;
-  {
-    std::string text(buffer, got);
-    const size_t space = text.find(' ');
-    const size_t newline = text.find('\n');
-    if (space == std::string::npos || newline == std::string::npos) {
-      std::fprintf(stderr, "server process did not start\n");
-      kill(child, SIGKILL);
-      return 1;
-    }
-    bare_server.address = text.substr(0, space);
-    adapted_server.address = text.substr(space + 1, newline - space - 1);
-  }
 
   // Warm both up.
-  Load(bare_server.address, concurrency, absl::Milliseconds(500)).Run();
-  Load(adapted_server.address, concurrency, absl::Milliseconds(500)).Run();
+  Load(bare.address, concurrency, absl::Milliseconds(500)).Run();
+  Load(adapted.address, concurrency, absl::Milliseconds(500)).Run();
 
   std::vector<double> bare_qps, adapted_qps, ratios, bare_cpu, adapted_cpu, cpu_ratios;
   if (!only.empty()) {
-    const std::string& address = only == "bare" ? bare_server.address : adapted_server.address;
+    const ServerProcess& server = only == "bare" ? bare : adapted;
     for (int round = 0; round < rounds; ++round) {
-      const Round r = Measure(address, concurrency, seconds, child);
+      const Round r = Measure(server.address, concurrency, seconds, server.pid);
       std::printf("round %d: %s %.0f qps %.1f us cpu/call\n", round + 1, only.c_str(), r.qps,
                   r.cpu_us_per_call);
     }
-    kill(child, SIGKILL);
-    waitpid(child, nullptr, 0);
+    Stop(bare);
+    Stop(adapted);
     return 0;
   }
   for (int round = 0; round < rounds; ++round) {
-    const Round b = Measure(bare_server.address, concurrency, seconds, child);
-    const Round a = Measure(adapted_server.address, concurrency, seconds, child);
+    const Round b = Measure(bare.address, concurrency, seconds, bare.pid);
+    const Round a = Measure(adapted.address, concurrency, seconds, adapted.pid);
     bare_qps.push_back(b.qps);
     adapted_qps.push_back(a.qps);
     ratios.push_back(a.qps / b.qps);
@@ -333,8 +358,8 @@ int Main(int argc, char** argv) {
       Median(bare_qps), Median(bare_cpu), Median(adapted_qps), Median(adapted_cpu),
       Median(ratios), Median(cpu_ratios), concurrency,
       static_cast<int>(FlagValue(argc, argv, "workers", 8)), log ? ", request log on" : "");
-  kill(child, SIGKILL);
-  waitpid(child, nullptr, 0);
+  Stop(bare);
+  Stop(adapted);
   return 0;
 }
 

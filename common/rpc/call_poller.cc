@@ -2,12 +2,20 @@
 
 #include <utility>
 
+#include "common/rpc/batch_scheduling.h"
+
 namespace baton::rpc {
 
-CallPoller::CallPoller(std::unique_ptr<grpc::ServerCompletionQueue> queue, int threads)
+CallPoller::CallPoller(std::unique_ptr<grpc::ServerCompletionQueue> queue, int threads,
+                       bool batch_scheduling)
     : queue_(std::move(queue)) {
   threads_.reserve(threads);
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Poll(); });
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this, batch_scheduling] {
+      if (batch_scheduling) ScheduleThisThreadAsBatch();
+      Poll();
+    });
+  }
 }
 
 CallPoller::~CallPoller() {

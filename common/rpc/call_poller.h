@@ -33,7 +33,9 @@ class PollerTag {
 
 class CallPoller {
  public:
-  CallPoller(std::unique_ptr<grpc::ServerCompletionQueue> queue, int threads);
+  // The threads run under SCHED_BATCH when `batch_scheduling` (batch_scheduling.h).
+  CallPoller(std::unique_ptr<grpc::ServerCompletionQueue> queue, int threads,
+             bool batch_scheduling);
   ~CallPoller();
   CallPoller(const CallPoller&) = delete;
   CallPoller& operator=(const CallPoller&) = delete;

@@ -113,7 +113,8 @@ ServerAdapter::Server ServerAdapter::BuildAndStart(grpc::ServerBuilder& builder)
   // One poller more than the pool's places, so that one is free to receive while the
   // others run handlers.
   const int pollers = std::max(options_.pool.threads, 1) + 1;
-  poller_ = std::make_unique<CallPoller>(std::move(queue), pollers);
+  poller_ = std::make_unique<CallPoller>(std::move(queue), pollers,
+                                         options_.pool.batch_scheduling);
   if (server == nullptr) {
     StopPolling();
     return nullptr;

@@ -3,6 +3,8 @@
 // the threads that receive them, within the worker pool's bound; a server that goes
 // while a handler still runs; methods the adapter does not serve, or is told to serve
 // wrongly.
+#include <sched.h>
+
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -93,6 +95,37 @@ TEST(UnaryCall, NoMoreHandlersRunAtOnceThanThePoolHasThreads) {
   EXPECT_TRUE(first.Wait().ok());
   EXPECT_TRUE(second.Wait().ok());
   EXPECT_EQ(service.started(), 2);
+}
+
+// Records the scheduling policy of the thread that runs its handler.
+class PolicyRecordingService final : public HopService::CallbackService {
+ public:
+  explicit PolicyRecordingService(ServerAdapter* adapter) {
+    adapter->ServeUnary<HopRequest, HopResponse>(
+        this, HopService::service_full_name(), "Hop",
+        [this](const Context&, const HopRequest&, HopResponse&) {
+          policy_.store(sched_getscheduler(0));
+          return absl::OkStatus();
+        });
+  }
+  int policy() const { return policy_.load(); }
+
+ private:
+  std::atomic<int> policy_{-1};
+};
+
+TEST(UnaryCall, ThreadsThatReceiveCallsRunUnderBatchSchedulingUnlessTurnedOff) {
+  for (bool batch : {true, false}) {
+    ServerAdapter::Options options = TestAdapterOptions("S");
+    options.pool.batch_scheduling = batch;
+    ServerAdapter adapter(options);
+    PolicyRecordingService service(&adapter);
+    LoopbackServer served(&service, &adapter);
+    Caller caller(served.address());
+    // With the pool idle, the handler runs on the poller that received the call.
+    ASSERT_TRUE(InFlight(caller.stub(), HopRequest()).Wait().ok());
+    EXPECT_EQ(service.policy(), batch ? SCHED_BATCH : SCHED_OTHER) << "batch_scheduling " << batch;
+  }
 }
 
 TEST(UnaryCall, TheServerGoesOnlyAfterItsHandlersHaveReturned) {

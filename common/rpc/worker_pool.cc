@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "common/rpc/batch_scheduling.h"
 
 namespace baton::rpc {
 namespace {
@@ -45,7 +46,12 @@ void WorkerPool::DoneRunningHere() {
 
 WorkerPool::WorkerPool(Options options) : options_(options) {
   workers_.reserve(Threads());
-  for (size_t i = 0; i < Threads(); ++i) workers_.emplace_back([this] { Work(); });
+  for (size_t i = 0; i < Threads(); ++i) {
+    workers_.emplace_back([this] {
+      if (options_.batch_scheduling) ScheduleThisThreadAsBatch();
+      Work();
+    });
+  }
 }
 
 WorkerPool::~WorkerPool() { Stop(); }

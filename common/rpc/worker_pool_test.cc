@@ -1,5 +1,7 @@
 #include "common/rpc/worker_pool.h"
 
+#include <sched.h>
+
 #include <atomic>
 #include <latch>
 #include <memory>
@@ -21,6 +23,7 @@ class Item final : public QueuedWork {
       : ctx_(std::move(ctx)), release_(release) {}
   const Context& context() const override { return ctx_; }
   void Run() override {
+    policy = sched_getscheduler(0);
     if (order != nullptr) order->push_back(this);
     started.Notify();
     if (release_ != nullptr) release_->WaitForNotification();
@@ -36,6 +39,8 @@ class Item final : public QueuedWork {
   absl::Notification started;
   absl::Notification finished;
   bool ran = false;
+  // The scheduling policy of the thread that ran it.
+  int policy = -1;
   absl::Status dropped;
   // How long Run() takes (after any release).
   absl::Duration busy_for = absl::ZeroDuration();
@@ -89,6 +94,21 @@ TEST(WorkerPool, RunsSubmittedWork) {
     item->finished.WaitForNotification();
     EXPECT_TRUE(item->ran);
   }
+}
+
+TEST(WorkerPool, WorkersRunUnderBatchSchedulingUnlessTurnedOff) {
+  for (bool batch : {true, false}) {
+    WorkerPool::Options options;
+    options.threads = 1;
+    options.batch_scheduling = batch;
+    WorkerPool pool(options);
+    Item item(Background());
+    ASSERT_EQ(pool.Submit(&item, Criticality::kCritical), WorkerPool::Admission::kQueued);
+    item.finished.WaitForNotification();
+    EXPECT_EQ(item.policy, batch ? SCHED_BATCH : SCHED_OTHER) << "batch_scheduling " << batch;
+  }
+  // The policy is the workers' own, not the process's.
+  EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER);
 }
 
 TEST(WorkerPool, FullQueueRefusesAndShedsSheddableFirst) {

@@ -11,6 +11,7 @@ ABSL_DECLARE_FLAG(absl::Duration, max_deadline);
 ABSL_DECLARE_FLAG(baton::rpc::Enforcement, deadline_enforcement);
 ABSL_DECLARE_FLAG(int, shed_threshold);
 ABSL_DECLARE_FLAG(std::string, forward_headers);
+ABSL_DECLARE_FLAG(bool, batch_scheduling);
 
 namespace baton::runtime {
 namespace {
@@ -29,6 +30,16 @@ TEST_F(AdapterFlagsTest, DefaultsAreUsable) {
   EXPECT_EQ(options->policy.deadlines.default_deadline, absl::Seconds(10));
   EXPECT_EQ(options->policy.deadlines.enforcement, rpc::Enforcement::kEnforce);
   EXPECT_EQ(options->pool.queue_bound, 256u);
+  EXPECT_TRUE(options->pool.batch_scheduling);
+  EXPECT_TRUE(options->streams.batch_scheduling);
+}
+
+TEST_F(AdapterFlagsTest, BatchSchedulingCanBeTurnedOffForHandlersAndStreams) {
+  absl::SetFlag(&FLAGS_batch_scheduling, false);
+  absl::StatusOr<rpc::ServerAdapter::Options> options = AdapterOptionsFromFlags("catalog");
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_FALSE(options->pool.batch_scheduling);
+  EXPECT_FALSE(options->streams.batch_scheduling);
 }
 
 TEST_F(AdapterFlagsTest, ValuesAreTakenAndHeadersNormalized) {

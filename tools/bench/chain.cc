@@ -228,6 +228,7 @@ Chain::Chain(ChainOptions options) {
       rpc::ServerAdapter::Options adapter;
       adapter.policy.service_name = "hop" + std::to_string(i + 1);
       adapter.pool.threads = options.threads;
+      adapter.pool.batch_scheduling = options.batch_scheduling;
       adapter.pool.queue_bound = options.queue_bound;
       adapter.pool.shed_threshold = options.shed_threshold;
       adapter.log_sink = nullptr;

@@ -60,6 +60,8 @@ struct ChainOptions {
   int threads = 8;
   size_t queue_bound = 256;
   size_t shed_threshold = 192;
+  // Adapter hops: workers and pollers under SCHED_BATCH (common/rpc/batch_scheduling.h).
+  bool batch_scheduling = true;
 };
 
 // Hops on loopback, the first one's address given; torn down on destruction.

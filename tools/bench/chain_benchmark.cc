@@ -20,6 +20,7 @@
 //       [--seconds=N] [--rounds=N] [--concurrency=N] [--work_us=N] [--deadline_ms=N]
 //       [--threads=N] [--overload_factor=X] [--placement=split|shared] [--go_chain=PATH]
 //       [--only=<kind>]   (chain, overload: one of the C++ servers alone, for profiling)
+//       [--batch_scheduling=0] (overload: the adapter's threads keep the default policy)
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -86,11 +87,12 @@ LoadOptions LoadFromFlags(int argc, char** argv, LoadOptions defaults) {
   return load;
 }
 
-ChainOptions ChainFor(ChainKind kind, int hops, int threads) {
+ChainOptions ChainFor(ChainKind kind, int hops, int threads, bool batch_scheduling = true) {
   ChainOptions options;
   options.kind = kind;
   options.hops = hops;
   options.threads = threads;
+  options.batch_scheduling = batch_scheduling;
   return options;
 }
 
@@ -200,15 +202,16 @@ int RunWaste(int argc, char** argv) {
 class OverloadTarget {
  public:
   static absl::StatusOr<std::unique_ptr<OverloadTarget>> Start(ChainKind kind, int threads,
-                                                               bool split) {
+                                                               bool batch, bool split) {
     if (split) {
-      return Remote(RemoteChain::Start(
-          "/proc/self/exe",
-          {std::string("--serve=") + ChainKindName(kind), "--threads=" + std::to_string(threads)},
-          /*cpu=*/0));
+      return Remote(RemoteChain::Start("/proc/self/exe",
+                                       {std::string("--serve=") + ChainKindName(kind),
+                                        "--threads=" + std::to_string(threads),
+                                        std::string("--batch_scheduling=") + (batch ? "1" : "0")},
+                                       /*cpu=*/0));
     }
     auto target = std::make_unique<OverloadTarget>();
-    target->chain_ = std::make_unique<Chain>(ChainFor(kind, 1, threads));
+    target->chain_ = std::make_unique<Chain>(ChainFor(kind, 1, threads, batch));
     return target;
   }
 
@@ -253,9 +256,10 @@ class OverloadTarget {
 // --serve=<kind>: the server process of a split overload run (see OverloadTarget).
 int ServeHop(int argc, char** argv, const std::string& kind_name) {
   const int threads = static_cast<int>(FlagNumber(argc, argv, "threads", 2));
+  const bool batch = FlagNumber(argc, argv, "batch_scheduling", 1) != 0;
   for (ChainKind kind : kChainKinds) {
     if (kind_name != ChainKindName(kind)) continue;
-    Chain chain(ChainFor(kind, 1, threads));
+    Chain chain(ChainFor(kind, 1, threads, batch));
     ServeChain(chain);
     return 0;
   }
@@ -277,6 +281,7 @@ int RunOverload(int argc, char** argv) {
     return 2;
   }
   const bool split = placement == "split";
+  const bool batch = FlagNumber(argc, argv, "batch_scheduling", 1) != 0;
   const int concurrency = std::max(1, load.concurrency);
   // Before any gRPC thread starts, so that they inherit it.
   if (split && !PinToCpu(1)) {
@@ -294,8 +299,8 @@ int RunOverload(int argc, char** argv) {
   const std::string only = FlagString(argc, argv, "only", "");
   for (ChainKind kind : {ChainKind::kAdapter, ChainKind::kRawSync, ChainKind::kRawCallback}) {
     if (!only.empty() && only != ChainKindName(kind)) continue;
-    servers.emplace_back(ChainKindName(kind), [kind, threads, split] {
-      return OverloadTarget::Start(kind, threads, split);
+    servers.emplace_back(ChainKindName(kind), [kind, threads, batch, split] {
+      return OverloadTarget::Start(kind, threads, batch, split);
     });
   }
   // The grpc-go hop: always a process of its own; on CPU 0 when split.
