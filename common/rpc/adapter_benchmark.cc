@@ -10,12 +10,14 @@
 //
 //   bazel run -c opt //common/rpc:adapter_benchmark -- [--seconds=3] [--rounds=5]
 //       [--concurrency=64] [--workers=2] [--log] [--only=bare|adapter]
-//       [--batch_scheduling=0]  (the adapter's threads keep the default policy)
+//       [--batch_scheduling=0]  (the adapter's pollers and workers keep the default
+//                                 policy; common/context/thread_scheduling.h)
 //
-// --only measures one of the two servers alone (no ratio): for profiling the server
-// process (perf -p) without the other server's calls mixed in.
+// --only measures one of the two servers alone (no ratio): for profiling its process
+// (perf -p) without the client alternating between the two.
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -269,6 +271,8 @@ ServerProcess ServeInChild(int argc, char** argv, bool adapted) {
   if (pipe(pipe_fds) != 0) return process;
   process.pid = fork();
   if (process.pid == 0) {
+    // Goes with this process, however that ends.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     close(pipe_fds[0]);
     _exit(Serve(argc, argv, adapted, pipe_fds[1]));
   }
@@ -307,6 +311,11 @@ int Main(int argc, char** argv) {
   }
   if (!only.empty() && only != "bare" && only != "adapter") {
     std::fprintf(stderr, "--only must be bare or adapter, not %s\n", only.c_str());
+    return 2;
+  }
+  if (const std::string batch = StringFlag(argc, argv, "batch_scheduling");
+      !batch.empty() && batch != "0" && batch != "1") {
+    std::fprintf(stderr, "--batch_scheduling must be 0 or 1, not %s\n", batch.c_str());
     return 2;
   }
 

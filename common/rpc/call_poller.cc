@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "common/rpc/batch_scheduling.h"
+#include "common/context/thread_scheduling.h"
 
 namespace baton::rpc {
 

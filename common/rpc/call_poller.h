@@ -33,7 +33,8 @@ class PollerTag {
 
 class CallPoller {
  public:
-  // The threads run under SCHED_BATCH when `batch_scheduling` (batch_scheduling.h).
+  // The threads run under SCHED_BATCH when `batch_scheduling`
+  // (common/context/thread_scheduling.h).
   CallPoller(std::unique_ptr<grpc::ServerCompletionQueue> queue, int threads,
              bool batch_scheduling);
   ~CallPoller();

@@ -102,7 +102,10 @@ class ServerAdapter {
  public:
   struct Options {
     AdapterPolicy policy;
-    WorkerPool::Options pool;
+    // For unary handlers. With `pool.batch_scheduling` (the default here), the workers
+    // and the pollers that receive unary calls run under SCHED_BATCH
+    // (common/context/thread_scheduling.h).
+    WorkerPool::Options pool = {.batch_scheduling = true};
     // For streaming handlers (server_stream.h): one thread per open stream, at most
     // `threads` streams served at once, a few more waiting for a thread
     // (--stream_threads).

@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "common/rpc/batch_scheduling.h"
+#include "common/context/thread_scheduling.h"
 
 namespace baton::rpc {
 namespace {

@@ -73,8 +73,8 @@ class WorkerPool {
     size_t queue_bound = 256;
     // Queue depth from which SHEDDABLE(_PLUS) items are refused.
     size_t shed_threshold = 192;
-    // Workers run under SCHED_BATCH (batch_scheduling.h).
-    bool batch_scheduling = true;
+    // Workers run under SCHED_BATCH (common/context/thread_scheduling.h).
+    bool batch_scheduling = false;
   };
   enum class Admission { kQueued, kQueueFull, kShed, kBehind };
 

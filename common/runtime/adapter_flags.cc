@@ -30,10 +30,10 @@ ABSL_FLAG(int, queue_bound, 256,
 ABSL_FLAG(int, shed_threshold, 192,
           "Queue depth from which SHEDDABLE requests are refused before CRITICAL ones.");
 ABSL_FLAG(bool, batch_scheduling, true,
-          "Run request handlers and the threads that receive calls under SCHED_BATCH: on a "
-          "saturated CPU an arrival waits for the running handler's time slice instead of "
-          "preempting it (more goodput under overload; arrivals and cancels seen up to a "
-          "slice later while every CPU is busy).");
+          "Run unary handlers and the threads that receive unary calls under SCHED_BATCH: "
+          "on a saturated CPU an arrival waits for the running handler's time slice "
+          "instead of preempting it (more goodput under overload; arrivals and cancels "
+          "seen up to a slice later while every CPU is busy).");
 ABSL_FLAG(std::string, forward_headers, "",
           "Extra request headers to carry to every downstream call (comma-separated).");
 ABSL_FLAG(bool, forward_credentials, false,
@@ -106,8 +106,7 @@ absl::StatusOr<rpc::ServerAdapter::Options> AdapterOptionsFromFlags(
   options.pool.threads = threads;
   options.pool.queue_bound = static_cast<size_t>(bound);
   options.pool.shed_threshold = static_cast<size_t>(shed);
-  options.pool.batch_scheduling = options.streams.batch_scheduling =
-      absl::GetFlag(FLAGS_batch_scheduling);
+  options.pool.batch_scheduling = absl::GetFlag(FLAGS_batch_scheduling);
 
   for (absl::string_view name :
        absl::StrSplit(absl::GetFlag(FLAGS_forward_headers), ',', absl::SkipWhitespace())) {

@@ -31,15 +31,15 @@ TEST_F(AdapterFlagsTest, DefaultsAreUsable) {
   EXPECT_EQ(options->policy.deadlines.enforcement, rpc::Enforcement::kEnforce);
   EXPECT_EQ(options->pool.queue_bound, 256u);
   EXPECT_TRUE(options->pool.batch_scheduling);
-  EXPECT_TRUE(options->streams.batch_scheduling);
+  // Stream handlers mostly wait for their peer: they keep the default policy.
+  EXPECT_FALSE(options->streams.batch_scheduling);
 }
 
-TEST_F(AdapterFlagsTest, BatchSchedulingCanBeTurnedOffForHandlersAndStreams) {
+TEST_F(AdapterFlagsTest, BatchSchedulingCanBeTurnedOff) {
   absl::SetFlag(&FLAGS_batch_scheduling, false);
   absl::StatusOr<rpc::ServerAdapter::Options> options = AdapterOptionsFromFlags("catalog");
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_FALSE(options->pool.batch_scheduling);
-  EXPECT_FALSE(options->streams.batch_scheduling);
 }
 
 TEST_F(AdapterFlagsTest, ValuesAreTakenAndHeadersNormalized) {

@@ -13,6 +13,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/context/thread_scheduling.h"
 #include "common/rpc/json_object.h"
 #include "common/rpc/metadata_table.h"
 #include "common/runtime/adapter_flags.h"
@@ -193,6 +194,11 @@ int RunService(const ServiceDefinition& definition, int argc, char** argv) {
       AdapterOptions(definition, faults.get(), &metrics);
   if (!options.ok()) return Fail(name, 2, options.status());
   if (absl::Status checked = CheckTransportFlags(); !checked.ok()) return Fail(name, 2, checked);
+  // Said when serving starts: a machine that refuses the policy changes the figures of
+  // docs/benchmarks.md §8, not what the service answers.
+  const char* batch_scheduling = !options->pool.batch_scheduling ? "off"
+                                 : BatchSchedulingAllowed()      ? "on"
+                                                                 : "refused by this machine";
   rpc::ServerAdapter adapter(*std::move(options));
   metrics.Observe(&adapter);
 
@@ -265,7 +271,8 @@ int RunService(const ServiceDefinition& definition, int argc, char** argv) {
   LogEvent(name, "serving",
            {{"listen", listen},
             {"port", absl::StrCat(port)},
-            {"metrics_port", metrics_server ? absl::StrCat(metrics_server->port()) : "off"}});
+            {"metrics_port", metrics_server ? absl::StrCat(metrics_server->port()) : "off"},
+            {"batch_scheduling", batch_scheduling}});
 
   const std::string why = shutdown.Wait();
   const absl::Duration drain = absl::GetFlag(FLAGS_drain_timeout);

@@ -60,7 +60,7 @@ struct ChainOptions {
   int threads = 8;
   size_t queue_bound = 256;
   size_t shed_threshold = 192;
-  // Adapter hops: workers and pollers under SCHED_BATCH (common/rpc/batch_scheduling.h).
+  // Adapter hops: workers and pollers under SCHED_BATCH (common/context/thread_scheduling.h).
   bool batch_scheduling = true;
 };
 

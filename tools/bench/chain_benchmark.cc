@@ -20,7 +20,7 @@
 //       [--seconds=N] [--rounds=N] [--concurrency=N] [--work_us=N] [--deadline_ms=N]
 //       [--threads=N] [--overload_factor=X] [--placement=split|shared] [--go_chain=PATH]
 //       [--only=<kind>]   (chain, overload: one of the C++ servers alone, for profiling)
-//       [--batch_scheduling=0] (overload: the adapter's threads keep the default policy)
+//       [--batch_scheduling=0] (the adapter's pollers and workers keep the default policy)
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -87,7 +87,12 @@ LoadOptions LoadFromFlags(int argc, char** argv, LoadOptions defaults) {
   return load;
 }
 
-ChainOptions ChainFor(ChainKind kind, int hops, int threads, bool batch_scheduling = true) {
+// --batch_scheduling=0: the adapter's pollers and workers keep the default policy.
+bool BatchScheduling(int argc, char** argv) {
+  return FlagNumber(argc, argv, "batch_scheduling", 1) != 0;
+}
+
+ChainOptions ChainFor(ChainKind kind, int hops, int threads, bool batch_scheduling) {
   ChainOptions options;
   options.kind = kind;
   options.hops = hops;
@@ -129,7 +134,8 @@ int RunChain(int argc, char** argv) {
   std::vector<std::unique_ptr<Chain>> chains;
   for (ChainKind kind : kChainKinds) {
     if (!only.empty() && only != ChainKindName(kind)) continue;
-    chains.push_back(std::make_unique<Chain>(ChainFor(kind, 3, threads)));
+    chains.push_back(
+        std::make_unique<Chain>(ChainFor(kind, 3, threads, BatchScheduling(argc, argv))));
     targets.emplace_back(ChainKindName(kind), chains.back()->address());
   }
   if (*go_chain != nullptr) targets.emplace_back(kGoChainName, (*go_chain)->address());
@@ -176,7 +182,7 @@ int RunWaste(int argc, char** argv) {
     return 1;
   }
   for (ChainKind kind : kChainKinds) {
-    Chain chain(ChainFor(kind, 3, threads));
+    Chain chain(ChainFor(kind, 3, threads, BatchScheduling(argc, argv)));
     load.address = chain.address();
     const loadgen::Summary summary = RunClosedLoop(load);
     const bool quiet = chain.WaitForQuiet(absl::Seconds(10));
@@ -256,7 +262,7 @@ class OverloadTarget {
 // --serve=<kind>: the server process of a split overload run (see OverloadTarget).
 int ServeHop(int argc, char** argv, const std::string& kind_name) {
   const int threads = static_cast<int>(FlagNumber(argc, argv, "threads", 2));
-  const bool batch = FlagNumber(argc, argv, "batch_scheduling", 1) != 0;
+  const bool batch = BatchScheduling(argc, argv);
   for (ChainKind kind : kChainKinds) {
     if (kind_name != ChainKindName(kind)) continue;
     Chain chain(ChainFor(kind, 1, threads, batch));
@@ -281,7 +287,7 @@ int RunOverload(int argc, char** argv) {
     return 2;
   }
   const bool split = placement == "split";
-  const bool batch = FlagNumber(argc, argv, "batch_scheduling", 1) != 0;
+  const bool batch = BatchScheduling(argc, argv);
   const int concurrency = std::max(1, load.concurrency);
   // Before any gRPC thread starts, so that they inherit it.
   if (split && !PinToCpu(1)) {

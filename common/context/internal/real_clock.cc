@@ -3,6 +3,8 @@
 #include <memory>
 #include <utility>
 
+#include "common/context/thread_scheduling.h"
+
 namespace baton {
 
 Clock& Clock::Real() {
@@ -46,6 +48,9 @@ void RealClock::Unschedule(Timer* timer) {
 }
 
 void RealClock::Run() {
+  // Started by whichever thread first schedules a timer, often one under SCHED_BATCH;
+  // a deadline must take a busy CPU at once (thread_scheduling.h).
+  LeaveInheritedBatchScheduling();
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
     sleeping_until_ = queue_.Earliest();

@@ -6,6 +6,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "common/context/thread_scheduling.h"
 
 namespace baton::storage {
 namespace {
@@ -23,6 +24,9 @@ class Sender {
 
  private:
   void Run() {
+    // Started by whichever thread first cancels, often one under SCHED_BATCH; a cancel
+    // must reach the server at once, however busy the CPU (thread_scheduling.h).
+    LeaveInheritedBatchScheduling();
     for (;;) {
       PGconn* conn = nullptr;
       {
