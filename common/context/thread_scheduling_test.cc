@@ -10,21 +10,17 @@ namespace baton {
 namespace {
 
 TEST(ThreadScheduling, BatchAppliesToTheCallingThreadAndWhatItStarts) {
+  if (!BatchSchedulingAllowed()) GTEST_SKIP() << "this machine refuses SCHED_BATCH";
   const int process_policy = sched_getscheduler(0);
-  bool refused = false;
   int own = -1;
   int started = -1;
   std::thread thread([&] {
-    if (!ScheduleThisThreadAsBatch()) {
-      refused = true;
-      return;
-    }
+    ScheduleThisThreadAsBatch();
     own = sched_getscheduler(0);
     std::thread child([&] { started = sched_getscheduler(0); });
     child.join();
   });
   thread.join();
-  if (refused) GTEST_SKIP() << "this machine refuses SCHED_BATCH";
   EXPECT_EQ(own, SCHED_BATCH);
   EXPECT_EQ(started, SCHED_BATCH);
   // Not the rest of the process.
@@ -41,13 +37,10 @@ TEST(ThreadScheduling, TheProbeLeavesTheCallerAlone) {
 }
 
 TEST(ThreadScheduling, AnInheritedBatchPolicyIsLeftForTheDefault) {
+  if (!BatchSchedulingAllowed()) GTEST_SKIP() << "this machine refuses SCHED_BATCH";
   int left = -1;
-  bool refused = false;
   std::thread thread([&] {
-    if (!ScheduleThisThreadAsBatch()) {
-      refused = true;
-      return;
-    }
+    ScheduleThisThreadAsBatch();
     std::thread child([&] {
       LeaveInheritedBatchScheduling();
       left = sched_getscheduler(0);
@@ -55,7 +48,6 @@ TEST(ThreadScheduling, AnInheritedBatchPolicyIsLeftForTheDefault) {
     child.join();
   });
   thread.join();
-  if (refused) GTEST_SKIP() << "this machine refuses SCHED_BATCH";
   EXPECT_EQ(left, SCHED_OTHER);
 }
 

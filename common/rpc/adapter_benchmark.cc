@@ -3,9 +3,9 @@
 // against a bare gRPC callback server running the same handler, with the same client
 // in the same run. Rounds alternate so that machine noise hits both alike.
 //
-// Each server lives in a child process of its own pinned to CPU 0; the client is pinned
-// to CPU 1.
-// The server's core is the bottleneck, so QPS measures what each server spends per
+// Each server lives in a process of its own pinned to CPU 0 (this binary run again with
+// --serve=bare|adapter; common/testing/server_process.h); the client is pinned to CPU
+// 1. The server's core is the bottleneck, so QPS measures what each server spends per
 // request — which is what the adapter adds.
 //
 //   bazel run -c opt //common/rpc:adapter_benchmark -- [--seconds=3] [--rounds=5]
@@ -15,16 +15,9 @@
 //
 // --only measures one of the two servers alone (no ratio): for profiling its process
 // (perf -p) without the client alternating between the two.
-#include <sched.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,6 +29,7 @@
 #include "absl/time/clock.h"
 #include "baton/testing/v1/hop.grpc.pb.h"
 #include "common/rpc/server_adapter.h"
+#include "common/testing/server_process.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/security/server_credentials.h"
@@ -172,23 +166,11 @@ bool HasFlag(int argc, char** argv, const char* name) {
   return false;
 }
 
-// CPU seconds (user + system) the process has used so far.
-double CpuSeconds(pid_t pid) {
-  FILE* stat = std::fopen(absl::StrCat("/proc/", pid, "/stat").c_str(), "r");
-  if (stat == nullptr) return 0;
-  char buffer[1024] = {};
-  const size_t n = std::fread(buffer, 1, sizeof(buffer) - 1, stat);
-  std::fclose(stat);
-  // Fields after the command name (which may hold spaces) start after the last ')'.
-  const char* rest = std::strrchr(buffer, ')');
-  if (rest == nullptr || n == 0) return 0;
-  unsigned long utime = 0, stime = 0;
-  if (std::sscanf(rest + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
-                  &stime) != 2) {
-    return 0;
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
+// A server in a process of its own (ServeInProcess), and where it listens.
+struct ServedFrom {
+  std::unique_ptr<testing::ServerProcess> process;
+  std::string address;
+};
 
 // One timed round against one server: calls per second, and the server process's CPU
 // time per call (microseconds), which machine noise disturbs far less than QPS.
@@ -197,13 +179,12 @@ struct Round {
   double cpu_us_per_call = 0;
 };
 
-Round Measure(const std::string& address, int concurrency, absl::Duration seconds,
-              pid_t server) {
-  Load load(address, concurrency, seconds);
-  const double cpu_before = CpuSeconds(server);
+Round Measure(const ServedFrom& server, int concurrency, absl::Duration seconds) {
+  Load load(server.address, concurrency, seconds);
+  const double cpu_before = server.process->CpuSeconds();
   Round round;
   round.qps = load.Run();
-  const double cpu = CpuSeconds(server) - cpu_before;
+  const double cpu = server.process->CpuSeconds() - cpu_before;
   round.cpu_us_per_call = load.completed() > 0 ? cpu * 1e6 / load.completed() : 0;
   return round;
 }
@@ -213,19 +194,9 @@ double Median(std::vector<double> values) {
   return values[values.size() / 2];
 }
 
-void PinTo(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  sched_setaffinity(0, sizeof(set), &set);
-}
-
-// A server process: starts the bare server or the adapted one (`adapted`), writes its
-// address and a newline to `report_fd`, and serves until killed. Each server has a
-// process of its own, so that neither's threads take part in the other's work: gRPC
-// polls all of a process's connections from one epoll set, on whichever thread waits.
-int Serve(int argc, char** argv, bool adapted, int report_fd) {
-  PinTo(0);
+// --serve=bare|adapter: a server process (ServeInProcess). Starts the bare server or the
+// adapted one, prints its address, and serves until its stdin closes.
+int Serve(int argc, char** argv, bool adapted) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   const bool log = HasFlag(argc, argv, "log");
   ServerAdapter::Options options;
@@ -252,52 +223,34 @@ int Serve(int argc, char** argv, bool adapted, int report_fd) {
     adapted_service = std::make_unique<AdaptedService>(adapter.get());
   }
   Server server = adapted ? Start(adapted_service.get(), adapter.get()) : Start(&bare);
-  const std::string report = server.address + "\n";
-  [[maybe_unused]] ssize_t written = write(report_fd, report.data(), report.size());
-  close(report_fd);
-  server.server->Wait();
+  std::printf("%s\n", server.address.c_str());
+  std::fflush(stdout);
+  testing::ServeLines([](const std::string&) { return std::string(); });
   return 0;
 }
 
-// A server process started by ServeInChild: its pid and address (empty if it failed).
-struct ServerProcess {
-  pid_t pid = -1;
-  std::string address;
-};
-
-ServerProcess ServeInChild(int argc, char** argv, bool adapted) {
-  ServerProcess process;
-  int pipe_fds[2];
-  if (pipe(pipe_fds) != 0) return process;
-  process.pid = fork();
-  if (process.pid == 0) {
-    // Goes with this process, however that ends.
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    close(pipe_fds[0]);
-    _exit(Serve(argc, argv, adapted, pipe_fds[1]));
-  }
-  close(pipe_fds[1]);
-  char buffer[256] = {};
-  size_t got = 0;
-  while (got < sizeof(buffer) - 1) {
-    const ssize_t n = read(pipe_fds[0], buffer + got, sizeof(buffer) - 1 - got);
-    if (n <= 0) break;
-    got += static_cast<size_t>(n);
-  }
-  close(pipe_fds[0]);
-  const std::string text(buffer, got);
-  const size_t newline = text.find('\n');
-  if (newline != std::string::npos) process.address = text.substr(0, newline);
-  return process;
-}
-
-void Stop(const ServerProcess& process) {
-  if (process.pid <= 0) return;
-  kill(process.pid, SIGKILL);
-  waitpid(process.pid, nullptr, 0);
+// Each server has a process of its own on CPU 0, so that neither's threads take part in
+// the other's work: gRPC polls all of a process's connections from one epoll set, on
+// whichever thread waits. This binary again, with --serve and the same flags.
+absl::StatusOr<ServedFrom> ServeInProcess(int argc, char** argv, const char* kind) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  args.push_back(absl::StrCat("--serve=", kind));
+  absl::StatusOr<std::unique_ptr<testing::ServerProcess>> process =
+      testing::ServerProcess::Start("/proc/self/exe", args, /*cpu=*/0);
+  if (!process.ok()) return process.status();
+  absl::StatusOr<std::string> address = (*process)->ReadLine();
+  if (!address.ok()) return address.status();
+  return ServedFrom{*std::move(process), *std::move(address)};
 }
 
 int Main(int argc, char** argv) {
+  if (const std::string serve = StringFlag(argc, argv, "serve"); !serve.empty()) {
+    if (serve != "bare" && serve != "adapter") {
+      std::fprintf(stderr, "--serve must be bare or adapter, not %s\n", serve.c_str());
+      return 2;
+    }
+    return Serve(argc, argv, serve == "adapter");
+  }
   const absl::Duration seconds = absl::Seconds(FlagValue(argc, argv, "seconds", 3));
   const int rounds = static_cast<int>(FlagValue(argc, argv, "rounds", 5));
   const int concurrency = static_cast<int>(FlagValue(argc, argv, "concurrency", 64));
@@ -319,36 +272,32 @@ int Main(int argc, char** argv) {
     return 2;
   }
 
-  // Both before this process pins itself to CPU 1: each child pins itself to CPU 0.
-  const ServerProcess bare = ServeInChild(argc, argv, /*adapted=*/false);
-  const ServerProcess adapted = ServeInChild(argc, argv, /*adapted=*/true);
-  if (bare.address.empty() || adapted.address.empty()) {
-    std::fprintf(stderr, "server process did not start\n");
-    Stop(bare);
-    Stop(adapted);
+  absl::StatusOr<ServedFrom> bare = ServeInProcess(argc, argv, "bare");
+  absl::StatusOr<ServedFrom> adapted = ServeInProcess(argc, argv, "adapter");
+  if (!bare.ok() || !adapted.ok()) {
+    std::fprintf(stderr, "server process did not start: %s\n",
+                 (bare.ok() ? adapted : bare).status().ToString().c_str());
     return 1;
   }
-  PinTo(1);
+  testing::PinToCpu(1);
 
   // Warm both up.
-  Load(bare.address, concurrency, absl::Milliseconds(500)).Run();
-  Load(adapted.address, concurrency, absl::Milliseconds(500)).Run();
+  Load(bare->address, concurrency, absl::Milliseconds(500)).Run();
+  Load(adapted->address, concurrency, absl::Milliseconds(500)).Run();
 
   std::vector<double> bare_qps, adapted_qps, ratios, bare_cpu, adapted_cpu, cpu_ratios;
   if (!only.empty()) {
-    const ServerProcess& server = only == "bare" ? bare : adapted;
+    const ServedFrom& server = only == "bare" ? *bare : *adapted;
     for (int round = 0; round < rounds; ++round) {
-      const Round r = Measure(server.address, concurrency, seconds, server.pid);
+      const Round r = Measure(server, concurrency, seconds);
       std::printf("round %d: %s %.0f qps %.1f us cpu/call\n", round + 1, only.c_str(), r.qps,
                   r.cpu_us_per_call);
     }
-    Stop(bare);
-    Stop(adapted);
     return 0;
   }
   for (int round = 0; round < rounds; ++round) {
-    const Round b = Measure(bare.address, concurrency, seconds, bare.pid);
-    const Round a = Measure(adapted.address, concurrency, seconds, adapted.pid);
+    const Round b = Measure(*bare, concurrency, seconds);
+    const Round a = Measure(*adapted, concurrency, seconds);
     bare_qps.push_back(b.qps);
     adapted_qps.push_back(a.qps);
     ratios.push_back(a.qps / b.qps);
@@ -367,8 +316,6 @@ int Main(int argc, char** argv) {
       Median(bare_qps), Median(bare_cpu), Median(adapted_qps), Median(adapted_cpu),
       Median(ratios), Median(cpu_ratios), concurrency,
       static_cast<int>(FlagValue(argc, argv, "workers", 8)), log ? ", request log on" : "");
-  Stop(bare);
-  Stop(adapted);
   return 0;
 }
 

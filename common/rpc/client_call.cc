@@ -369,7 +369,6 @@ absl::Status PendingCall::Wait() {
   return impl_->result;
 }
 
-
 absl::Status Call(const Context& ctx, const CallOptions& options, Starter starter) {
   return PendingCall::Start(ctx, options, std::move(starter))->Wait();
 }

@@ -15,6 +15,23 @@
 
 namespace baton::rpc {
 
+namespace {
+
+// A mistake in the code that uses the adapter, found where it is made: stop, naming it.
+[[noreturn]] void Misused(std::string_view message) {
+  std::fprintf(stderr, "%.*s\n", static_cast<int>(message.size()), message.data());
+  std::abort();
+}
+
+[[noreturn]] void MisservedMethod(std::string_view service_name, std::string_view method,
+                                  std::string_view problem) {
+  Misused(absl::StrCat("ServeUnary: ", absl::string_view(service_name.data(), service_name.size()),
+                       "/", absl::string_view(method.data(), method.size()), ": ",
+                       absl::string_view(problem.data(), problem.size())));
+}
+
+}  // namespace
+
 ServerAdapter::ServerAdapter(Options options)
     : options_(std::move(options)),
       root_(WithCancelCause(Background())),
@@ -32,8 +49,7 @@ ServerAdapter::~ServerAdapter() {
     absl::MutexLock lock(&queue_mu_);
     if (queue_open_) {
       // Its calls would keep coming, and the queue would never empty.
-      std::fprintf(stderr, "~ServerAdapter: its server still exists; it must go first\n");
-      std::abort();
+      Misused("~ServerAdapter: its server still exists; it must go first");
     }
   }
   CancelInFlight(absl::UnavailableError("server shutting down"));
@@ -42,18 +58,6 @@ ServerAdapter::~ServerAdapter() {
   WaitForIdle(absl::InfiniteFuture());
   StopPolling();
 }
-
-namespace {
-
-[[noreturn]] void MisservedMethod(std::string_view service_name, std::string_view method,
-                                  std::string_view problem) {
-  std::fprintf(stderr, "ServeUnary: %.*s/%.*s: %.*s\n", static_cast<int>(service_name.size()),
-               service_name.data(), static_cast<int>(method.size()), method.data(),
-               static_cast<int>(problem.size()), problem.data());
-  std::abort();
-}
-
-}  // namespace
 
 int ServerAdapter::MethodIndex(std::string_view service_name, std::string_view method,
                                const google::protobuf::Descriptor& request,
@@ -102,9 +106,7 @@ void ServerAdapter::ServerDeleter::operator()(grpc::Server* server) const {
 
 ServerAdapter::Server ServerAdapter::BuildAndStart(grpc::ServerBuilder& builder) {
   if (built_.exchange(true)) {
-    std::fprintf(stderr, "ServerAdapter::BuildAndStart: called twice; one adapter serves one "
-                         "server\n");
-    std::abort();
+    Misused("ServerAdapter::BuildAndStart: called twice; one adapter serves one server");
   }
   // Only streams (callback methods): no queue to serve, and none of its threads.
   if (served_.empty()) return Server(builder.BuildAndStart().release(), ServerDeleter{this});

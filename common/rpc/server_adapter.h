@@ -222,7 +222,8 @@ class ServerAdapter {
                                 *Response::descriptor());
     served->name = std::string(method);
     served->options = options;
-    served->make = +[](ServerAdapter* adapter, const ServedMethod* of) -> std::unique_ptr<UnaryCall> {
+    served->make = +[](ServerAdapter* adapter,
+                       const ServedMethod* of) -> std::unique_ptr<UnaryCall> {
       return std::make_unique<TypedUnaryCall<Request, Response>>(adapter, of);
     };
     return served;

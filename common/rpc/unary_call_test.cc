@@ -52,21 +52,25 @@ class BlockingService final : public HopService::CallbackService {
   absl::Notification release_;
 };
 
-// Answers at once, counting its calls.
+// Answers at once, counting its calls and recording the scheduling policy of the
+// thread that ran the last one.
 class HopServiceAnswering final : public HopService::CallbackService {
  public:
   explicit HopServiceAnswering(ServerAdapter* adapter) {
     adapter->ServeUnary<HopRequest, HopResponse>(
         this, HopService::service_full_name(), "Hop",
         [this](const Context&, const HopRequest&, HopResponse&) {
+          policy_.store(sched_getscheduler(0));
           answered_.fetch_add(1);
           return absl::OkStatus();
         });
   }
   int answered() const { return answered_.load(); }
+  int policy() const { return policy_.load(); }
 
  private:
   std::atomic<int> answered_{0};
+  std::atomic<int> policy_{-1};
 };
 
 
@@ -98,23 +102,6 @@ TEST(UnaryCall, NoMoreHandlersRunAtOnceThanThePoolHasThreads) {
   EXPECT_EQ(service.started(), 2);
 }
 
-// Records the scheduling policy of the thread that runs its handler.
-class PolicyRecordingService final : public HopService::CallbackService {
- public:
-  explicit PolicyRecordingService(ServerAdapter* adapter) {
-    adapter->ServeUnary<HopRequest, HopResponse>(
-        this, HopService::service_full_name(), "Hop",
-        [this](const Context&, const HopRequest&, HopResponse&) {
-          policy_.store(sched_getscheduler(0));
-          return absl::OkStatus();
-        });
-  }
-  int policy() const { return policy_.load(); }
-
- private:
-  std::atomic<int> policy_{-1};
-};
-
 TEST(UnaryCall, ThreadsThatReceiveCallsRunUnderBatchSchedulingUnlessTurnedOff) {
   if (!BatchSchedulingAllowed()) GTEST_SKIP() << "this machine refuses SCHED_BATCH";
   // Turned off, the pollers keep the policy they inherit from this thread.
@@ -123,7 +110,7 @@ TEST(UnaryCall, ThreadsThatReceiveCallsRunUnderBatchSchedulingUnlessTurnedOff) {
     ServerAdapter::Options options = TestAdapterOptions("S");
     options.pool.batch_scheduling = batch;
     ServerAdapter adapter(options);
-    PolicyRecordingService service(&adapter);
+    HopServiceAnswering service(&adapter);
     LoopbackServer served(&service, &adapter);
     Caller caller(served.address());
     // With the pool idle, the handler runs on the poller that received the call.

@@ -40,8 +40,9 @@
       },                                                                                       \
       options)
 
-#define BATON_SERVE_UNARY(Generated, Method, Request, Response) \
-  BATON_SERVE_UNARY_WITH_OPTIONS(Generated, Method, Request, Response, ::baton::rpc::MethodOptions{})
+#define BATON_SERVE_UNARY(Generated, Method, Request, Response)        \
+  BATON_SERVE_UNARY_WITH_OPTIONS(Generated, Method, Request, Response, \
+                                 ::baton::rpc::MethodOptions{})
 
 #define BATON_UNARY_ASYNC_METHOD_DECL(Method, Request, Response)                       \
   void Method(const ::baton::Context& ctx, const Request& request, Response& response, \

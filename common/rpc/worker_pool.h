@@ -114,7 +114,9 @@ class WorkerPool {
   uint64_t late_in_queue() const { return late_in_queue_.load(); }
 
  private:
-  size_t Threads() const { return options_.threads > 0 ? static_cast<size_t>(options_.threads) : 1; }
+  size_t Threads() const {
+    return options_.threads > 0 ? static_cast<size_t>(options_.threads) : 1;
+  }
   void Work();
   struct Waiting {
     QueuedWork* work;

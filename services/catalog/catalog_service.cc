@@ -149,7 +149,8 @@ absl::Status CatalogService::UpsertProduct(const Context& ctx,
 CatalogService::CatalogService(rpc::ServerAdapter* adapter, storage::Database* database)
     : adapter_(adapter), database_(database) {
   BATON_SERVE_UNARY(v1::CatalogService, GetProduct, v1::GetProductRequest, v1::Product);
-  BATON_SERVE_UNARY(v1::CatalogService, ListProducts, v1::ListProductsRequest, v1::ListProductsResponse);
+  BATON_SERVE_UNARY(v1::CatalogService, ListProducts, v1::ListProductsRequest,
+                    v1::ListProductsResponse);
   BATON_SERVE_UNARY(v1::CatalogService, UpsertProduct, v1::UpsertProductRequest, v1::Product);
 }
 

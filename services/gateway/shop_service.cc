@@ -138,10 +138,14 @@ absl::Status ShopService::WatchProduct(const Context& ctx,
 ShopService::ShopService(rpc::ServerAdapter* adapter, storage::Database* database,
                          Backends backends)
     : adapter_(adapter), database_(database), backends_(std::move(backends)) {
-  BATON_SERVE_UNARY_ASYNC(shop::v1::ShopService, ListProducts, catalog::v1::ListProductsRequest, catalog::v1::ListProductsResponse);
-  BATON_SERVE_UNARY_ASYNC(shop::v1::ShopService, GetProduct, shop::v1::GetProductRequest, shop::v1::ProductWithStock);
-  BATON_SERVE_UNARY_ASYNC(shop::v1::ShopService, PlaceOrder, orders::v1::PlaceOrderRequest, orders::v1::Order);
-  BATON_SERVE_UNARY_ASYNC(shop::v1::ShopService, GetOrder, orders::v1::GetOrderRequest, orders::v1::Order);
+  BATON_SERVE_UNARY_ASYNC(shop::v1::ShopService, ListProducts, catalog::v1::ListProductsRequest,
+                          catalog::v1::ListProductsResponse);
+  BATON_SERVE_UNARY_ASYNC(shop::v1::ShopService, GetProduct, shop::v1::GetProductRequest,
+                          shop::v1::ProductWithStock);
+  BATON_SERVE_UNARY_ASYNC(shop::v1::ShopService, PlaceOrder, orders::v1::PlaceOrderRequest,
+                          orders::v1::Order);
+  BATON_SERVE_UNARY_ASYNC(shop::v1::ShopService, GetOrder, orders::v1::GetOrderRequest,
+                          orders::v1::Order);
 }
 
 BATON_SERVER_STREAM_METHOD(ShopService, WatchProduct, shop::v1::WatchProductRequest,

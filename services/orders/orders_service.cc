@@ -390,5 +390,4 @@ absl::Status OrdersService::ListOrders(const Context& ctx, const v1::ListOrdersR
   return absl::OkStatus();
 }
 
-
 }  // namespace baton::orders

@@ -1,8 +1,9 @@
 // Chains of ChainService hops for benchmarks, built four ways: on the adapter twice
-// (ServeUnary + Call, blocking a worker; ServeUnaryAsync + CallAsync), and on raw gRPC twice — a synchronous service making a
-// blocking outbound call, and a callback service making an asynchronous one. Raw hops
-// call on with a plain ClientContext: they know nothing of their caller's deadline, as
-// a service written without the adapter does unless told to.
+// (ServeUnary + Call, blocking a worker; ServeUnaryAsync + CallAsync), and on raw gRPC
+// twice — a synchronous service making a blocking outbound call, and a callback
+// service making an asynchronous one. Raw hops call on with a plain ClientContext:
+// they know nothing of their caller's deadline, as a service written without the
+// adapter does unless told to.
 //
 // Each hop spins for the request's `work_us` of its own thread's CPU time, then calls
 // the next hop. The adapter's hops stop spinning when their Context is done; raw hops

@@ -38,9 +38,13 @@
 #include "tools/bench/chain.h"
 #include "tools/bench/chain_load.h"
 #include "tools/bench/remote_chain.h"
-#include "tools/bench/server_process.h"
+#include "common/testing/server_process.h"
 
 namespace baton::bench {
+
+using ::baton::testing::PinToCpu;
+using ::baton::testing::ServerProcess;
+using ::baton::testing::StatusFieldMiB;
 namespace {
 
 std::string FlagString(int argc, char** argv, const std::string& name,

@@ -13,6 +13,9 @@
 
 namespace baton::bench {
 
+using ::baton::testing::ServerProcess;
+using ::baton::testing::ServeLines;
+
 absl::StatusOr<std::unique_ptr<RemoteChain>> RemoteChain::Start(
     const std::string& program, const std::vector<std::string>& args, int cpu) {
   absl::StatusOr<std::unique_ptr<ServerProcess>> process = ServerProcess::Start(program, args, cpu);

@@ -21,13 +21,13 @@
 
 #include "absl/status/statusor.h"
 #include "tools/bench/chain.h"
-#include "tools/bench/server_process.h"
+#include "common/testing/server_process.h"
 
 namespace baton::bench {
 
 class RemoteChain {
  public:
-  // Runs `program` with `args` on `cpu` (ServerProcess::Start) and reads its address.
+  // Runs `program` with `args` on `cpu` (testing::ServerProcess::Start) and reads its address.
   static absl::StatusOr<std::unique_ptr<RemoteChain>> Start(const std::string& program,
                                                             const std::vector<std::string>& args,
                                                             int cpu);
@@ -40,11 +40,11 @@ class RemoteChain {
   // The server process's resident memory, in MiB.
   double RssMiB() const { return process_->RssMiB(); }
 
-  RemoteChain(std::unique_ptr<ServerProcess> process, std::string address)
+  RemoteChain(std::unique_ptr<::baton::testing::ServerProcess> process, std::string address)
       : process_(std::move(process)), address_(std::move(address)) {}
 
  private:
-  std::unique_ptr<ServerProcess> process_;
+  std::unique_ptr<::baton::testing::ServerProcess> process_;
   std::string address_;
 };
 

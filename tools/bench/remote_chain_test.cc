@@ -10,6 +10,8 @@
 #include "gtest/gtest.h"
 
 namespace baton::bench {
+
+using ::baton::testing::ServerProcess;
 namespace {
 
 // A server side written in the shell, answering each question with a fixed line.

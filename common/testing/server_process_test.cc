@@ -1,4 +1,4 @@
-#include "tools/bench/server_process.h"
+#include "common/testing/server_process.h"
 
 #include <sched.h>
 
@@ -11,7 +11,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
-namespace baton::bench {
+namespace baton::testing {
 namespace {
 
 TEST(ServerProcess, TalksLineByLineWithTheChild) {
@@ -28,6 +28,19 @@ TEST(ServerProcess, TalksLineByLineWithTheChild) {
   EXPECT_EQ(*answer, "waste");
   EXPECT_GT((*cat)->RssMiB(), 0);
   // The destructor closes the child's stdin, and cat ends: reaped, not left behind.
+}
+
+TEST(ServerProcess, CountsTheCpuTheChildSpends) {
+  // A shell loop of a few hundred thousand steps: well over the clock tick (10 ms).
+  absl::StatusOr<std::unique_ptr<ServerProcess>> shell = ServerProcess::Start(
+      "/bin/sh", {"-c", "read line; i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; echo done"},
+      ServerProcess::kAnyCpu);
+  ASSERT_TRUE(shell.ok()) << shell.status();
+  const double before = (*shell)->CpuSeconds();
+  absl::StatusOr<std::string> answer = (*shell)->Ask("go");
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(*answer, "done");
+  EXPECT_GT((*shell)->CpuSeconds(), before);
 }
 
 TEST(ServerProcess, OnAnyCpuTheChildKeepsTheCallersCpus) {
@@ -84,4 +97,4 @@ TEST(StatusFieldMiB, ReadsAFieldAndIsZeroForAMissingOne) {
 }
 
 }  // namespace
-}  // namespace baton::bench
+}  // namespace baton::testing

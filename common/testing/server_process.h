@@ -7,8 +7,8 @@
 //
 // Thread safety: one thread uses an instance. The destructor closes the child's stdin
 // (the child's signal to exit) and waits for it, killing it after a bound.
-#ifndef BATON_TOOLS_BENCH_SERVER_PROCESS_H_
-#define BATON_TOOLS_BENCH_SERVER_PROCESS_H_
+#ifndef BATON_COMMON_TESTING_SERVER_PROCESS_H_
+#define BATON_COMMON_TESTING_SERVER_PROCESS_H_
 
 #include <sys/types.h>
 
@@ -20,7 +20,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace baton::bench {
+namespace baton::testing {
 
 // Pins the calling thread, and the threads it starts afterwards, to `cpu`; false if
 // the system refused (no such CPU).
@@ -52,6 +52,8 @@ class ServerProcess {
   absl::StatusOr<std::string> Ask(const std::string& question);
   // The child's resident memory, in MiB.
   double RssMiB() const;
+  // The CPU time (user + system) the child has used so far, in seconds; 0 if unknown.
+  double CpuSeconds() const;
 
  private:
   struct Passkey {};
@@ -79,6 +81,6 @@ void ServeLines(Answer answer) {
   }
 }
 
-}  // namespace baton::bench
+}  // namespace baton::testing
 
-#endif  // BATON_TOOLS_BENCH_SERVER_PROCESS_H_
+#endif  // BATON_COMMON_TESTING_SERVER_PROCESS_H_

@@ -1,4 +1,4 @@
-#include "tools/bench/server_process.h"
+#include "common/testing/server_process.h"
 
 #include <fcntl.h>
 #include <sched.h>
@@ -12,9 +12,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 
-namespace baton::bench {
+namespace baton::testing {
 
 bool PinToCpu(int cpu) {
   cpu_set_t set;
@@ -137,4 +138,21 @@ double ServerProcess::RssMiB() const {
   return StatusFieldMiB(absl::StrCat("/proc/", pid_, "/status"), "VmRSS");
 }
 
-}  // namespace baton::bench
+double ServerProcess::CpuSeconds() const {
+  std::ifstream stat_file(absl::StrCat("/proc/", pid_, "/stat"));
+  std::string stat;
+  std::getline(stat_file, stat);
+  // Fields after the command name (which may hold spaces) start after the last ')':
+  // state is the first of them, utime and stime the 12th and 13th.
+  const size_t name_end = stat.rfind(')');
+  if (name_end == std::string::npos) return 0;
+  std::vector<std::string> fields = absl::StrSplit(stat.substr(name_end + 2), ' ');
+  uint64_t utime = 0, stime = 0;
+  if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &utime) ||
+      !absl::SimpleAtoi(fields[12], &stime)) {
+    return 0;
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+}  // namespace baton::testing
