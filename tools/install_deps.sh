@@ -14,12 +14,14 @@ packages=(
 # code generator as well (the grpc-go benchmark chain, tools/bench/go_chain);
 # `install_deps.sh interop` adds the independent clients and tools the tests drive the
 # suite with (Node and npm, Python's grpcio, PyYAML for the deploy/ checks, openssl).
-# `install_deps.sh fuzz` adds clang-14 and libFuzzer for tools/fuzz.sh.
+# `install_deps.sh fuzz` adds clang-14 and libFuzzer for tools/fuzz.sh. `bench` adds
+# nghttp2's h2load, the adapter benchmark's client (common/testing/h2load_client.h).
 for extra in "$@"; do
   case "$extra" in
     go) packages+=(golang-go golang-google-grpc-dev golang-google-protobuf-dev) ;;
     go-protoc) packages+=(golang-go golang-google-grpc-dev golang-goprotobuf-dev) ;;
     fuzz) packages+=(clang-14 libfuzzer-14-dev) ;;
+    bench) packages+=(nghttp2-client) ;;
     interop)
       packages+=(python3-grpcio python3-protobuf python3-yaml openssl)
       # A Node 20 that brings its own npm (as NodeSource's does) conflicts with Debian's

@@ -5,17 +5,26 @@
 //
 // Each server lives in a process of its own pinned to CPU 0 (this binary run again with
 // --serve=bare|adapter; common/testing/server_process.h); the client is pinned to CPU
-// 1. The server's core is the bottleneck, so QPS measures what each server spends per
-// request — which is what the adapter adds.
+// 1. The client is h2load (common/testing/h2load_client.h), which spends a few
+// microseconds per call, so that the server's core is the bottleneck and QPS measures
+// what each server spends per request — which is what the adapter adds. With
+// --client=grpc the client is a C++ gRPC callback client instead, which spends more per
+// call than either server: its QPS is mostly the client's (each round prints both
+// sides' CPU per call).
 //
 //   bazel run -c opt //common/rpc:adapter_benchmark -- [--seconds=3] [--rounds=5]
 //       [--concurrency=64] [--workers=2] [--log] [--only=bare|adapter]
+//       [--client=h2load|grpc]
 //       [--batch_scheduling=0]  (the adapter's pollers and workers keep the default
 //                                 policy; common/context/thread_scheduling.h)
 //
 // --only measures one of the two servers alone (no ratio): for profiling its process
 // (perf -p) without the client alternating between the two.
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <atomic>
 #include <cstdio>
 #include <memory>
@@ -29,6 +38,7 @@
 #include "absl/time/clock.h"
 #include "baton/testing/v1/hop.grpc.pb.h"
 #include "common/rpc/server_adapter.h"
+#include "common/testing/h2load_client.h"
 #include "common/testing/server_process.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -103,6 +113,7 @@ class Load {
     return completed_.load() / absl::ToDoubleSeconds(absl::Now() - start);
   }
   int64_t completed() const { return completed_.load(); }
+  int64_t failed() const { return failed_.load(); }
 
  private:
   struct Slot {
@@ -120,7 +131,11 @@ class Load {
                           // The context goes before Run() can return (architecture.md:
                           // no channel is released last on gRPC's thread).
                           slot.reset();
-                          if (status.ok()) completed_.fetch_add(1);
+                          if (status.ok()) {
+                            completed_.fetch_add(1);
+                          } else {
+                            failed_.fetch_add(1);
+                          }
                           if (absl::Now() < end_) {
                             StartOne();
                           } else if (outstanding_done_.fetch_add(1) + 1 == concurrency_) {
@@ -134,6 +149,7 @@ class Load {
   const int concurrency_;
   const absl::Time end_;
   std::atomic<int64_t> completed_{0};
+  std::atomic<int64_t> failed_{0};
   std::atomic<int> outstanding_done_{0};
   std::atomic<int> starting_{0};
   absl::Notification all_done_;
@@ -174,18 +190,51 @@ struct ServedFrom {
 
 // One timed round against one server: calls per second, and the server process's CPU
 // time per call (microseconds), which machine noise disturbs far less than QPS.
+// The client's too (this process): it has a CPU of its own, and when that CPU is near
+// full the client bounds QPS as much as the server does.
 struct Round {
   double qps = 0;
   double cpu_us_per_call = 0;
+  double client_us_per_call = 0;
 };
+
+double ClientCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return absl::ToDoubleSeconds(absl::DurationFromTimeval(usage.ru_utime) +
+                               absl::DurationFromTimeval(usage.ru_stime));
+}
 
 Round Measure(const ServedFrom& server, int concurrency, absl::Duration seconds) {
   Load load(server.address, concurrency, seconds);
   const double cpu_before = server.process->CpuSeconds();
+  const double client_before = ClientCpuSeconds();
   Round round;
   round.qps = load.Run();
   const double cpu = server.process->CpuSeconds() - cpu_before;
-  round.cpu_us_per_call = load.completed() > 0 ? cpu * 1e6 / load.completed() : 0;
+  const double client = ClientCpuSeconds() - client_before;
+  const int64_t calls = load.completed();
+  round.cpu_us_per_call = calls > 0 ? cpu * 1e6 / calls : 0;
+  round.client_us_per_call = calls > 0 ? client * 1e6 / calls : 0;
+  return round;
+}
+
+// The same round with h2load as the client, on CPU 1.
+absl::StatusOr<Round> MeasureWithH2load(const ServedFrom& server, int concurrency,
+                                        absl::Duration seconds) {
+  const std::string method = absl::StrCat("/", HopService::service_full_name(), "/Hop");
+  const double cpu_before = server.process->CpuSeconds();
+  absl::StatusOr<testing::H2loadRun> run = testing::RunH2loadUnary(
+      server.address, method, HopRequest().SerializeAsString(), concurrency, seconds, /*cpu=*/1);
+  if (!run.ok()) return run.status();
+  const double cpu = server.process->CpuSeconds() - cpu_before;
+  // h2load's own time includes its start and its last, unanswered round; the server's
+  // counts every call it answered, a few more than h2load counted done.
+  const double calls = static_cast<double>(run->report.done);
+  Round round;
+  round.qps = run->report.requests_per_second;
+  round.cpu_us_per_call = cpu * 1e6 / calls;
+  round.client_us_per_call = run->cpu_seconds * 1e6 / calls;
   return round;
 }
 
@@ -266,6 +315,19 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "--only must be bare or adapter, not %s\n", only.c_str());
     return 2;
   }
+  const std::string client = StringFlag(argc, argv, "client").empty()
+                                 ? "h2load"
+                                 : StringFlag(argc, argv, "client");
+  if (client != "h2load" && client != "grpc") {
+    std::fprintf(stderr, "--client must be h2load or grpc, not %s\n", client.c_str());
+    return 2;
+  }
+  if (client == "h2load" && !testing::FindH2load().has_value()) {
+    std::fprintf(stderr,
+                 "h2load is not installed (Debian package nghttp2-client: "
+                 "tools/install_deps.sh bench); or measure with --client=grpc\n");
+    return 2;
+  }
   if (const std::string batch = StringFlag(argc, argv, "batch_scheduling");
       !batch.empty() && batch != "0" && batch != "1") {
     std::fprintf(stderr, "--batch_scheduling must be 0 or 1, not %s\n", batch.c_str());
@@ -281,41 +343,66 @@ int Main(int argc, char** argv) {
   }
   testing::PinToCpu(1);
 
-  // Warm both up.
-  Load(bare->address, concurrency, absl::Milliseconds(500)).Run();
-  Load(adapted->address, concurrency, absl::Milliseconds(500)).Run();
+  // Warm both up, and check with a gRPC client that both answer OK: h2load reads
+  // HTTP statuses only.
+  for (const ServedFrom* server : {&*bare, &*adapted}) {
+    Load warm_up(server->address, concurrency, absl::Milliseconds(500));
+    warm_up.Run();
+    if (warm_up.failed() > 0 || warm_up.completed() == 0) {
+      std::fprintf(stderr, "%s answered %lld calls OK and failed %lld\n",
+                   server == &*bare ? "bare" : "adapter",
+                   static_cast<long long>(warm_up.completed()),
+                   static_cast<long long>(warm_up.failed()));
+      return 1;
+    }
+  }
+  auto measure = [&](const ServedFrom& server) -> Round {
+    if (client == "grpc") return Measure(server, concurrency, seconds);
+    absl::StatusOr<Round> round = MeasureWithH2load(server, concurrency, seconds);
+    if (!round.ok()) {
+      std::fprintf(stderr, "%s\n", round.status().ToString().c_str());
+      std::exit(1);
+    }
+    return *round;
+  };
 
-  std::vector<double> bare_qps, adapted_qps, ratios, bare_cpu, adapted_cpu, cpu_ratios;
+  std::vector<double> bare_qps, adapted_qps, ratios, bare_cpu, adapted_cpu, cpu_ratios,
+      bare_client, adapted_client;
   if (!only.empty()) {
     const ServedFrom& server = only == "bare" ? *bare : *adapted;
     for (int round = 0; round < rounds; ++round) {
-      const Round r = Measure(server, concurrency, seconds);
-      std::printf("round %d: %s %.0f qps %.1f us cpu/call\n", round + 1, only.c_str(), r.qps,
-                  r.cpu_us_per_call);
+      const Round r = measure(server);
+      std::printf("round %d: %s %.0f qps %.1f us cpu/call (client %.1f)\n", round + 1,
+                  only.c_str(), r.qps, r.cpu_us_per_call, r.client_us_per_call);
     }
     return 0;
   }
   for (int round = 0; round < rounds; ++round) {
-    const Round b = Measure(*bare, concurrency, seconds);
-    const Round a = Measure(*adapted, concurrency, seconds);
+    const Round b = measure(*bare);
+    const Round a = measure(*adapted);
     bare_qps.push_back(b.qps);
     adapted_qps.push_back(a.qps);
     ratios.push_back(a.qps / b.qps);
     bare_cpu.push_back(b.cpu_us_per_call);
     adapted_cpu.push_back(a.cpu_us_per_call);
     cpu_ratios.push_back(b.cpu_us_per_call / a.cpu_us_per_call);
+    bare_client.push_back(b.client_us_per_call);
+    adapted_client.push_back(a.client_us_per_call);
     std::printf(
-        "round %d: bare %.0f qps %.1f us cpu/call, adapter %.0f qps %.1f us cpu/call, "
-        "qps ratio %.3f, cpu ratio %.3f\n",
-        round + 1, b.qps, b.cpu_us_per_call, a.qps, a.cpu_us_per_call, a.qps / b.qps,
-        b.cpu_us_per_call / a.cpu_us_per_call);
+        "round %d: bare %.0f qps %.1f us cpu/call (client %.1f), adapter %.0f qps %.1f us "
+        "cpu/call (client %.1f), qps ratio %.3f, cpu ratio %.3f\n",
+        round + 1, b.qps, b.cpu_us_per_call, b.client_us_per_call, a.qps, a.cpu_us_per_call,
+        a.client_us_per_call, a.qps / b.qps, b.cpu_us_per_call / a.cpu_us_per_call);
   }
   std::printf(
-      "median: bare %.0f qps %.1f us cpu/call, adapter %.0f qps %.1f us cpu/call; "
-      "qps ratio %.3f, cpu ratio (bare/adapter) %.3f (concurrency %d, %d workers%s)\n",
-      Median(bare_qps), Median(bare_cpu), Median(adapted_qps), Median(adapted_cpu),
-      Median(ratios), Median(cpu_ratios), concurrency,
-      static_cast<int>(FlagValue(argc, argv, "workers", 8)), log ? ", request log on" : "");
+      "median: bare %.0f qps %.1f us cpu/call (client %.1f), adapter %.0f qps %.1f us "
+      "cpu/call (client %.1f); qps ratio %.3f, cpu ratio (bare/adapter) %.3f "
+      "(concurrency %d, %d workers, client %s%s)\n",
+      Median(bare_qps), Median(bare_cpu), Median(bare_client), Median(adapted_qps),
+      Median(adapted_cpu), Median(adapted_client), Median(ratios), Median(cpu_ratios),
+      concurrency,
+      static_cast<int>(FlagValue(argc, argv, "workers", 8)), client.c_str(),
+      log ? ", request log on" : "");
   return 0;
 }
 

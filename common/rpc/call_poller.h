@@ -3,9 +3,15 @@
 //
 // Each event on the queue is a PollerTag, and the thread that takes it from the queue
 // runs it. A poller that receives a call may run its handler itself (the worker
-// pool's TryRunHere), so a request costs no thread hand-off; the pool's bound on
-// handlers running at once is one less than the pollers, so one is always free to take
-// the next arrival or a caller's cancel.
+// pool's TryRunHere), so a request costs no thread hand-off; at most one fewer
+// handlers than pollers run on pollers at once (ClaimHandlerPlace), so one is always
+// free to take the next arrival or a caller's cancel.
+//
+// How many: one per CPU the process may run on, and the one that stays free
+// (ServerAdapter). Pollers beyond the CPUs only take turns on them, each event on a
+// thread whose caches have gone cold meanwhile: on one CPU, a bare completion-queue
+// server lost 11% of its QPS with nine threads polling against two
+// (docs/benchmarks.md §2).
 //
 // Thread safety: the queue may be used from any thread until destruction. Destruction
 // shuts the queue down, serves the events still in it and joins the threads: the
@@ -13,6 +19,7 @@
 #ifndef BATON_COMMON_RPC_CALL_POLLER_H_
 #define BATON_COMMON_RPC_CALL_POLLER_H_
 
+#include <atomic>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -43,10 +50,18 @@ class CallPoller {
 
   grpc::ServerCompletionQueue* queue() const { return queue_.get(); }
 
+  // For a poller about to run a handler itself: claims one of the places for handlers
+  // on pollers, one fewer than the pollers; false when none is free (hand the handler
+  // to a worker instead). ReleaseHandlerPlace() gives it back.
+  bool ClaimHandlerPlace();
+  void ReleaseHandlerPlace();
+
  private:
   void Poll();
 
   std::unique_ptr<grpc::ServerCompletionQueue> queue_;
+  const int handler_places_;
+  std::atomic<int> handlers_running_{0};
   std::vector<std::thread> threads_;
 };
 

@@ -1,5 +1,7 @@
 #include "common/rpc/server_adapter.h"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -28,6 +30,15 @@ namespace {
   Misused(absl::StrCat("ServeUnary: ", absl::string_view(service_name.data(), service_name.size()),
                        "/", absl::string_view(method.data(), method.size()), ": ",
                        absl::string_view(problem.data(), problem.size())));
+}
+
+// The CPUs the calling thread may run on (its affinity), which the threads it starts
+// inherit.
+int CpusToRunOn() {
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  if (sched_getaffinity(0, sizeof(cpus), &cpus) != 0) return 1;
+  return std::max(CPU_COUNT(&cpus), 1);
 }
 
 }  // namespace
@@ -112,9 +123,9 @@ ServerAdapter::Server ServerAdapter::BuildAndStart(grpc::ServerBuilder& builder)
   if (served_.empty()) return Server(builder.BuildAndStart().release(), ServerDeleter{this});
   std::unique_ptr<grpc::ServerCompletionQueue> queue = builder.AddCompletionQueue();
   Server server(builder.BuildAndStart().release(), ServerDeleter{this});
-  // One poller more than the pool's places, so that one is free to receive while the
-  // others run handlers.
-  const int pollers = std::max(options_.pool.threads, 1) + 1;
+  // One poller per CPU this process may run on (no more than the pool's places), and
+  // one more, free to receive while the others run handlers (call_poller.h).
+  const int pollers = std::clamp(CpusToRunOn(), 1, std::max(options_.pool.threads, 1)) + 1;
   poller_ = std::make_unique<CallPoller>(std::move(queue), pollers,
                                          options_.pool.batch_scheduling);
   if (server == nullptr) {
@@ -136,6 +147,18 @@ ServerAdapter::Server ServerAdapter::StartServer(grpc::ServerBuilder& builder,
                                                  ServerAdapter* adapter) {
   if (adapter != nullptr) return adapter->BuildAndStart(builder);
   return Server(builder.BuildAndStart().release());
+}
+
+bool ServerAdapter::TryRunOnPoller() {
+  if (!poller_->ClaimHandlerPlace()) return false;
+  if (pool_.TryRunHere()) return true;
+  poller_->ReleaseHandlerPlace();
+  return false;
+}
+
+void ServerAdapter::DoneRunningOnPoller() {
+  pool_.DoneRunningHere();
+  poller_->ReleaseHandlerPlace();
 }
 
 void ServerAdapter::RequestNext(const ServedMethod& method) {

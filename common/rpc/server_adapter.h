@@ -237,6 +237,11 @@ class ServerAdapter {
   void Serve(std::unique_ptr<ServedMethod> served);
   // Asks gRPC for the next call of `method`, in place of one that has arrived.
   void RequestNext(const ServedMethod& method);
+  // On a poller that received a call: whether it may run the handler itself — a place
+  // for a handler on the pollers (one always stays free) and one in the worker pool
+  // (WorkerPool::TryRunHere). Then DoneRunningOnPoller(), on the same thread.
+  bool TryRunOnPoller();
+  void DoneRunningOnPoller();
   // Runs `start`, which starts an operation on the adapter's completion queue, unless
   // the queue is shut or shutting down; returns whether it ran. gRPC aborts the process
   // on an operation started on a shut queue, and a handler may answer after that.

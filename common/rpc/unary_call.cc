@@ -50,10 +50,10 @@ void UnaryCall::Arrived(bool ok) {
     Drop(Cause(context()));
     return;
   }
-  WorkerPool& pool = adapter_->pool_;
-  if (pool.TryRunHere()) {
+  ServerAdapter* const adapter = adapter_;  // Run() may free this call.
+  if (adapter->TryRunOnPoller()) {
     Run();
-    pool.DoneRunningHere();
+    adapter->DoneRunningOnPoller();
     return;
   }
   if (std::optional<IncomingCall::Refusal> queued = incoming_->Queue(this, /*stream=*/false)) {

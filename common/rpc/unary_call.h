@@ -4,8 +4,9 @@
 // The adapter keeps a few calls requested per method (ServerAdapter::ServeUnary). When
 // one arrives, the poller that receives it requests the next, builds the Context
 // (IncomingCall: deadline, metadata, admission) and then runs the handler itself if
-// the worker pool has a free place and nothing waiting (WorkerPool::TryRunHere), or
-// hands the call to the pool's queue with its rules. gRPC reports the call's end —
+// a place for it is free on the pollers and in the worker pool, with nothing waiting
+// (ServerAdapter::TryRunOnPoller), or hands the call to the pool's queue with its
+// rules. gRPC reports the call's end —
 // answered, or cancelled by the caller — with the done event; a cancel cancels the
 // Context at once, on the poller that receives it.
 //

@@ -27,21 +27,33 @@ thread_local bool on_worker_thread = false;
 bool WorkerPool::OnWorkerThread() { return on_worker_thread; }
 
 bool WorkerPool::TryRunHere() {
-  {
-    absl::MutexLock lock(&mu_);
-    if (stopping_ || !queue_.empty() || busy_.load(std::memory_order_relaxed) >= Threads()) {
-      return false;
-    }
-    busy_.fetch_add(1, std::memory_order_relaxed);
-  }
+  // Without the lock: workers wait on it with conditions, and every release of it
+  // evaluates them — a price every call run here would pay twice. Whether something
+  // waits is read without it too: the check only keeps arrivals from passing the queue.
+  if (stopping_now_.load(std::memory_order_acquire) || waiting_.load() > 0) return false;
+  if (!ClaimPlace()) return false;
   on_worker_thread = true;
   return true;
 }
 
 void WorkerPool::DoneRunningHere() {
   on_worker_thread = false;
-  absl::MutexLock lock(&mu_);
-  busy_.fetch_sub(1, std::memory_order_relaxed);
+  busy_.fetch_sub(1);
+  // A worker may wait for a place for a queued item; it looks again when the lock is
+  // released. Submit stores waiting_ and then, releasing the lock, has the workers'
+  // condition read busy_; this thread writes busy_ and then reads waiting_. Both in
+  // sequentially consistent order, so at least one of the two sees the other's write.
+  if (waiting_.load() > 0) {
+    absl::MutexLock lock(&mu_);
+  }
+}
+
+bool WorkerPool::ClaimPlace() {
+  size_t busy = busy_.load();
+  do {
+    if (busy >= Threads()) return false;
+  } while (!busy_.compare_exchange_weak(busy, busy + 1));
+  return true;
 }
 
 WorkerPool::WorkerPool(Options options) : options_(options) {
@@ -63,7 +75,9 @@ void WorkerPool::Stop() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
+    stopping_now_.store(true, std::memory_order_release);
     left.swap(queue_);
+    waiting_.store(0);
     unfinished.swap(continuations_);
     workers.swap(workers_);
   }
@@ -93,6 +107,7 @@ WorkerPool::Admission WorkerPool::Submit(QueuedWork* work, Criticality criticali
       } else {
         queue_.push_back(Waiting{work, now});
       }
+      waiting_.store(queue_.size());
     }
   }
   for (QueuedWork* done : expired) DropExpired(done);
@@ -204,22 +219,28 @@ void WorkerPool::Work() {
       mu_.Await(absl::Condition(
           +[](WorkerPool* pool) ABSL_NO_THREAD_SAFETY_ANALYSIS {
             return pool->stopping_ || !pool->continuations_.empty() ||
-                   (!pool->queue_.empty() &&
-                    pool->busy_.load(std::memory_order_relaxed) < pool->Threads());
+                   (!pool->queue_.empty() && pool->busy_.load() < pool->Threads());
           },
           this));
       if (!continuations_.empty()) {
         work = continuations_.front();
         continuations_.pop_front();
         continuation = true;
+        busy_.fetch_add(1);  // Exempt from the bound.
       } else {
         if (queue_.empty()) return;  // Stopping.
+        // A thread running an item here may have taken the last place since the
+        // condition held: then wait for the next release.
+        if (!ClaimPlace()) continue;
         now = absl::Now();
         TakeHeadLocked(now, expired, late);
-        if (!queue_.empty()) work = StartHeadLocked(now);
+        if (!queue_.empty()) {
+          work = StartHeadLocked(now);
+        } else {
+          busy_.fetch_sub(1);
+        }
+        waiting_.store(queue_.size());
       }
-      // Counted while still locked, so that no claim slips past the bound meanwhile.
-      if (work != nullptr) busy_.fetch_add(1, std::memory_order_relaxed);
     }
     if (!continuation) {
       for (QueuedWork* done : expired) DropExpired(done);
@@ -234,8 +255,9 @@ void WorkerPool::Work() {
       }
     }
     if (work != nullptr) work->Run();
+    // Released under the lock, so that a worker waiting for a place looks again.
     absl::MutexLock lock(&mu_);
-    busy_.fetch_sub(1, std::memory_order_relaxed);
+    busy_.fetch_sub(1);
   }
 }
 

@@ -135,6 +135,8 @@ class WorkerPool {
   bool PaceIsRecentLocked(absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Takes the head of the queue to run, noting the pace of starts.
   QueuedWork* StartHeadLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Takes one of the `threads` places if one is free.
+  bool ClaimPlace();
   // Drop() with the Context's cause, counted in expired_in_queue().
   void DropExpired(QueuedWork* work);
   // Drop() with RESOURCE_EXHAUSTED, counted in late_in_queue().
@@ -151,9 +153,15 @@ class WorkerPool {
   absl::Time last_paced_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   std::atomic<uint64_t> expired_in_queue_{0};
   std::atomic<uint64_t> late_in_queue_{0};
-  // Written under mu_ (a queued item waits for it to fall below the thread count);
-  // atomic so that busy() reads it without the lock.
+  // Claimed without the lock by TryRunHere and by workers (ClaimPlace), so that the
+  // bound holds between the two; released by workers under the lock, so that a worker
+  // waiting for a place looks again (DoneRunningHere takes the lock only when items
+  // wait). Sequentially consistent, with waiting_ (see DoneRunningHere).
   std::atomic<size_t> busy_{0};
+  // queue_.size(), stored under mu_ on every change, read without it.
+  std::atomic<size_t> waiting_{0};
+  // stopping_, for TryRunHere's lock-free check.
+  std::atomic<bool> stopping_now_{false};
   std::vector<std::thread> workers_;
 };
 

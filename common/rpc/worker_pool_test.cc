@@ -3,6 +3,7 @@
 #include <sched.h>
 
 #include <atomic>
+#include <functional>
 #include <latch>
 #include <memory>
 #include <thread>
@@ -446,6 +447,70 @@ TEST(WorkerPool, NoOneRunsHereWhileWorkWaitsOrAfterStop) {
   }
   pool.Stop();
   EXPECT_FALSE(pool.TryRunHere());
+}
+
+// Claims to run here race the workers for the same places, without the pool's lock:
+// never more than `threads` run at once, and every queued item still runs.
+TEST(WorkerPool, ThreadsRunningHereAndWorkersShareTheBoundUnderContention) {
+  constexpr int kThreads = 2;
+  constexpr int kClaimers = 4;
+  constexpr int kClaimsEach = 2000;
+  constexpr int kSubmitted = 400;
+  WorkerPool::Options options;
+  options.threads = kThreads;
+  options.queue_bound = kSubmitted;
+  options.shed_threshold = kSubmitted;
+  WorkerPool pool(options);
+  std::atomic<int> running{0};
+  std::atomic<int> most{0};
+  auto enter = [&] {
+    const int now = running.fetch_add(1) + 1;
+    int seen = most.load();
+    while (now > seen && !most.compare_exchange_weak(seen, now)) {
+    }
+    std::this_thread::yield();
+    running.fetch_sub(1);
+  };
+  class Counted final : public QueuedWork {
+   public:
+    explicit Counted(std::function<void()>* enter) : enter_(enter) {}
+    const Context& context() const override { return ctx_; }
+    void Run() override {
+      (*enter_)();
+      finished.Notify();
+    }
+    void Drop(absl::Status) override { finished.Notify(); }
+    absl::Notification finished;
+
+   private:
+    Context ctx_ = Background();
+    std::function<void()>* enter_;
+  };
+  std::function<void()> enter_fn = enter;
+  std::vector<std::unique_ptr<Counted>> items;
+  for (int i = 0; i < kSubmitted; ++i) items.push_back(std::make_unique<Counted>(&enter_fn));
+  std::vector<std::thread> claimers;
+  for (int c = 0; c < kClaimers; ++c) {
+    claimers.emplace_back([&] {
+      for (int i = 0; i < kClaimsEach; ++i) {
+        if (!pool.TryRunHere()) continue;
+        enter();
+        pool.DoneRunningHere();
+      }
+    });
+  }
+  for (const std::unique_ptr<Counted>& item : items) {
+    ASSERT_EQ(pool.Submit(item.get(), Criticality::kCritical), WorkerPool::Admission::kQueued);
+  }
+  for (std::thread& claimer : claimers) claimer.join();
+  for (const std::unique_ptr<Counted>& item : items) {
+    ASSERT_TRUE(item->finished.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  }
+  EXPECT_LE(most.load(), kThreads);
+  // The last item has finished; its worker gives its place back just after.
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (pool.busy() > 0 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(1));
+  EXPECT_EQ(pool.busy(), 0u);
 }
 
 }  // namespace
