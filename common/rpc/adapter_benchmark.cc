@@ -5,12 +5,13 @@
 //
 // Each server lives in a process of its own pinned to CPU 0 (this binary run again with
 // --serve=bare|adapter; common/testing/server_process.h); the client is pinned to CPU
-// 1. The client is h2load (common/testing/h2load_client.h), which spends a few
-// microseconds per call, so that the server's core is the bottleneck and QPS measures
+// 1. The client is h2load (common/testing/h2load_client.h), which spends less per call
+// than either server, so that the server's core is the bottleneck and QPS measures
 // what each server spends per request — which is what the adapter adds. With
-// --client=grpc the client is a C++ gRPC callback client instead, which spends more per
-// call than either server: its QPS is mostly the client's (each round prints both
-// sides' CPU per call).
+// --client=grpc the client is a C++ gRPC callback client instead, which spends about
+// as much per call as the servers: its QPS measures the client about as much as the
+// server (each round prints both sides' CPU per call). After each h2load round the
+// server says how many calls it refused, since h2load reads HTTP statuses only.
 //
 //   bazel run -c opt //common/rpc:adapter_benchmark -- [--seconds=3] [--rounds=5]
 //       [--concurrency=64] [--workers=2] [--log] [--only=bare|adapter]
@@ -24,7 +25,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <atomic>
 #include <cstdio>
 #include <memory>
@@ -188,6 +188,26 @@ struct ServedFrom {
   std::string address;
 };
 
+// Calls the adapter answered without running the handler: refused on arrival, or
+// dropped from its queue.
+uint64_t Refused(const ServerAdapter& adapter) {
+  const ServerStats& stats = adapter.stats();
+  return stats.expired_on_arrival + stats.below_min_budget + stats.shed + stats.queue_full +
+         stats.queue_behind + stats.refused_draining + adapter.pool().expired_in_queue() +
+         adapter.pool().late_in_queue();
+}
+
+// What the server process says it refused so far (Serve's answer).
+absl::StatusOr<uint64_t> RefusedSoFar(const ServedFrom& server) {
+  absl::StatusOr<std::string> answer = server.process->Ask("refused");
+  if (!answer.ok()) return answer.status();
+  uint64_t refused = 0;
+  if (!absl::SimpleAtoi(*answer, &refused)) {
+    return absl::InternalError(absl::StrCat("server answered \"", *answer, "\""));
+  }
+  return refused;
+}
+
 // One timed round against one server: calls per second, and the server process's CPU
 // time per call (microseconds), which machine noise disturbs far less than QPS.
 // The client's too (this process): it has a CPU of its own, and when that CPU is near
@@ -223,11 +243,20 @@ Round Measure(const ServedFrom& server, int concurrency, absl::Duration seconds)
 absl::StatusOr<Round> MeasureWithH2load(const ServedFrom& server, int concurrency,
                                         absl::Duration seconds) {
   const std::string method = absl::StrCat("/", HopService::service_full_name(), "/Hop");
+  absl::StatusOr<uint64_t> refused_before = RefusedSoFar(server);
+  if (!refused_before.ok()) return refused_before.status();
   const double cpu_before = server.process->CpuSeconds();
   absl::StatusOr<testing::H2loadRun> run = testing::RunH2loadUnary(
       server.address, method, HopRequest().SerializeAsString(), concurrency, seconds, /*cpu=*/1);
   if (!run.ok()) return run.status();
   const double cpu = server.process->CpuSeconds() - cpu_before;
+  absl::StatusOr<uint64_t> refused_after = RefusedSoFar(server);
+  if (!refused_after.ok()) return refused_after.status();
+  if (*refused_after != *refused_before) {
+    return absl::InternalError(absl::StrCat("the server refused ",
+                                            *refused_after - *refused_before,
+                                            " calls in the round; a refusal is not a call"));
+  }
   // h2load's own time includes its start and its last, unanswered round; the server's
   // counts every call it answered, a few more than h2load counted done.
   const double calls = static_cast<double>(run->report.done);
@@ -274,7 +303,10 @@ int Serve(int argc, char** argv, bool adapted) {
   Server server = adapted ? Start(adapted_service.get(), adapter.get()) : Start(&bare);
   std::printf("%s\n", server.address.c_str());
   std::fflush(stdout);
-  testing::ServeLines([](const std::string&) { return std::string(); });
+  // Asked after each round: the calls refused so far (none, for the bare server).
+  testing::ServeLines([&adapter](const std::string&) {
+    return std::to_string(adapter == nullptr ? 0 : Refused(*adapter));
+  });
   return 0;
 }
 
@@ -315,9 +347,11 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "--only must be bare or adapter, not %s\n", only.c_str());
     return 2;
   }
-  const std::string client = StringFlag(argc, argv, "client").empty()
-                                 ? "h2load"
-                                 : StringFlag(argc, argv, "client");
+  bool client_given = false;
+  for (int i = 1; i < argc; ++i) {
+    client_given = client_given || absl::StartsWith(argv[i], "--client");
+  }
+  const std::string client = client_given ? StringFlag(argc, argv, "client") : "h2load";
   if (client != "h2load" && client != "grpc") {
     std::fprintf(stderr, "--client must be h2load or grpc, not %s\n", client.c_str());
     return 2;
@@ -356,14 +390,13 @@ int Main(int argc, char** argv) {
       return 1;
     }
   }
-  auto measure = [&](const ServedFrom& server) -> Round {
+  auto measure = [&](const ServedFrom& server) -> absl::StatusOr<Round> {
     if (client == "grpc") return Measure(server, concurrency, seconds);
-    absl::StatusOr<Round> round = MeasureWithH2load(server, concurrency, seconds);
-    if (!round.ok()) {
-      std::fprintf(stderr, "%s\n", round.status().ToString().c_str());
-      std::exit(1);
-    }
-    return *round;
+    return MeasureWithH2load(server, concurrency, seconds);
+  };
+  auto failed = [](const absl::Status& status) {
+    std::fprintf(stderr, "%s\n", status.ToString().c_str());
+    return 1;
   };
 
   std::vector<double> bare_qps, adapted_qps, ratios, bare_cpu, adapted_cpu, cpu_ratios,
@@ -371,15 +404,21 @@ int Main(int argc, char** argv) {
   if (!only.empty()) {
     const ServedFrom& server = only == "bare" ? *bare : *adapted;
     for (int round = 0; round < rounds; ++round) {
-      const Round r = measure(server);
+      absl::StatusOr<Round> measured = measure(server);
+      if (!measured.ok()) return failed(measured.status());
+      const Round& r = *measured;
       std::printf("round %d: %s %.0f qps %.1f us cpu/call (client %.1f)\n", round + 1,
                   only.c_str(), r.qps, r.cpu_us_per_call, r.client_us_per_call);
     }
     return 0;
   }
   for (int round = 0; round < rounds; ++round) {
-    const Round b = measure(*bare);
-    const Round a = measure(*adapted);
+    absl::StatusOr<Round> measured_bare = measure(*bare);
+    if (!measured_bare.ok()) return failed(measured_bare.status());
+    absl::StatusOr<Round> measured_adapter = measure(*adapted);
+    if (!measured_adapter.ok()) return failed(measured_adapter.status());
+    const Round& b = *measured_bare;
+    const Round& a = *measured_adapter;
     bare_qps.push_back(b.qps);
     adapted_qps.push_back(a.qps);
     ratios.push_back(a.qps / b.qps);

@@ -7,9 +7,10 @@
 // handlers than pollers run on pollers at once (ClaimHandlerPlace), so one is always
 // free to take the next arrival or a caller's cancel.
 //
-// How many: one per CPU the process may run on, and the one that stays free
-// (ServerAdapter). Pollers beyond the CPUs only take turns on them, each event on a
-// thread whose caches have gone cold meanwhile: on one CPU, a bare completion-queue
+// How many: one per CPU the process may run on (at most the worker pool's size), and
+// the one that stays free (ServerAdapter). Pollers beyond the CPUs only take turns on
+// them — each event likely on a thread whose caches have gone cold meanwhile, and more
+// threads to hand the queue's polling between: on one CPU, a bare completion-queue
 // server lost 11% of its QPS with nine threads polling against two
 // (docs/benchmarks.md §2).
 //

@@ -9,43 +9,43 @@
 namespace baton::rpc {
 namespace {
 
-// A server with no ports and no services, for its completion queue.
-struct QueueAndServer {
-  QueueAndServer() {
+// A poller with `threads` threads over the completion queue of a server with no ports
+// and no services; the server shuts down first, as CallPoller requires.
+class PollerOverIdleServer {
+ public:
+  explicit PollerOverIdleServer(int threads) {
     grpc::ServerBuilder builder;
-    queue = builder.AddCompletionQueue();
-    server = builder.BuildAndStart();
+    std::unique_ptr<grpc::ServerCompletionQueue> queue = builder.AddCompletionQueue();
+    server_ = builder.BuildAndStart();
+    poller_ = std::make_unique<CallPoller>(std::move(queue), threads,
+                                           /*batch_scheduling=*/false);
   }
-  std::unique_ptr<grpc::ServerCompletionQueue> queue;
-  std::unique_ptr<grpc::Server> server;
+  ~PollerOverIdleServer() {
+    server_->Shutdown();
+    poller_.reset();
+  }
+  CallPoller& poller() { return *poller_; }
+
+ private:
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<CallPoller> poller_;
 };
 
 TEST(CallPoller, HandlersOnPollersLeaveOnePollerFree) {
-  QueueAndServer built;
-  ASSERT_NE(built.server, nullptr);
-  std::unique_ptr<grpc::Server> server = std::move(built.server);
-  {
-    CallPoller poller(std::move(built.queue), /*threads=*/3, /*batch_scheduling=*/false);
-    EXPECT_TRUE(poller.ClaimHandlerPlace());
-    EXPECT_TRUE(poller.ClaimHandlerPlace());
-    EXPECT_FALSE(poller.ClaimHandlerPlace());  // The third poller stays free to receive.
-    poller.ReleaseHandlerPlace();
-    EXPECT_TRUE(poller.ClaimHandlerPlace());
-    poller.ReleaseHandlerPlace();
-    poller.ReleaseHandlerPlace();
-    server->Shutdown();  // The queue's server goes first.
-  }
+  PollerOverIdleServer idle(/*threads=*/3);
+  CallPoller& poller = idle.poller();
+  EXPECT_TRUE(poller.ClaimHandlerPlace());
+  EXPECT_TRUE(poller.ClaimHandlerPlace());
+  EXPECT_FALSE(poller.ClaimHandlerPlace());  // The third poller stays free to receive.
+  poller.ReleaseHandlerPlace();
+  EXPECT_TRUE(poller.ClaimHandlerPlace());
+  poller.ReleaseHandlerPlace();
+  poller.ReleaseHandlerPlace();
 }
 
 TEST(CallPoller, OnePollerRunsNoHandler) {
-  QueueAndServer built;
-  ASSERT_NE(built.server, nullptr);
-  std::unique_ptr<grpc::Server> server = std::move(built.server);
-  {
-    CallPoller poller(std::move(built.queue), /*threads=*/1, /*batch_scheduling=*/false);
-    EXPECT_FALSE(poller.ClaimHandlerPlace());
-    server->Shutdown();
-  }
+  PollerOverIdleServer idle(/*threads=*/1);
+  EXPECT_FALSE(idle.poller().ClaimHandlerPlace());
 }
 
 }  // namespace

@@ -133,8 +133,9 @@ absl::Status FormatCause(DeadlineSource source, int64_t budget_ms, std::string_v
 }
 
 ArrivalDeadline ComputeDeadline(const grpc::ServerContextBase& call,
-                                const IncomingHeaders& headers, const DeadlinePolicy& policy, std::string_view service,
-                                absl::Time now, DeadlineCauses& causes) {
+                                const IncomingHeaders& headers, const DeadlinePolicy& policy,
+                                std::string_view service, absl::Time now,
+                                DeadlineCauses& causes) {
   ArrivalDeadline out{absl::InfiniteFuture(), DeadlineSource::kCaller, absl::OkStatus()};
   const auto grpc_deadline = call.deadline();
   if (grpc_deadline != std::chrono::system_clock::time_point::max()) {

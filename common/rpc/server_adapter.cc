@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -32,12 +33,15 @@ namespace {
                        absl::string_view(problem.data(), problem.size())));
 }
 
-// The CPUs the calling thread may run on (its affinity), which the threads it starts
-// inherit.
+// The CPUs the calling thread may run on (its affinity: the process's unless narrowed),
+// which the threads it starts inherit. A CPU quota (cgroup) is not counted.
 int CpusToRunOn() {
   cpu_set_t cpus;
   CPU_ZERO(&cpus);
-  if (sched_getaffinity(0, sizeof(cpus), &cpus) != 0) return 1;
+  if (sched_getaffinity(0, sizeof(cpus), &cpus) != 0) {
+    // More CPUs than a cpu_set_t holds.
+    return std::max(static_cast<int>(std::thread::hardware_concurrency()), 1);
+  }
   return std::max(CPU_COUNT(&cpus), 1);
 }
 
@@ -149,16 +153,17 @@ ServerAdapter::Server ServerAdapter::StartServer(grpc::ServerBuilder& builder,
   return Server(builder.BuildAndStart().release());
 }
 
-bool ServerAdapter::TryRunOnPoller() {
-  if (!poller_->ClaimHandlerPlace()) return false;
-  if (pool_.TryRunHere()) return true;
-  poller_->ReleaseHandlerPlace();
-  return false;
+CallPoller* ServerAdapter::TryRunOnPoller() {
+  CallPoller* poller = poller_.get();
+  if (!poller->ClaimHandlerPlace()) return nullptr;
+  if (pool_.TryRunHere()) return poller;
+  poller->ReleaseHandlerPlace();
+  return nullptr;
 }
 
-void ServerAdapter::DoneRunningOnPoller() {
+void ServerAdapter::DoneRunningOnPoller(CallPoller& poller) {
   pool_.DoneRunningHere();
-  poller_->ReleaseHandlerPlace();
+  poller.ReleaseHandlerPlace();
 }
 
 void ServerAdapter::RequestNext(const ServedMethod& method) {

@@ -34,7 +34,8 @@
 //   Admission  already expired, or less budget than the method's min_budget →
 //              DEADLINE_EXCEEDED without running the handler (kObserve: logged only).
 //   Queue      the worker pool (worker_pool.h); a unary call runs on the thread that
-//              received it when the pool has a free place and nothing waiting. Else:
+//              received it when a place is free for it on the pollers (one always
+//              stays free to receive) and in the pool, with nothing waiting. Else:
 //              full → RESOURCE_EXHAUSTED; over the
 //              shed threshold → SHEDDABLE requests get RESOURCE_EXHAUSTED first; the
 //              queue's oldest has waited over half this request's budget →
@@ -239,9 +240,12 @@ class ServerAdapter {
   void RequestNext(const ServedMethod& method);
   // On a poller that received a call: whether it may run the handler itself — a place
   // for a handler on the pollers (one always stays free) and one in the worker pool
-  // (WorkerPool::TryRunHere). Then DoneRunningOnPoller(), on the same thread.
-  bool TryRunOnPoller();
-  void DoneRunningOnPoller();
+  // (WorkerPool::TryRunHere). If so, the poller whose place it took; hand that to
+  // DoneRunningOnPoller() on the same thread once the handler returns. The poller
+  // outlives its threads' work, while poller_ may be reset meanwhile: the handler's
+  // call can end (and the server go) before the thread gives its place back.
+  CallPoller* TryRunOnPoller();
+  void DoneRunningOnPoller(CallPoller& poller);
   // Runs `start`, which starts an operation on the adapter's completion queue, unless
   // the queue is shut or shutting down; returns whether it ran. gRPC aborts the process
   // on an operation started on a shut queue, and a handler may answer after that.

@@ -51,9 +51,9 @@ void UnaryCall::Arrived(bool ok) {
     return;
   }
   ServerAdapter* const adapter = adapter_;  // Run() may free this call.
-  if (adapter->TryRunOnPoller()) {
+  if (CallPoller* poller = adapter->TryRunOnPoller()) {
     Run();
-    adapter->DoneRunningOnPoller();
+    adapter->DoneRunningOnPoller(*poller);
     return;
   }
   if (std::optional<IncomingCall::Refusal> queued = incoming_->Queue(this, /*stream=*/false)) {

@@ -2,9 +2,10 @@
 
 #include <unistd.h>
 
-#include <cstdio>
+#include <algorithm>
+#include <cerrno>
 #include <cstdlib>
-#include <fstream>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -35,14 +36,26 @@ class TempFile {
  public:
   static absl::StatusOr<std::unique_ptr<TempFile>> Write(const std::string& contents) {
     const char* dir = std::getenv("TEST_TMPDIR");
+    if (dir == nullptr) dir = std::getenv("TMPDIR");
     std::string path = absl::StrCat(dir != nullptr ? dir : "/tmp", "/h2load_request_XXXXXX");
     const int fd = mkstemp(path.data());
-    if (fd < 0) return absl::InternalError(absl::StrCat("cannot create ", path));
-    const bool written =
-        ::write(fd, contents.data(), contents.size()) == static_cast<ssize_t>(contents.size());
-    ::close(fd);
+    if (fd < 0) {
+      return absl::InternalError(absl::StrCat("cannot create ", path, ": ", std::strerror(errno)));
+    }
     auto file = std::make_unique<TempFile>(std::move(path));
-    if (!written) return absl::InternalError(absl::StrCat("cannot write ", file->path()));
+    size_t written = 0;
+    while (written < contents.size()) {
+      const ssize_t n = ::write(fd, contents.data() + written, contents.size() - written);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        const int error = errno;
+        ::close(fd);
+        return absl::InternalError(
+            absl::StrCat("cannot write ", file->path(), ": ", std::strerror(error)));
+      }
+      written += static_cast<size_t>(n);
+    }
+    ::close(fd);
     return file;
   }
   explicit TempFile(std::string path) : path_(std::move(path)) {}
@@ -143,7 +156,16 @@ absl::StatusOr<H2loadRun> RunH2loadUnary(const std::string& address,
   // Exited but not yet waited for: its /proc entry still holds its CPU time.
   run.cpu_seconds = (*process)->CpuSeconds();
   absl::StatusOr<H2loadReport> report = ParseH2loadReport(output);
-  if (!report.ok()) return report.status();
+  if (!report.ok()) {
+    // h2load writes its errors to stderr, which it shares with this process.
+    return absl::Status(report.status().code(),
+                        absl::StrCat("h2load (", *h2load, ", pinned to CPU ", cpu,
+                                     ") gave no report; its errors, if any, are above. ",
+                                     report.status().message()));
+  }
+  if (run.cpu_seconds <= 0) {
+    return absl::InternalError("cannot read h2load's CPU time from /proc");
+  }
   if (report->failed > 0 || report->errored > 0 || report->succeeded == 0) {
     return absl::UnavailableError(absl::StrCat("h2load: ", report->succeeded, " succeeded, ",
                                                report->failed, " failed, ", report->errored,
