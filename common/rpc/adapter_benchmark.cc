@@ -175,6 +175,15 @@ std::string StringFlag(int argc, char** argv, const char* name) {
   return "";
 }
 
+// "--name" or "--name=": a flag that needs a value, given none.
+bool GivenWithoutValue(int argc, char** argv, const char* name) {
+  const std::string flag = std::string("--") + name;
+  for (int i = 1; i < argc; ++i) {
+    if (argv[i] == flag || argv[i] == flag + "=") return true;
+  }
+  return false;
+}
+
 bool HasFlag(int argc, char** argv, const char* name) {
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == std::string("--") + name) return true;
@@ -213,6 +222,12 @@ absl::StatusOr<uint64_t> RefusedSoFar(const ServedFrom& server) {
 // The client's too (this process): it has a CPU of its own, and when that CPU is near
 // full the client bounds QPS as much as the server does.
 struct Round {
+  // From the round's totals: the server's and the client's CPU seconds over `calls`.
+  static Round Of(double qps, double calls, double server_cpu, double client_cpu) {
+    if (calls <= 0) return Round{qps, 0, 0};
+    return Round{qps, server_cpu * 1e6 / calls, client_cpu * 1e6 / calls};
+  }
+
   double qps = 0;
   double cpu_us_per_call = 0;
   double client_us_per_call = 0;
@@ -229,14 +244,10 @@ Round Measure(const ServedFrom& server, int concurrency, absl::Duration seconds)
   Load load(server.address, concurrency, seconds);
   const double cpu_before = server.process->CpuSeconds();
   const double client_before = ClientCpuSeconds();
-  Round round;
-  round.qps = load.Run();
-  const double cpu = server.process->CpuSeconds() - cpu_before;
-  const double client = ClientCpuSeconds() - client_before;
-  const int64_t calls = load.completed();
-  round.cpu_us_per_call = calls > 0 ? cpu * 1e6 / calls : 0;
-  round.client_us_per_call = calls > 0 ? client * 1e6 / calls : 0;
-  return round;
+  const double qps = load.Run();
+  return Round::Of(qps, static_cast<double>(load.completed()),
+                   server.process->CpuSeconds() - cpu_before,
+                   ClientCpuSeconds() - client_before);
 }
 
 // The same round with h2load as the client, on CPU 1.
@@ -259,12 +270,8 @@ absl::StatusOr<Round> MeasureWithH2load(const ServedFrom& server, int concurrenc
   }
   // h2load's own time includes its start and its last, unanswered round; the server's
   // counts every call it answered, a few more than h2load counted done.
-  const double calls = static_cast<double>(run->report.done);
-  Round round;
-  round.qps = run->report.requests_per_second;
-  round.cpu_us_per_call = cpu * 1e6 / calls;
-  round.client_us_per_call = run->cpu_seconds * 1e6 / calls;
-  return round;
+  return Round::Of(run->report.requests_per_second, static_cast<double>(run->report.done),
+                   cpu, run->cpu_seconds);
 }
 
 double Median(std::vector<double> values) {
@@ -337,21 +344,21 @@ int Main(int argc, char** argv) {
   const int concurrency = static_cast<int>(FlagValue(argc, argv, "concurrency", 64));
   const bool log = HasFlag(argc, argv, "log");
   const std::string only = StringFlag(argc, argv, "only");
-  for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]) == "--only" || std::string(argv[i]) == "--only=") {
-      std::fprintf(stderr, "--only takes a value: --only=bare or --only=adapter\n");
-      return 2;
-    }
+  if (GivenWithoutValue(argc, argv, "only")) {
+    std::fprintf(stderr, "--only takes a value: --only=bare or --only=adapter\n");
+    return 2;
   }
   if (!only.empty() && only != "bare" && only != "adapter") {
     std::fprintf(stderr, "--only must be bare or adapter, not %s\n", only.c_str());
     return 2;
   }
-  bool client_given = false;
-  for (int i = 1; i < argc; ++i) {
-    client_given = client_given || absl::StartsWith(argv[i], "--client");
+  if (GivenWithoutValue(argc, argv, "client")) {
+    std::fprintf(stderr, "--client takes a value: --client=h2load or --client=grpc\n");
+    return 2;
   }
-  const std::string client = client_given ? StringFlag(argc, argv, "client") : "h2load";
+  const std::string client = StringFlag(argc, argv, "client").empty()
+                                 ? "h2load"
+                                 : StringFlag(argc, argv, "client");
   if (client != "h2load" && client != "grpc") {
     std::fprintf(stderr, "--client must be h2load or grpc, not %s\n", client.c_str());
     return 2;

@@ -2,87 +2,23 @@
 
 #include <sched.h>
 
-#include <atomic>
-#include <functional>
-#include <latch>
 #include <memory>
 #include <thread>
 #include <vector>
 
 #include "absl/synchronization/notification.h"
-#include "common/context/thread_scheduling.h"
 #include "absl/time/clock.h"
+#include "common/context/thread_scheduling.h"
+#include "common/rpc/testing/queued_items.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace baton::rpc {
 namespace {
 
-// An item that records what happened to it; Run() may block until released.
-class Item final : public QueuedWork {
- public:
-  explicit Item(Context ctx, absl::Notification* release = nullptr)
-      : ctx_(std::move(ctx)), release_(release) {}
-  const Context& context() const override { return ctx_; }
-  void Run() override {
-    policy = sched_getscheduler(0);
-    if (order != nullptr) order->push_back(this);
-    started.Notify();
-    if (release_ != nullptr) release_->WaitForNotification();
-    absl::SleepFor(busy_for);
-    ran = true;
-    finished.Notify();
-  }
-  void Drop(absl::Status why) override {
-    dropped = std::move(why);
-    finished.Notify();
-  }
-
-  absl::Notification started;
-  absl::Notification finished;
-  bool ran = false;
-  // The scheduling policy of the thread that ran it.
-  int policy = -1;
-  absl::Status dropped;
-  // How long Run() takes (after any release).
-  absl::Duration busy_for = absl::ZeroDuration();
-  // Where Run() records itself, if set (one worker: no lock needed).
-  std::vector<const Item*>* order = nullptr;
-
- private:
-  Context ctx_;
-  absl::Notification* release_;
-};
-
-WorkerPool::Options OneWorker(size_t bound, size_t shed) {
-  WorkerPool::Options options;
-  options.threads = 1;
-  options.queue_bound = bound;
-  options.shed_threshold = shed;
-  return options;
-}
-
-// Keeps a one-worker pool's only worker busy until Release() (or destruction), so that
-// a test can fill the queue behind it.
-class OccupiedWorker {
- public:
-  explicit OccupiedWorker(WorkerPool& pool) : busy_(Background(), &release_) {
-    EXPECT_EQ(pool.Submit(&busy_, Criticality::kCritical), WorkerPool::Admission::kQueued);
-    busy_.started.WaitForNotification();
-  }
-  ~OccupiedWorker() {
-    Release();
-    busy_.finished.WaitForNotification();
-  }
-  void Release() {
-    if (!release_.HasBeenNotified()) release_.Notify();
-  }
-  Item& item() { return busy_; }
-
- private:
-  absl::Notification release_;
-  Item busy_;
-};
+using testing::Item;
+using testing::OccupiedWorker;
+using testing::OneWorker;
 
 TEST(WorkerPool, RunsSubmittedWork) {
   WorkerPool pool(WorkerPool::Options{});
@@ -415,103 +351,6 @@ TEST(WorkerPool, ContinuedWorkRunsEvenWhenItsContextIsDoneAndIsDroppedOnlyOnStop
   Item late(Background());
   pool.Continue(&late);  // After Stop: dropped at once.
   EXPECT_EQ(late.dropped.code(), absl::StatusCode::kUnavailable);
-}
-
-
-TEST(WorkerPool, RunningHereTakesAWorkersPlaceUntilDone) {
-  WorkerPool pool(OneWorker(8, 8));
-  EXPECT_FALSE(WorkerPool::OnWorkerThread());
-  ASSERT_TRUE(pool.TryRunHere());
-  EXPECT_TRUE(WorkerPool::OnWorkerThread());  // Blocking is allowed here meanwhile.
-  EXPECT_EQ(pool.busy(), 1u);
-  // The one place is taken: neither another thread's claim nor the worker runs more.
-  EXPECT_FALSE(pool.TryRunHere());
-  Item queued(Background());
-  ASSERT_EQ(pool.Submit(&queued, Criticality::kCritical), WorkerPool::Admission::kQueued);
-  EXPECT_FALSE(queued.started.WaitForNotificationWithTimeout(absl::Milliseconds(50)));
-  pool.DoneRunningHere();
-  EXPECT_FALSE(WorkerPool::OnWorkerThread());
-  queued.finished.WaitForNotification();
-  EXPECT_TRUE(queued.ran);
-}
-
-TEST(WorkerPool, NoOneRunsHereWhileWorkWaitsOrAfterStop) {
-  WorkerPool pool(OneWorker(8, 8));
-  {
-    OccupiedWorker occupied(pool);
-    EXPECT_FALSE(pool.TryRunHere());  // Every place taken.
-    Item waiting(Background());
-    ASSERT_EQ(pool.Submit(&waiting, Criticality::kCritical), WorkerPool::Admission::kQueued);
-    occupied.Release();
-    waiting.finished.WaitForNotification();
-  }
-  pool.Stop();
-  EXPECT_FALSE(pool.TryRunHere());
-}
-
-// Claims to run here race the workers for the same places, without the pool's lock:
-// never more than `threads` run at once, and every queued item still runs.
-TEST(WorkerPool, ThreadsRunningHereAndWorkersShareTheBoundUnderContention) {
-  constexpr int kThreads = 2;
-  constexpr int kClaimers = 4;
-  constexpr int kClaimsEach = 2000;
-  constexpr int kSubmitted = 400;
-  WorkerPool::Options options;
-  options.threads = kThreads;
-  options.queue_bound = kSubmitted;
-  options.shed_threshold = kSubmitted;
-  WorkerPool pool(options);
-  std::atomic<int> running{0};
-  std::atomic<int> most{0};
-  auto enter = [&] {
-    const int now = running.fetch_add(1) + 1;
-    int seen = most.load();
-    while (now > seen && !most.compare_exchange_weak(seen, now)) {
-    }
-    std::this_thread::yield();
-    running.fetch_sub(1);
-  };
-  class Counted final : public QueuedWork {
-   public:
-    explicit Counted(std::function<void()>* enter) : enter_(enter) {}
-    const Context& context() const override { return ctx_; }
-    void Run() override {
-      (*enter_)();
-      finished.Notify();
-    }
-    void Drop(absl::Status) override { finished.Notify(); }
-    absl::Notification finished;
-
-   private:
-    Context ctx_ = Background();
-    std::function<void()>* enter_;
-  };
-  std::function<void()> enter_fn = enter;
-  std::vector<std::unique_ptr<Counted>> items;
-  for (int i = 0; i < kSubmitted; ++i) items.push_back(std::make_unique<Counted>(&enter_fn));
-  std::vector<std::thread> claimers;
-  for (int c = 0; c < kClaimers; ++c) {
-    claimers.emplace_back([&] {
-      for (int i = 0; i < kClaimsEach; ++i) {
-        if (!pool.TryRunHere()) continue;
-        enter();
-        pool.DoneRunningHere();
-      }
-    });
-  }
-  for (const std::unique_ptr<Counted>& item : items) {
-    // EXPECT: the claimers must still be joined.
-    EXPECT_EQ(pool.Submit(item.get(), Criticality::kCritical), WorkerPool::Admission::kQueued);
-  }
-  for (std::thread& claimer : claimers) claimer.join();
-  for (const std::unique_ptr<Counted>& item : items) {
-    ASSERT_TRUE(item->finished.WaitForNotificationWithTimeout(absl::Seconds(10)));
-  }
-  EXPECT_LE(most.load(), kThreads);
-  // The last item has finished; its worker gives its place back just after.
-  const absl::Time give_up = absl::Now() + absl::Seconds(10);
-  while (pool.busy() > 0 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(1));
-  EXPECT_EQ(pool.busy(), 0u);
 }
 
 }  // namespace
