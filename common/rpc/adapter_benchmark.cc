@@ -32,12 +32,12 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "baton/testing/v1/hop.grpc.pb.h"
 #include "common/rpc/server_adapter.h"
+#include "common/testing/bench_flags.h"
 #include "common/testing/h2load_client.h"
 #include "common/testing/server_process.h"
 #include "grpcpp/create_channel.h"
@@ -155,41 +155,16 @@ class Load {
   absl::Notification all_done_;
 };
 
-int64_t FlagValue(int argc, char** argv, const char* name, int64_t fallback) {
-  const std::string prefix = std::string("--") + name + "=";
-  for (int i = 1; i < argc; ++i) {
-    int64_t value = 0;
-    if (absl::StartsWith(argv[i], prefix) &&
-        absl::SimpleAtoi(argv[i] + prefix.size(), &value)) {
-      return value;
-    }
-  }
-  return fallback;
-}
+using testing::BenchFlags;
+using testing::FlagKind;
 
-std::string StringFlag(int argc, char** argv, const char* name) {
-  const std::string prefix = std::string("--") + name + "=";
-  for (int i = 1; i < argc; ++i) {
-    if (absl::StartsWith(argv[i], prefix)) return argv[i] + prefix.size();
-  }
-  return "";
-}
-
-// "--name" or "--name=": a flag that needs a value, given none.
-bool GivenWithoutValue(int argc, char** argv, const char* name) {
-  const std::string flag = std::string("--") + name;
-  for (int i = 1; i < argc; ++i) {
-    if (argv[i] == flag || argv[i] == flag + "=") return true;
-  }
-  return false;
-}
-
-bool HasFlag(int argc, char** argv, const char* name) {
-  for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]) == std::string("--") + name) return true;
-  }
-  return false;
-}
+// Every flag, the server processes' too: an unknown one is refused, not passed on.
+const std::vector<testing::FlagSpec> kFlags = {
+    {"seconds", FlagKind::kNumber},     {"rounds", FlagKind::kNumber},
+    {"concurrency", FlagKind::kNumber}, {"workers", FlagKind::kNumber},
+    {"batch_scheduling", FlagKind::kNumber}, {"log", FlagKind::kSwitch},
+    {"only", FlagKind::kText},          {"client", FlagKind::kText},
+    {"serve", FlagKind::kText}};
 
 // A server in a process of its own (ServeInProcess), and where it listens.
 struct ServedFrom {
@@ -281,13 +256,13 @@ double Median(std::vector<double> values) {
 
 // --serve=bare|adapter: a server process (ServeInProcess). Starts the bare server or the
 // adapted one, prints its address, and serves until its stdin closes.
-int Serve(int argc, char** argv, bool adapted) {
+int Serve(const BenchFlags& flags, bool adapted) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  const bool log = HasFlag(argc, argv, "log");
+  const bool log = flags.Has("log");
   ServerAdapter::Options options;
   options.policy.service_name = "bench";
-  options.pool.threads = static_cast<int>(FlagValue(argc, argv, "workers", 8));
-  options.pool.batch_scheduling = FlagValue(argc, argv, "batch_scheduling", 1) != 0;
+  options.pool.threads = static_cast<int>(flags.Number("workers", 8));
+  options.pool.batch_scheduling = flags.Number("batch_scheduling", 1) != 0;
   options.pool.queue_bound = 4096;
   options.pool.shed_threshold = 4096;
   if (log) {
@@ -319,10 +294,14 @@ int Serve(int argc, char** argv, bool adapted) {
 
 // Each server has a process of its own on CPU 0, so that neither's threads take part in
 // the other's work: gRPC polls all of a process's connections from one epoll set, on
-// whichever thread waits. This binary again, with --serve and the same flags.
-absl::StatusOr<ServedFrom> ServeInProcess(int argc, char** argv, const char* kind) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  args.push_back(absl::StrCat("--serve=", kind));
+// whichever thread waits. This binary again, with --serve and the flags a server reads
+// (only those: the client's must not reach it).
+absl::StatusOr<ServedFrom> ServeInProcess(const BenchFlags& flags, const char* kind) {
+  std::vector<std::string> args = {absl::StrCat("--serve=", kind)};
+  for (const char* name : {"workers", "batch_scheduling"}) {
+    if (flags.Has(name)) args.push_back(absl::StrCat("--", name, "=", flags.Text(name, "")));
+  }
+  if (flags.Has("log")) args.push_back("--log");
   absl::StatusOr<std::unique_ptr<testing::ServerProcess>> process =
       testing::ServerProcess::Start("/proc/self/exe", args, /*cpu=*/0);
   if (!process.ok()) return process.status();
@@ -332,33 +311,30 @@ absl::StatusOr<ServedFrom> ServeInProcess(int argc, char** argv, const char* kin
 }
 
 int Main(int argc, char** argv) {
-  if (const std::string serve = StringFlag(argc, argv, "serve"); !serve.empty()) {
+  absl::StatusOr<BenchFlags> parsed = BenchFlags::Parse(argc, argv, kFlags);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(parsed.status().message()).c_str());
+    return 2;
+  }
+  const BenchFlags& flags = *parsed;
+  if (flags.Has("serve")) {
+    const std::string serve = flags.Text("serve", "");
     if (serve != "bare" && serve != "adapter") {
       std::fprintf(stderr, "--serve must be bare or adapter, not %s\n", serve.c_str());
       return 2;
     }
-    return Serve(argc, argv, serve == "adapter");
+    return Serve(flags, serve == "adapter");
   }
-  const absl::Duration seconds = absl::Seconds(FlagValue(argc, argv, "seconds", 3));
-  const int rounds = static_cast<int>(FlagValue(argc, argv, "rounds", 5));
-  const int concurrency = static_cast<int>(FlagValue(argc, argv, "concurrency", 64));
-  const bool log = HasFlag(argc, argv, "log");
-  const std::string only = StringFlag(argc, argv, "only");
-  if (GivenWithoutValue(argc, argv, "only")) {
-    std::fprintf(stderr, "--only takes a value: --only=bare or --only=adapter\n");
-    return 2;
-  }
+  const absl::Duration seconds = absl::Seconds(flags.Number("seconds", 3));
+  const int rounds = static_cast<int>(flags.Number("rounds", 5));
+  const int concurrency = static_cast<int>(flags.Number("concurrency", 64));
+  const bool log = flags.Has("log");
+  const std::string only = flags.Text("only", "");
   if (!only.empty() && only != "bare" && only != "adapter") {
     std::fprintf(stderr, "--only must be bare or adapter, not %s\n", only.c_str());
     return 2;
   }
-  if (GivenWithoutValue(argc, argv, "client")) {
-    std::fprintf(stderr, "--client takes a value: --client=h2load or --client=grpc\n");
-    return 2;
-  }
-  const std::string client = StringFlag(argc, argv, "client").empty()
-                                 ? "h2load"
-                                 : StringFlag(argc, argv, "client");
+  const std::string client = flags.Text("client", "h2load");
   if (client != "h2load" && client != "grpc") {
     std::fprintf(stderr, "--client must be h2load or grpc, not %s\n", client.c_str());
     return 2;
@@ -369,14 +345,14 @@ int Main(int argc, char** argv) {
                  "tools/install_deps.sh bench); or measure with --client=grpc\n");
     return 2;
   }
-  if (const std::string batch = StringFlag(argc, argv, "batch_scheduling");
-      !batch.empty() && batch != "0" && batch != "1") {
-    std::fprintf(stderr, "--batch_scheduling must be 0 or 1, not %s\n", batch.c_str());
+  if (const double batch = flags.Number("batch_scheduling", 1); batch != 0 && batch != 1) {
+    std::fprintf(stderr, "--batch_scheduling must be 0 or 1, not %s\n",
+                 flags.Text("batch_scheduling", "").c_str());
     return 2;
   }
 
-  absl::StatusOr<ServedFrom> bare = ServeInProcess(argc, argv, "bare");
-  absl::StatusOr<ServedFrom> adapted = ServeInProcess(argc, argv, "adapter");
+  absl::StatusOr<ServedFrom> bare = ServeInProcess(flags, "bare");
+  absl::StatusOr<ServedFrom> adapted = ServeInProcess(flags, "adapter");
   if (!bare.ok() || !adapted.ok()) {
     std::fprintf(stderr, "server process did not start: %s\n",
                  (bare.ok() ? adapted : bare).status().ToString().c_str());
@@ -447,7 +423,7 @@ int Main(int argc, char** argv) {
       Median(bare_qps), Median(bare_cpu), Median(bare_client), Median(adapted_qps),
       Median(adapted_cpu), Median(adapted_client), Median(ratios), Median(cpu_ratios),
       concurrency,
-      static_cast<int>(FlagValue(argc, argv, "workers", 8)), client.c_str(),
+      static_cast<int>(flags.Number("workers", 8)), client.c_str(),
       log ? ", request log on" : "");
   return 0;
 }

@@ -32,39 +32,32 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/synchronization/mutex.h"
 #include "tools/bench/chain.h"
 #include "tools/bench/chain_load.h"
 #include "tools/bench/remote_chain.h"
+#include "common/testing/bench_flags.h"
 #include "common/testing/server_process.h"
 
 namespace baton::bench {
 
+using ::baton::testing::BenchFlags;
+using ::baton::testing::FlagKind;
+using ::baton::testing::FlagSpec;
 using ::baton::testing::PinToCpu;
 using ::baton::testing::ServerProcess;
 using ::baton::testing::StatusFieldMiB;
 namespace {
 
-std::string FlagString(int argc, char** argv, const std::string& name,
-                       const std::string& fallback) {
-  const std::string prefix = "--" + name + "=";
-  for (int i = 1; i < argc; ++i) {
-    if (absl::StartsWith(argv[i], prefix)) return std::string(argv[i] + prefix.size());
-  }
-  return fallback;
-}
-
-double FlagNumber(int argc, char** argv, const std::string& name, double fallback) {
-  double value = fallback;
-  const std::string text = FlagString(argc, argv, name, "");
-  if (!text.empty() && !absl::SimpleAtod(text, &value)) {
-    std::fprintf(stderr, "--%s: not a number: %s\n", name.c_str(), text.c_str());
-    std::exit(2);
-  }
-  return value;
-}
+// Every flag; an unknown one is refused.
+const std::vector<FlagSpec> kFlags = {
+    {"scenario", FlagKind::kText},         {"seconds", FlagKind::kNumber},
+    {"rounds", FlagKind::kNumber},         {"concurrency", FlagKind::kNumber},
+    {"work_us", FlagKind::kNumber},        {"deadline_ms", FlagKind::kNumber},
+    {"threads", FlagKind::kNumber},        {"overload_factor", FlagKind::kNumber},
+    {"placement", FlagKind::kText},        {"go_chain", FlagKind::kText},
+    {"only", FlagKind::kText},             {"batch_scheduling", FlagKind::kNumber},
+    {"serve", FlagKind::kText}};
 
 void PrintSummary(const char* label, const loadgen::Summary& s) {
   std::printf("  %-12s %8.0f calls/s  goodput %8.0f/s  p50 %7.2f ms  p90 %7.2f ms  p99 %7.2f ms  "
@@ -79,21 +72,21 @@ void PrintSummary(const char* label, const loadgen::Summary& s) {
 }
 
 // The load flags, over a scenario's own defaults.
-LoadOptions LoadFromFlags(int argc, char** argv, LoadOptions defaults) {
+LoadOptions LoadFromFlags(const BenchFlags& flags, LoadOptions defaults) {
   LoadOptions load = defaults;
   load.duration = absl::Seconds(
-      FlagNumber(argc, argv, "seconds", absl::ToDoubleSeconds(defaults.duration)));
+      flags.Number("seconds", absl::ToDoubleSeconds(defaults.duration)));
   load.deadline = absl::Milliseconds(
-      FlagNumber(argc, argv, "deadline_ms", absl::ToDoubleMilliseconds(defaults.deadline)));
+      flags.Number("deadline_ms", absl::ToDoubleMilliseconds(defaults.deadline)));
   load.concurrency =
-      static_cast<int>(FlagNumber(argc, argv, "concurrency", defaults.concurrency));
-  load.work_us = static_cast<int>(FlagNumber(argc, argv, "work_us", defaults.work_us));
+      static_cast<int>(flags.Number("concurrency", defaults.concurrency));
+  load.work_us = static_cast<int>(flags.Number("work_us", defaults.work_us));
   return load;
 }
 
 // --batch_scheduling=0: the adapter's pollers and workers keep the default policy.
-bool BatchScheduling(int argc, char** argv) {
-  return FlagNumber(argc, argv, "batch_scheduling", 1) != 0;
+bool BatchScheduling(const BenchFlags& flags) {
+  return flags.Number("batch_scheduling", 1) != 0;
 }
 
 ChainOptions ChainFor(ChainKind kind, int hops, int threads, bool batch_scheduling) {
@@ -107,39 +100,39 @@ ChainOptions ChainFor(ChainKind kind, int hops, int threads, bool batch_scheduli
 
 // The grpc-go chain (tools/bench/go_chain) of `hops` hops on `cpu`, if --go_chain
 // names its binary; null if not.
-absl::StatusOr<std::unique_ptr<RemoteChain>> StartGoChain(int argc, char** argv, int hops,
+absl::StatusOr<std::unique_ptr<RemoteChain>> StartGoChain(const BenchFlags& flags, int hops,
                                                           int cpu) {
-  const std::string program = FlagString(argc, argv, "go_chain", "");
+  const std::string program = flags.Text("go_chain", "");
   if (program.empty()) return nullptr;
   return RemoteChain::Start(program, {"-hops=" + std::to_string(hops)}, cpu);
 }
 
 constexpr char kGoChainName[] = "grpc-go";
 
-int RunChain(int argc, char** argv) {
-  const int rounds = static_cast<int>(FlagNumber(argc, argv, "rounds", 5));
-  LoadOptions load = LoadFromFlags(argc, argv,
+int RunChain(const BenchFlags& flags) {
+  const int rounds = static_cast<int>(flags.Number("rounds", 5));
+  LoadOptions load = LoadFromFlags(flags,
                                    {.duration = absl::Seconds(3),
                                     .deadline = absl::Milliseconds(100),
                                     .work_us = 0,
                                     .concurrency = 32});
-  const int threads = static_cast<int>(FlagNumber(argc, argv, "threads", 8));
+  const int threads = static_cast<int>(flags.Number("threads", 8));
   std::printf("chain: 3 hops, concurrency %d, deadline %.0f ms, work %d us per hop\n",
               load.concurrency, absl::ToDoubleMilliseconds(load.deadline), load.work_us);
   absl::StatusOr<std::unique_ptr<RemoteChain>> go_chain =
-      StartGoChain(argc, argv, 3, ServerProcess::kAnyCpu);
+      StartGoChain(flags, 3, ServerProcess::kAnyCpu);
   if (!go_chain.ok()) {
     std::fprintf(stderr, "--go_chain: %s\n", go_chain.status().ToString().c_str());
     return 1;
   }
   // --only=<kind>: one chain alone, for profiling it (perf record -p).
-  const std::string only = FlagString(argc, argv, "only", "");
+  const std::string only = flags.Text("only", "");
   std::vector<std::pair<std::string, std::string>> targets;  // Name, address.
   std::vector<std::unique_ptr<Chain>> chains;
   for (ChainKind kind : kChainKinds) {
     if (!only.empty() && only != ChainKindName(kind)) continue;
     chains.push_back(
-        std::make_unique<Chain>(ChainFor(kind, 3, threads, BatchScheduling(argc, argv))));
+        std::make_unique<Chain>(ChainFor(kind, 3, threads, BatchScheduling(flags))));
     targets.emplace_back(ChainKindName(kind), chains.back()->address());
   }
   if (*go_chain != nullptr) targets.emplace_back(kGoChainName, (*go_chain)->address());
@@ -170,23 +163,23 @@ void PrintWaste(const char* name, const loadgen::Summary& summary,
               total_ns / 1e6 / summary.calls, quiet ? "" : " (hops still busy at the end!)");
 }
 
-int RunWaste(int argc, char** argv) {
-  LoadOptions load = LoadFromFlags(argc, argv,
+int RunWaste(const BenchFlags& flags) {
+  LoadOptions load = LoadFromFlags(flags,
                                    {.duration = absl::Seconds(5),
                                     .deadline = absl::Milliseconds(20),
                                     .work_us = 10000,
                                     .concurrency = 1});
-  const int threads = static_cast<int>(FlagNumber(argc, argv, "threads", 8));
+  const int threads = static_cast<int>(flags.Number("threads", 8));
   std::printf("waste: 3 hops, %d us of CPU work per hop, deadline %.0f ms, concurrency %d\n",
               load.work_us, absl::ToDoubleMilliseconds(load.deadline), load.concurrency);
   absl::StatusOr<std::unique_ptr<RemoteChain>> go_chain =
-      StartGoChain(argc, argv, 3, ServerProcess::kAnyCpu);
+      StartGoChain(flags, 3, ServerProcess::kAnyCpu);
   if (!go_chain.ok()) {
     std::fprintf(stderr, "--go_chain: %s\n", go_chain.status().ToString().c_str());
     return 1;
   }
   for (ChainKind kind : kChainKinds) {
-    Chain chain(ChainFor(kind, 3, threads, BatchScheduling(argc, argv)));
+    Chain chain(ChainFor(kind, 3, threads, BatchScheduling(flags)));
     load.address = chain.address();
     const loadgen::Summary summary = RunClosedLoop(load);
     const bool quiet = chain.WaitForQuiet(absl::Seconds(10));
@@ -264,9 +257,9 @@ class OverloadTarget {
 };
 
 // --serve=<kind>: the server process of a split overload run (see OverloadTarget).
-int ServeHop(int argc, char** argv, const std::string& kind_name) {
-  const int threads = static_cast<int>(FlagNumber(argc, argv, "threads", 2));
-  const bool batch = BatchScheduling(argc, argv);
+int ServeHop(const BenchFlags& flags, const std::string& kind_name) {
+  const int threads = static_cast<int>(flags.Number("threads", 2));
+  const bool batch = BatchScheduling(flags);
   for (ChainKind kind : kChainKinds) {
     if (kind_name != ChainKindName(kind)) continue;
     Chain chain(ChainFor(kind, 1, threads, batch));
@@ -277,21 +270,21 @@ int ServeHop(int argc, char** argv, const std::string& kind_name) {
   return 2;
 }
 
-int RunOverload(int argc, char** argv) {
-  LoadOptions load = LoadFromFlags(argc, argv,
+int RunOverload(const BenchFlags& flags) {
+  LoadOptions load = LoadFromFlags(flags,
                                    {.duration = absl::Seconds(5),
                                     .deadline = absl::Milliseconds(50),
                                     .work_us = 1000,
                                     .concurrency = 8});
-  const int threads = std::max(1, static_cast<int>(FlagNumber(argc, argv, "threads", 2)));
-  const double factor = FlagNumber(argc, argv, "overload_factor", 3);
-  const std::string placement = FlagString(argc, argv, "placement", "split");
+  const int threads = std::max(1, static_cast<int>(flags.Number("threads", 2)));
+  const double factor = flags.Number("overload_factor", 3);
+  const std::string placement = flags.Text("placement", "split");
   if (placement != "split" && placement != "shared") {
     std::fprintf(stderr, "--placement must be split or shared, not %s\n", placement.c_str());
     return 2;
   }
   const bool split = placement == "split";
-  const bool batch = BatchScheduling(argc, argv);
+  const bool batch = BatchScheduling(flags);
   const int concurrency = std::max(1, load.concurrency);
   // Before any gRPC thread starts, so that they inherit it.
   if (split && !PinToCpu(1)) {
@@ -306,7 +299,7 @@ int RunOverload(int argc, char** argv) {
   std::vector<
       std::pair<std::string, std::function<absl::StatusOr<std::unique_ptr<OverloadTarget>>()>>>
       servers;
-  const std::string only = FlagString(argc, argv, "only", "");
+  const std::string only = flags.Text("only", "");
   for (ChainKind kind : {ChainKind::kAdapter, ChainKind::kRawSync, ChainKind::kRawCallback}) {
     if (!only.empty() && only != ChainKindName(kind)) continue;
     servers.emplace_back(ChainKindName(kind), [kind, threads, batch, split] {
@@ -314,10 +307,10 @@ int RunOverload(int argc, char** argv) {
     });
   }
   // The grpc-go hop: always a process of its own; on CPU 0 when split.
-  if (!FlagString(argc, argv, "go_chain", "").empty()) {
-    servers.emplace_back(kGoChainName, [argc, argv, split] {
+  if (!flags.Text("go_chain", "").empty()) {
+    servers.emplace_back(kGoChainName, [&flags, split] {
       return OverloadTarget::Remote(
-          StartGoChain(argc, argv, 1, split ? 0 : ServerProcess::kAnyCpu));
+          StartGoChain(flags, 1, split ? 0 : ServerProcess::kAnyCpu));
     });
   }
   for (const auto& [name, start] : servers) {
@@ -370,12 +363,18 @@ int RunOverload(int argc, char** argv) {
 
 int Main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  const std::string serve = FlagString(argc, argv, "serve", "");
-  if (!serve.empty()) return ServeHop(argc, argv, serve);
-  const std::string scenario = FlagString(argc, argv, "scenario", "chain");
-  if (scenario == "chain") return RunChain(argc, argv);
-  if (scenario == "waste") return RunWaste(argc, argv);
-  if (scenario == "overload") return RunOverload(argc, argv);
+  absl::StatusOr<BenchFlags> parsed = BenchFlags::Parse(argc, argv, kFlags);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(parsed.status().message()).c_str());
+    return 2;
+  }
+  const BenchFlags& flags = *parsed;
+  const std::string serve = flags.Text("serve", "");
+  if (!serve.empty()) return ServeHop(flags, serve);
+  const std::string scenario = flags.Text("scenario", "chain");
+  if (scenario == "chain") return RunChain(flags);
+  if (scenario == "waste") return RunWaste(flags);
+  if (scenario == "overload") return RunOverload(flags);
   std::fprintf(stderr, "--scenario must be chain, waste or overload, not %s\n", scenario.c_str());
   return 2;
 }
