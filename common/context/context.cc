@@ -141,6 +141,15 @@ DerivedContext<Handle> Derive(const Context& parent, absl::Time deadline, absl::
           ContextAccess::MakeHandle<Handle>(NodeRef<CancelNode>::Adopt(node))};
 }
 
+// The clock is read only when the deadline can matter.
+template <typename Handle>
+DerivedContext<Handle> DeriveWithDeadline(const Context& parent, absl::Time deadline,
+                                          absl::Status cause) {
+  const absl::Time now =
+      deadline < parent.Deadline() ? parent.clock().Now() : absl::InfinitePast();
+  return Derive<Handle>(parent, deadline, now, std::move(cause));
+}
+
 }  // namespace
 
 DerivedContext<CancelHandle> WithCancel(const Context& parent) {
@@ -159,9 +168,13 @@ DerivedContext<CancelHandle> WithDeadline(const Context& parent, absl::Time dead
 
 DerivedContext<CancelHandle> WithDeadlineCause(const Context& parent, absl::Time deadline,
                                                absl::Status cause) {
-  const absl::Time now =
-      deadline < parent.Deadline() ? parent.clock().Now() : absl::InfinitePast();
-  return Derive<CancelHandle>(parent, deadline, now, std::move(cause));
+  return DeriveWithDeadline<CancelHandle>(parent, deadline, std::move(cause));
+}
+
+DerivedContext<CancelCauseHandle> WithDeadlineAndCancelCause(const Context& parent,
+                                                             absl::Time deadline,
+                                                             absl::Status deadline_cause) {
+  return DeriveWithDeadline<CancelCauseHandle>(parent, deadline, std::move(deadline_cause));
 }
 
 DerivedContext<CancelHandle> WithTimeout(const Context& parent, absl::Duration timeout) {

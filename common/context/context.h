@@ -198,6 +198,14 @@ DerivedContext<CancelHandle> WithDeadlineCause(const Context& parent, absl::Time
 DerivedContext<CancelHandle> WithTimeout(const Context& parent, absl::Duration timeout);
 DerivedContext<CancelHandle> WithTimeoutCause(const Context& parent,
                                               absl::Duration timeout, absl::Status cause);
+// WithDeadlineCause whose handle, like WithCancelCause's, records why it cancelled: one
+// link where WithDeadlineCause(WithCancelCause(parent).context, ...) makes two, each
+// joined to its parent, started and torn down — what a server's call needs per request
+// (its caller may go; its deadline may pass). Err() tells the two apart: CANCELLED
+// with the handle's cause, or DEADLINE_EXCEEDED with `deadline_cause`.
+DerivedContext<CancelCauseHandle> WithDeadlineAndCancelCause(const Context& parent,
+                                                             absl::Time deadline,
+                                                             absl::Status deadline_cause);
 
 // A child carrying `value` under `key`; it shadows any value of `key` above it.
 // Passing the parent as an rvalue — ctx = WithValue(std::move(ctx), key, v) — hands

@@ -206,6 +206,34 @@ TEST_F(DeadlineTest, CancelBeforeDeadlineUnschedulesAndStaysCanceled) {
   EXPECT_EQ(ctx.Err().code(), absl::StatusCode::kCancelled);
 }
 
+TEST_F(DeadlineTest, DeadlineAndCancelCauseIsOneLinkThatEndsEitherWay) {
+  auto [parent, cancel_parent] = WithCancel(root_);
+  auto [expires, cancel_expires] = WithDeadlineAndCancelCause(
+      parent, clock_.Now() + absl::Milliseconds(10), absl::DeadlineExceededError("budget"));
+  auto [cancelled, cancel] = WithDeadlineAndCancelCause(
+      parent, clock_.Now() + absl::Milliseconds(10), absl::DeadlineExceededError("budget"));
+  EXPECT_EQ(RegisteredChildren(parent), 2u);  // One link each, not two.
+  EXPECT_EQ(clock_.PendingTimers(), 2u);
+  cancel(absl::UnavailableError("caller gone"));
+  EXPECT_EQ(cancelled.Err().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(Cause(cancelled), absl::UnavailableError("caller gone"));
+  clock_.Advance(absl::Milliseconds(10));
+  EXPECT_EQ(expires.Err().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(Cause(expires), absl::DeadlineExceededError("budget"));
+  EXPECT_EQ(Cause(cancelled), absl::UnavailableError("caller gone"));  // The first stays.
+  EXPECT_EQ(clock_.PendingTimers(), 0u);
+}
+
+TEST_F(DeadlineTest, DeadlineAndCancelCauseFollowsItsParent) {
+  auto [parent, cancel_parent] = WithCancelCause(root_);
+  auto [ctx, cancel] = WithDeadlineAndCancelCause(parent, absl::InfiniteFuture(),
+                                                  absl::DeadlineExceededError("never"));
+  EXPECT_EQ(clock_.PendingTimers(), 0u);  // A deadline that cannot come needs no timer.
+  cancel_parent(absl::AbortedError("shutting down"));
+  EXPECT_EQ(ctx.Err().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(Cause(ctx), absl::AbortedError("shutting down"));
+}
+
 TEST_F(DeadlineTest, CancelAfterDeadlineKeepsTheFirstCause) {
   auto [ctx, cancel] = WithTimeoutCause(root_, absl::Milliseconds(10),
                                         absl::DeadlineExceededError("budget of 10ms"));

@@ -198,10 +198,9 @@ std::optional<IncomingCall::Refusal> IncomingCall::Arrive(const MethodOptions& o
   criticality_ = metadata.criticality;
   budget_at_arrival_ = arrival.deadline - start_;
 
-  auto [cancellable, cancel] = WithCancelCause(adapter_->root_.context);
+  auto [bounded, cancel] =
+      WithDeadlineAndCancelCause(adapter_->root_.context, arrival.deadline, arrival.cause);
   cancel_ = std::move(cancel);
-  auto [bounded, deadline] = WithDeadlineCause(cancellable, arrival.deadline, arrival.cause);
-  deadline_ = std::move(deadline);
   ctx_ = WithValue(WithValue(bounded, kRequestMetadata, std::move(metadata)), kCallState,
                    CallState(&policy, budget_at_arrival_, arrival.deadline, arrival.cause));
   call_state_ = CallStateOf(ctx_);

@@ -112,8 +112,8 @@ class IncomingCall {
   std::string admission_ = "run";
   // In ctx_, once Arrive() has built it.
   const CallState* call_state_ = nullptr;
+  // Cancels ctx_, which is also done at its deadline.
   CancelCauseHandle cancel_;
-  CancelHandle deadline_;
   Context ctx_;
 };
 
