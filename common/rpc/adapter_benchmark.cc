@@ -29,6 +29,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -172,23 +173,45 @@ struct ServedFrom {
   std::string address;
 };
 
-// Calls the adapter answered without running the handler: refused on arrival, or
-// dropped from its queue.
-uint64_t Refused(const ServerAdapter& adapter) {
+// Calls the adapter answered without running the handler — refused on arrival, or
+// dropped from its queue as late — in all, then by reason: "3 queue_behind=3 ...".
+// Not the calls dropped from the queue because they were done (expired_in_queue): with
+// budgets of 5 s those are calls whose caller went — h2load ends each round by closing
+// its connection with calls in flight — and h2load counts none of them as answered.
+std::string Refused(const ServerAdapter& adapter) {
   const ServerStats& stats = adapter.stats();
-  return stats.expired_on_arrival + stats.below_min_budget + stats.shed + stats.queue_full +
-         stats.queue_behind + stats.refused_draining + adapter.pool().expired_in_queue() +
-         adapter.pool().late_in_queue();
+  const std::pair<const char*, uint64_t> reasons[] = {
+      {"expired_on_arrival", stats.expired_on_arrival},
+      {"below_min_budget", stats.below_min_budget},
+      {"shed", stats.shed},
+      {"queue_full", stats.queue_full},
+      {"queue_behind", stats.queue_behind},
+      {"draining", stats.refused_draining},
+      {"late_in_queue", adapter.pool().late_in_queue()}};
+  uint64_t total = 0;
+  std::string by_reason;
+  for (const auto& [reason, count] : reasons) {
+    total += count;
+    absl::StrAppend(&by_reason, " ", reason, "=", count);
+  }
+  return absl::StrCat(total, by_reason);
 }
 
 // What the server process says it refused so far (Serve's answer).
-absl::StatusOr<uint64_t> RefusedSoFar(const ServedFrom& server) {
+struct RefusedCalls {
+  uint64_t total = 0;
+  std::string by_reason;
+};
+
+absl::StatusOr<RefusedCalls> RefusedSoFar(const ServedFrom& server) {
   absl::StatusOr<std::string> answer = server.process->Ask("refused");
   if (!answer.ok()) return answer.status();
-  uint64_t refused = 0;
-  if (!absl::SimpleAtoi(*answer, &refused)) {
+  RefusedCalls refused;
+  const size_t space = answer->find(' ');
+  if (!absl::SimpleAtoi(answer->substr(0, space), &refused.total)) {
     return absl::InternalError(absl::StrCat("server answered \"", *answer, "\""));
   }
+  if (space != std::string::npos) refused.by_reason = answer->substr(space + 1);
   return refused;
 }
 
@@ -229,19 +252,20 @@ Round Measure(const ServedFrom& server, int concurrency, absl::Duration seconds)
 absl::StatusOr<Round> MeasureWithH2load(const ServedFrom& server, int concurrency,
                                         absl::Duration seconds) {
   const std::string method = absl::StrCat("/", HopService::service_full_name(), "/Hop");
-  absl::StatusOr<uint64_t> refused_before = RefusedSoFar(server);
+  absl::StatusOr<RefusedCalls> refused_before = RefusedSoFar(server);
   if (!refused_before.ok()) return refused_before.status();
   const double cpu_before = server.process->CpuSeconds();
   absl::StatusOr<testing::H2loadRun> run = testing::RunH2loadUnary(
       server.address, method, HopRequest().SerializeAsString(), concurrency, seconds, /*cpu=*/1);
   if (!run.ok()) return run.status();
   const double cpu = server.process->CpuSeconds() - cpu_before;
-  absl::StatusOr<uint64_t> refused_after = RefusedSoFar(server);
+  absl::StatusOr<RefusedCalls> refused_after = RefusedSoFar(server);
   if (!refused_after.ok()) return refused_after.status();
-  if (*refused_after != *refused_before) {
-    return absl::InternalError(absl::StrCat("the server refused ",
-                                            *refused_after - *refused_before,
-                                            " calls in the round; a refusal is not a call"));
+  if (refused_after->total != refused_before->total) {
+    return absl::InternalError(absl::StrCat(
+        "the server refused ", refused_after->total - refused_before->total,
+        " calls in the round (since it started: ", refused_after->by_reason,
+        "); a refusal is not a call"));
   }
   // h2load's own time includes its start and its last, unanswered round; the server's
   // counts every call it answered, a few more than h2load counted done.
@@ -287,7 +311,7 @@ int Serve(const BenchFlags& flags, bool adapted) {
   std::fflush(stdout);
   // Asked after each round: the calls refused so far (none, for the bare server).
   testing::ServeLines([&adapter](const std::string&) {
-    return std::to_string(adapter == nullptr ? 0 : Refused(*adapter));
+    return adapter == nullptr ? std::string("0") : Refused(*adapter);
   });
   return 0;
 }
