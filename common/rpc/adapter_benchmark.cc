@@ -1,7 +1,8 @@
 // Adapter overhead: unary QPS of a server whose trivial handler runs through the
 // ServerAdapter (Context, metadata table, admission, worker pool, trail, log record)
 // against a bare gRPC callback server running the same handler, with the same client
-// in the same run. Rounds alternate so that machine noise hits both alike.
+// in the same run. Rounds alternate, and which server goes first in a round, so that
+// machine noise hits both alike.
 //
 // Each server lives in a process of its own pinned to CPU 0 (this binary run again with
 // --serve=bare|adapter; common/testing/server_process.h); the client is pinned to CPU
@@ -420,9 +421,14 @@ int Main(int argc, char** argv) {
     return 0;
   }
   for (int round = 0; round < rounds; ++round) {
+    // Which server goes first alternates too, so that neither is always measured right
+    // after the other (scratch A/B runs of two builds moved with the order by ~1-2%).
+    const bool adapter_first = round % 2 == 1;
+    absl::StatusOr<Round> measured_adapter;
+    if (adapter_first) measured_adapter = measure(*adapted);
     absl::StatusOr<Round> measured_bare = measure(*bare);
+    if (!adapter_first) measured_adapter = measure(*adapted);
     if (!measured_bare.ok()) return failed(measured_bare.status());
-    absl::StatusOr<Round> measured_adapter = measure(*adapted);
     if (!measured_adapter.ok()) return failed(measured_adapter.status());
     const Round& b = *measured_bare;
     const Round& a = *measured_adapter;
