@@ -201,8 +201,11 @@ DerivedContext<CancelHandle> WithTimeoutCause(const Context& parent,
 // WithDeadlineCause whose handle, like WithCancelCause's, records why it cancelled: one
 // link where WithDeadlineCause(WithCancelCause(parent).context, ...) makes two, each
 // joined to its parent, started and torn down — what a server's call needs per request
-// (its caller may go; its deadline may pass). Err() tells the two apart: CANCELLED
-// with the handle's cause, or DEADLINE_EXCEEDED with `deadline_cause`.
+// (its caller may go; its deadline may pass). Whatever ends it first decides Err() and
+// Cause(), as with those two: the handle, CANCELLED with its cause; this link's own
+// deadline, DEADLINE_EXCEEDED with `deadline_cause` (OK: the error itself); the
+// parent, the parent's. A deadline no earlier than the parent's arms no timer of its
+// own: the parent's deadline ends it, with the parent's cause.
 DerivedContext<CancelCauseHandle> WithDeadlineAndCancelCause(const Context& parent,
                                                              absl::Time deadline,
                                                              absl::Status deadline_cause);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <atomic>
 #include <cstdio>
 #include <memory>
@@ -35,6 +36,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "baton/testing/v1/hop.grpc.pb.h"
@@ -162,11 +164,15 @@ using testing::FlagKind;
 
 // Every flag, the server processes' too: an unknown one is refused, not passed on.
 const std::vector<testing::FlagSpec> kFlags = {
-    {"seconds", FlagKind::kNumber},     {"rounds", FlagKind::kNumber},
-    {"concurrency", FlagKind::kNumber}, {"workers", FlagKind::kNumber},
-    {"batch_scheduling", FlagKind::kNumber}, {"log", FlagKind::kSwitch},
-    {"only", FlagKind::kText},          {"client", FlagKind::kText},
+    {"seconds", FlagKind::kNumber, 0.1},      {"rounds", FlagKind::kWholeNumber, 1},
+    {"concurrency", FlagKind::kWholeNumber, 1}, {"workers", FlagKind::kWholeNumber, 1},
+    {"batch_scheduling", FlagKind::kWholeNumber}, {"log", FlagKind::kSwitch},
+    {"only", FlagKind::kText},                {"client", FlagKind::kText},
     {"serve", FlagKind::kText}};
+
+// The flags a server process reads, passed on to it (and no other: the client's must
+// not reach it).
+constexpr const char* kServerFlags[] = {"workers", "batch_scheduling", "log"};
 
 // A server in a process of its own (ServeInProcess), and where it listens.
 struct ServedFrom {
@@ -174,11 +180,8 @@ struct ServedFrom {
   std::string address;
 };
 
-// Calls the adapter answered without running the handler — refused on arrival, or
-// dropped from its queue as late — in all, then by reason: "3 queue_behind=3 ...".
-// Not the calls dropped from the queue because they were done (expired_in_queue): with
-// budgets of 5 s those are calls whose caller went — h2load ends each round by closing
-// its connection with calls in flight — and h2load counts none of them as answered.
+// What the adapter answered without running the handler, by reason, since it
+// started: "expired_on_arrival=0 below_min_budget=0 ..." (the bare server: "none").
 std::string Refused(const ServerAdapter& adapter) {
   const ServerStats& stats = adapter.stats();
   const std::pair<const char*, uint64_t> reasons[] = {
@@ -188,32 +191,48 @@ std::string Refused(const ServerAdapter& adapter) {
       {"queue_full", stats.queue_full},
       {"queue_behind", stats.queue_behind},
       {"draining", stats.refused_draining},
+      {"expired_in_queue", adapter.pool().expired_in_queue()},
       {"late_in_queue", adapter.pool().late_in_queue()}};
-  uint64_t total = 0;
-  std::string by_reason;
+  std::string answer;
   for (const auto& [reason, count] : reasons) {
-    total += count;
-    absl::StrAppend(&by_reason, " ", reason, "=", count);
+    absl::StrAppend(&answer, answer.empty() ? "" : " ", reason, "=", count);
   }
-  return absl::StrCat(total, by_reason);
+  return answer;
 }
 
-// What the server process says it refused so far (Serve's answer).
-struct RefusedCalls {
-  uint64_t total = 0;
-  std::string by_reason;
-};
+// Refused calls by reason (Refused's answer, read back).
+using RefusedCalls = std::map<std::string, uint64_t>;
 
 absl::StatusOr<RefusedCalls> RefusedSoFar(const ServedFrom& server) {
   absl::StatusOr<std::string> answer = server.process->Ask("refused");
   if (!answer.ok()) return answer.status();
   RefusedCalls refused;
-  const size_t space = answer->find(' ');
-  if (!absl::SimpleAtoi(answer->substr(0, space), &refused.total)) {
-    return absl::InternalError(absl::StrCat("server answered \"", *answer, "\""));
+  if (*answer == "none") return refused;  // The bare server: it refuses nothing.
+  for (absl::string_view pair : absl::StrSplit(*answer, ' ', absl::SkipEmpty())) {
+    const std::pair<std::string, std::string> reason_count = absl::StrSplit(pair, '=');
+    if (!absl::SimpleAtoi(reason_count.second, &refused[reason_count.first])) {
+      return absl::InternalError(absl::StrCat("server answered \"", *answer, "\""));
+    }
   }
-  if (space != std::string::npos) refused.by_reason = answer->substr(space + 1);
   return refused;
+}
+
+// The refusals of one round that answered a call h2load counts, named by reason; empty
+// if none. Calls dropped from the queue because they were done (expired_in_queue) are
+// named but not counted: with budgets of 5 s they are calls whose caller went — h2load
+// ends each round by closing its connection with calls in flight — and h2load counts
+// none of them.
+std::string RefusedInRound(const RefusedCalls& before, const RefusedCalls& after) {
+  uint64_t counted = 0;
+  std::string by_reason;
+  for (const auto& [reason, count] : after) {
+    const auto it = before.find(reason);
+    const uint64_t in_round = count - (it == before.end() ? 0 : it->second);
+    if (in_round == 0) continue;
+    if (reason != "expired_in_queue") counted += in_round;
+    absl::StrAppend(&by_reason, by_reason.empty() ? "" : ", ", reason, "=", in_round);
+  }
+  return counted == 0 ? "" : by_reason;
 }
 
 // One timed round against one server: calls per second, and the server process's CPU
@@ -262,11 +281,10 @@ absl::StatusOr<Round> MeasureWithH2load(const ServedFrom& server, int concurrenc
   const double cpu = server.process->CpuSeconds() - cpu_before;
   absl::StatusOr<RefusedCalls> refused_after = RefusedSoFar(server);
   if (!refused_after.ok()) return refused_after.status();
-  if (refused_after->total != refused_before->total) {
-    return absl::InternalError(absl::StrCat(
-        "the server refused ", refused_after->total - refused_before->total,
-        " calls in the round (since it started: ", refused_after->by_reason,
-        "); a refusal is not a call"));
+  if (const std::string refused = RefusedInRound(*refused_before, *refused_after);
+      !refused.empty()) {
+    return absl::InternalError(absl::StrCat("the server refused calls in the round (", refused,
+                                            "); a refusal is not a call"));
   }
   // h2load's own time includes its start and its last, unanswered round; the server's
   // counts every call it answered, a few more than h2load counted done.
@@ -312,21 +330,19 @@ int Serve(const BenchFlags& flags, bool adapted) {
   std::fflush(stdout);
   // Asked after each round: the calls refused so far (none, for the bare server).
   testing::ServeLines([&adapter](const std::string&) {
-    return adapter == nullptr ? std::string("0") : Refused(*adapter);
+    return adapter == nullptr ? std::string("none") : Refused(*adapter);
   });
   return 0;
 }
 
 // Each server has a process of its own on CPU 0, so that neither's threads take part in
 // the other's work: gRPC polls all of a process's connections from one epoll set, on
-// whichever thread waits. This binary again, with --serve and the flags a server reads
-// (only those: the client's must not reach it).
+// whichever thread waits. This binary again, with --serve and kServerFlags.
 absl::StatusOr<ServedFrom> ServeInProcess(const BenchFlags& flags, const char* kind) {
   std::vector<std::string> args = {absl::StrCat("--serve=", kind)};
-  for (const char* name : {"workers", "batch_scheduling"}) {
-    if (flags.Has(name)) args.push_back(absl::StrCat("--", name, "=", flags.Text(name, "")));
+  for (const char* name : kServerFlags) {
+    if (flags.Has(name)) args.push_back(flags.AsArgument(name));
   }
-  if (flags.Has("log")) args.push_back("--log");
   absl::StatusOr<std::unique_ptr<testing::ServerProcess>> process =
       testing::ServerProcess::Start("/proc/self/exe", args, /*cpu=*/0);
   if (!process.ok()) return process.status();
@@ -421,17 +437,16 @@ int Main(int argc, char** argv) {
     return 0;
   }
   for (int round = 0; round < rounds; ++round) {
-    // Which server goes first alternates too, so that neither is always measured right
-    // after the other (scratch A/B runs of two builds moved with the order by ~1-2%).
-    const bool adapter_first = round % 2 == 1;
-    absl::StatusOr<Round> measured_adapter;
-    if (adapter_first) measured_adapter = measure(*adapted);
-    absl::StatusOr<Round> measured_bare = measure(*bare);
-    if (!adapter_first) measured_adapter = measure(*adapted);
-    if (!measured_bare.ok()) return failed(measured_bare.status());
-    if (!measured_adapter.ok()) return failed(measured_adapter.status());
-    const Round& b = *measured_bare;
-    const Round& a = *measured_adapter;
+    // Which server goes first alternates too (the bare one, in round 1), so that
+    // neither is always measured right after the other.
+    const ServedFrom* order[] = {&*bare, &*adapted};
+    if (round % 2 == 1) std::swap(order[0], order[1]);
+    Round b, a;
+    for (const ServedFrom* server : order) {
+      absl::StatusOr<Round> measured = measure(*server);
+      if (!measured.ok()) return failed(measured.status());
+      (server == &*bare ? b : a) = *measured;
+    }
     bare_qps.push_back(b.qps);
     adapted_qps.push_back(a.qps);
     ratios.push_back(a.qps / b.qps);

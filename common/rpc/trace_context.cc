@@ -52,12 +52,10 @@ std::string EncodeHex(const std::array<uint8_t, N>& bytes) {
   return out;
 }
 
-// Ids need to be unique, not secret: one generator per thread, no lock, seeded from
-// the OS's entropy — a PCG (InsecureBitGen), since every call that arrives without ids
-// makes two, and the cryptographic default cost more than the rest of the metadata.
+// Ids need to be unique, not secret: one seeded generator per thread, no lock.
 template <size_t N>
 void FillRandom(std::array<uint8_t, N>& bytes) {
-  thread_local absl::InsecureBitGen gen;
+  thread_local absl::BitGen gen;
   do {
     for (size_t i = 0; i < N; i += 8) {
       const uint64_t word = absl::Uniform<uint64_t>(gen);

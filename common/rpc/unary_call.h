@@ -27,7 +27,6 @@
 
 #include "absl/status/status.h"
 #include "common/context/context.h"
-#include "common/rpc/block_cache.h"
 #include "common/rpc/call_poller.h"
 #include "common/rpc/incoming_call.h"
 #include "common/rpc/policy.h"
@@ -87,12 +86,6 @@ class UnaryCall : public QueuedWork {
   ~UnaryCall() override;
   UnaryCall(const UnaryCall&) = delete;
   UnaryCall& operator=(const UnaryCall&) = delete;
-
-  // A call object is made and freed once per call, and is over the allocator's own
-  // per-thread cache's size: its memory is recycled (block_cache.h). The destructor is
-  // virtual, so delete passes the whole TypedUnaryCall's size.
-  static void* operator new(size_t size) { return BlockCacheAllocate(size); }
-  static void operator delete(void* block, size_t size) { BlockCacheFree(block, size); }
 
   // Hands this call to gRPC: it waits on `queue` for the method's next call.
   static void Await(std::unique_ptr<UnaryCall> call, grpc::ServerCompletionQueue* queue);

@@ -1,6 +1,10 @@
 #include "common/testing/bench_flags.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
@@ -10,13 +14,50 @@
 namespace baton::testing {
 namespace {
 
+const char* ValueHint(FlagKind kind) {
+  switch (kind) {
+    case FlagKind::kNumber:
+    case FlagKind::kWholeNumber:
+      return "=N";
+    case FlagKind::kText:
+      return "=TEXT";
+    case FlagKind::kSwitch:
+      return "";
+  }
+  return "";
+}
+
 std::string Usage(const std::vector<FlagSpec>& declared) {
   return absl::StrJoin(declared, " ", [](std::string* out, const FlagSpec& flag) {
-    absl::StrAppend(out, "--", std::string(flag.name),
-                    flag.kind == FlagKind::kNumber ? "=N"
-                    : flag.kind == FlagKind::kText ? "=TEXT"
-                                                   : "");
+    absl::StrAppend(out, "--", std::string(flag.name), ValueHint(flag.kind));
   });
+}
+
+// Why `value` is no value for the number flag `flag`; OK if it is one.
+absl::Status CheckNumber(const FlagSpec& flag, const std::string& value) {
+  const std::string name(flag.name);
+  double number = 0;
+  if (!absl::SimpleAtod(value, &number) || !std::isfinite(number)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", name, " must be a number, not \"", value, "\""));
+  }
+  if (flag.kind == FlagKind::kWholeNumber &&
+      (number != std::floor(number) || number > std::numeric_limits<int>::max())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", name, " must be a whole number, not \"", value, "\""));
+  }
+  if (number < flag.at_least) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", name, " must be at least ", flag.at_least, ", not ", value));
+  }
+  return absl::OkStatus();
+}
+
+// A mistake in the benchmark's code, not in its command line: stop, naming it.
+[[noreturn]] void Misread(std::string_view name, const char* problem) {
+  std::fprintf(stderr, "BenchFlags: --%.*s %s\n", static_cast<int>(name.size()), name.data(),
+               problem);
+  std::abort();
 }
 
 }  // namespace
@@ -24,6 +65,7 @@ std::string Usage(const std::vector<FlagSpec>& declared) {
 absl::StatusOr<BenchFlags> BenchFlags::Parse(int argc, const char* const* argv,
                                              const std::vector<FlagSpec>& declared) {
   BenchFlags flags;
+  flags.declared_ = declared;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg.substr(0, 2) != "--" || arg.size() == 2) {
@@ -34,7 +76,7 @@ absl::StatusOr<BenchFlags> BenchFlags::Parse(int argc, const char* const* argv,
     const std::string name =
         arg.substr(2, equals == std::string::npos ? std::string::npos : equals - 2);
     const auto spec = std::find_if(declared.begin(), declared.end(),
-                                   [name](const FlagSpec& flag) { return flag.name == name; });
+                                   [&name](const FlagSpec& flag) { return flag.name == name; });
     if (spec == declared.end()) {
       return absl::InvalidArgumentError(
           absl::StrCat("unknown flag --", name, "; flags: ", Usage(declared)));
@@ -48,21 +90,29 @@ absl::StatusOr<BenchFlags> BenchFlags::Parse(int argc, const char* const* argv,
     }
     const std::string value = equals == std::string::npos ? "" : arg.substr(equals + 1);
     if (value.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("--", name, " takes a value: --", name,
-                                                     spec->kind == FlagKind::kNumber ? "=N"
-                                                                                     : "=TEXT"));
-    }
-    double number = 0;
-    if (spec->kind == FlagKind::kNumber && !absl::SimpleAtod(value, &number)) {
       return absl::InvalidArgumentError(
-          absl::StrCat("--", name, " must be a number, not \"", value, "\""));
+          absl::StrCat("--", name, " takes a value: --", name, ValueHint(spec->kind)));
+    }
+    if (spec->kind != FlagKind::kText) {
+      if (absl::Status number = CheckNumber(*spec, value); !number.ok()) return number;
     }
     flags.given_[name] = value;
   }
   return flags;
 }
 
+const FlagSpec& BenchFlags::Declared(std::string_view name) const {
+  const auto spec = std::find_if(declared_.begin(), declared_.end(),
+                                 [name](const FlagSpec& flag) { return flag.name == name; });
+  if (spec == declared_.end()) Misread(name, "is read but was never declared");
+  return *spec;
+}
+
 double BenchFlags::Number(std::string_view name, double fallback) const {
+  const FlagKind kind = Declared(name).kind;
+  if (kind != FlagKind::kNumber && kind != FlagKind::kWholeNumber) {
+    Misread(name, "is read as a number but is not one");
+  }
   const auto it = given_.find(name);
   double number = fallback;
   if (it != given_.end()) (void)absl::SimpleAtod(it->second, &number);  // Checked by Parse.
@@ -70,10 +120,22 @@ double BenchFlags::Number(std::string_view name, double fallback) const {
 }
 
 std::string BenchFlags::Text(std::string_view name, std::string_view fallback) const {
+  if (Declared(name).kind == FlagKind::kSwitch) Misread(name, "is a switch; it has no text");
   const auto it = given_.find(name);
   return it != given_.end() ? it->second : std::string(fallback);
 }
 
-bool BenchFlags::Has(std::string_view name) const { return given_.find(name) != given_.end(); }
+bool BenchFlags::Has(std::string_view name) const {
+  Declared(name);
+  return given_.find(name) != given_.end();
+}
+
+std::string BenchFlags::AsArgument(std::string_view name) const {
+  const FlagKind kind = Declared(name).kind;
+  const auto it = given_.find(name);
+  if (it == given_.end()) Misread(name, "is passed on but was not given");
+  return kind == FlagKind::kSwitch ? absl::StrCat("--", it->first)
+                                   : absl::StrCat("--", it->first, "=", it->second);
+}
 
 }  // namespace baton::testing

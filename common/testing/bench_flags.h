@@ -2,14 +2,18 @@
 // switches, every one declared up front.
 //
 //   absl::StatusOr<BenchFlags> flags = BenchFlags::Parse(
-//       argc, argv, {{"seconds", FlagKind::kNumber}, {"log", FlagKind::kSwitch}});
+//       argc, argv, {{"seconds", FlagKind::kNumber, 0.1}, {"log", FlagKind::kSwitch}});
 //   if (!flags.ok()) { /* print flags.status().message(), exit 2 */ }
 //   const double seconds = flags->Number("seconds", 3);
 //
 // Parse refuses, with a message naming the argument: a flag not declared (a typo must
 // not run a different benchmark than the one asked for, nor reach a child process that
-// reads it differently), a value flag without a value, a switch given one, and a number
-// flag whose value is not a number. When a flag repeats, the last one counts.
+// reads it differently), a value flag without a value, a switch given one, a number
+// that is not a finite one, a whole number that is not whole (or over INT_MAX), and a
+// number below the flag's `at_least`. When a flag repeats, the last one counts.
+//
+// Reading a flag that was not declared, or as another kind than declared, is a
+// mistake in the benchmark's code: the process stops, naming the flag.
 //
 // Thread-compatible: read-only after Parse.
 #ifndef BATON_COMMON_TESTING_BENCH_FLAGS_H_
@@ -24,11 +28,13 @@
 
 namespace baton::testing {
 
-enum class FlagKind { kNumber, kText, kSwitch };
+enum class FlagKind { kNumber, kWholeNumber, kText, kSwitch };
 
 struct FlagSpec {
   std::string_view name;
   FlagKind kind;
+  // The least value a number flag takes.
+  double at_least = 0;
 };
 
 class BenchFlags {
@@ -36,14 +42,23 @@ class BenchFlags {
   static absl::StatusOr<BenchFlags> Parse(int argc, const char* const* argv,
                                           const std::vector<FlagSpec>& declared);
 
-  // The value of a declared number flag, or `fallback` when it was not given.
+  // The value of a declared number or whole-number flag, or `fallback` when it was not
+  // given.
   double Number(std::string_view name, double fallback) const;
-  // The value of a declared text flag, or `fallback` when it was not given.
+  // The value of a declared text flag (or, as given, of any value flag), or `fallback`
+  // when it was not given.
   std::string Text(std::string_view name, std::string_view fallback) const;
   // Whether the flag was given at all.
   bool Has(std::string_view name) const;
+  // The flag as given, to pass on to a child process: "--name=value" or "--name".
+  // The flag must have been given.
+  std::string AsArgument(std::string_view name) const;
 
  private:
+  // The declared flag `name`; stops the process if there is none.
+  const FlagSpec& Declared(std::string_view name) const;
+
+  std::vector<FlagSpec> declared_;
   std::map<std::string, std::string, std::less<>> given_;
 };
 

@@ -8,7 +8,8 @@
 namespace baton::testing {
 namespace {
 
-const std::vector<FlagSpec> kDeclared = {{"seconds", FlagKind::kNumber},
+const std::vector<FlagSpec> kDeclared = {{"seconds", FlagKind::kNumber, 0.1},
+                                         {"rounds", FlagKind::kWholeNumber, 1},
                                          {"client", FlagKind::kText},
                                          {"log", FlagKind::kSwitch}};
 
@@ -33,6 +34,13 @@ TEST(BenchFlagsTest, ReadsDeclaredFlagsAndFallsBack) {
   EXPECT_EQ(flags->Text("client", "h2load"), "h2load");
 }
 
+TEST(BenchFlagsTest, PassesAFlagOnAsGiven) {
+  absl::StatusOr<BenchFlags> flags = ParseArgs({"--rounds=3", "--log"});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_EQ(flags->AsArgument("rounds"), "--rounds=3");
+  EXPECT_EQ(flags->AsArgument("log"), "--log");
+}
+
 TEST(BenchFlagsTest, TheLastOfARepeatedFlagCounts) {
   absl::StatusOr<BenchFlags> flags = ParseArgs({"--client=grpc", "--client=h2load"});
   ASSERT_TRUE(flags.ok()) << flags.status();
@@ -42,12 +50,20 @@ TEST(BenchFlagsTest, TheLastOfARepeatedFlagCounts) {
 TEST(BenchFlagsTest, RefusesAnUndeclaredFlagAndListsTheDeclaredOnes) {
   const std::string message = Refusal({"--seconds=1", "--tag=x"});
   EXPECT_TRUE(absl::StrContains(message, "unknown flag --tag")) << message;
-  EXPECT_TRUE(absl::StrContains(message, "--seconds=N --client=TEXT --log")) << message;
+  EXPECT_TRUE(absl::StrContains(message, "--seconds=N --rounds=N --client=TEXT --log"))
+      << message;
 }
 
 TEST(BenchFlagsTest, RefusesAValueFlagWithoutAValue) {
   EXPECT_TRUE(absl::StrContains(Refusal({"--client="}), "--client takes a value"));
   EXPECT_TRUE(absl::StrContains(Refusal({"--seconds"}), "--seconds takes a value"));
+  EXPECT_TRUE(absl::StrContains(Refusal({"--seconds="}), "--seconds takes a value"));
+}
+
+TEST(BenchFlagsTest, ATextValueMayHoldAnEqualsSign) {
+  absl::StatusOr<BenchFlags> flags = ParseArgs({"--client=a=b"});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_EQ(flags->Text("client", ""), "a=b");
 }
 
 TEST(BenchFlagsTest, RefusesASwitchGivenAValue) {
@@ -57,6 +73,27 @@ TEST(BenchFlagsTest, RefusesASwitchGivenAValue) {
 TEST(BenchFlagsTest, RefusesANumberThatIsNotOne) {
   EXPECT_TRUE(absl::StrContains(Refusal({"--seconds=two"}),
                                 "--seconds must be a number, not \"two\""));
+  EXPECT_TRUE(absl::StrContains(Refusal({"--seconds=nan"}), "--seconds must be a number"));
+  EXPECT_TRUE(absl::StrContains(Refusal({"--seconds=inf"}), "--seconds must be a number"));
+}
+
+TEST(BenchFlagsTest, RefusesAWholeNumberThatIsNotWhole) {
+  EXPECT_TRUE(absl::StrContains(Refusal({"--rounds=2.5"}),
+                                "--rounds must be a whole number, not \"2.5\""));
+  EXPECT_TRUE(absl::StrContains(Refusal({"--rounds=1e12"}), "--rounds must be a whole number"));
+}
+
+TEST(BenchFlagsTest, RefusesANumberBelowItsLeast) {
+  EXPECT_TRUE(absl::StrContains(Refusal({"--rounds=0"}), "--rounds must be at least 1, not 0"));
+  EXPECT_TRUE(absl::StrContains(Refusal({"--seconds=-3"}), "--seconds must be at least 0.1"));
+}
+
+TEST(BenchFlagsDeathTest, ReadingAFlagNeverDeclaredStopsNamingIt) {
+  absl::StatusOr<BenchFlags> flags = ParseArgs({});
+  ASSERT_TRUE(flags.ok());
+  EXPECT_DEATH(flags->Number("second", 3), "--second is read but was never declared");
+  EXPECT_DEATH(flags->Number("client", 3), "--client is read as a number");
+  EXPECT_DEATH(flags->Text("log", ""), "--log is a switch");
 }
 
 TEST(BenchFlagsTest, RefusesAnArgumentThatIsNotAFlag) {

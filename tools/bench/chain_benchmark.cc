@@ -33,11 +33,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/testing/bench_flags.h"
+#include "common/testing/server_process.h"
 #include "tools/bench/chain.h"
 #include "tools/bench/chain_load.h"
 #include "tools/bench/remote_chain.h"
-#include "common/testing/bench_flags.h"
-#include "common/testing/server_process.h"
 
 namespace baton::bench {
 
@@ -51,12 +51,18 @@ namespace {
 
 // Every flag; an unknown one is refused.
 const std::vector<FlagSpec> kFlags = {
-    {"scenario", FlagKind::kText},         {"seconds", FlagKind::kNumber},
-    {"rounds", FlagKind::kNumber},         {"concurrency", FlagKind::kNumber},
-    {"work_us", FlagKind::kNumber},        {"deadline_ms", FlagKind::kNumber},
-    {"threads", FlagKind::kNumber},        {"overload_factor", FlagKind::kNumber},
-    {"placement", FlagKind::kText},        {"go_chain", FlagKind::kText},
-    {"only", FlagKind::kText},             {"batch_scheduling", FlagKind::kNumber},
+    {"scenario", FlagKind::kText},
+    {"seconds", FlagKind::kNumber, 0.1},
+    {"rounds", FlagKind::kWholeNumber, 1},
+    {"concurrency", FlagKind::kWholeNumber, 1},
+    {"work_us", FlagKind::kWholeNumber},
+    {"deadline_ms", FlagKind::kNumber, 0.001},
+    {"threads", FlagKind::kWholeNumber, 1},
+    {"overload_factor", FlagKind::kNumber, 0.1},
+    {"placement", FlagKind::kText},
+    {"go_chain", FlagKind::kText},
+    {"only", FlagKind::kText},
+    {"batch_scheduling", FlagKind::kWholeNumber},
     {"serve", FlagKind::kText}};
 
 void PrintSummary(const char* label, const loadgen::Summary& s) {

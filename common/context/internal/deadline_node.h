@@ -1,5 +1,5 @@
 // DeadlineNode: a CancelNode that also cancels itself at a deadline — the link made
-// by WithDeadline, WithTimeout and their *Cause variants.
+// by WithDeadline, WithTimeout, their *Cause variants and WithDeadlineAndCancelCause.
 //
 // Internal to common/context. It owns one Timer registration with its tree's Clock,
 // removed when it is cancelled or destroyed. The clock holds a strong reference while
