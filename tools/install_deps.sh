@@ -15,13 +15,14 @@ packages=(
 # `install_deps.sh interop` adds the independent clients and tools the tests drive the
 # suite with (Node and npm, Python's grpcio, PyYAML for the deploy/ checks, openssl).
 # `install_deps.sh fuzz` adds clang-14 and libFuzzer for tools/fuzz.sh. `bench` adds
-# nghttp2's h2load, the adapter benchmark's client (common/testing/h2load_client.h).
+# nghttp2's h2load, the adapter benchmark's client (common/testing/h2load_client.h),
+# and valgrind (tools/callgrind_adapter.sh).
 for extra in "$@"; do
   case "$extra" in
     go) packages+=(golang-go golang-google-grpc-dev golang-google-protobuf-dev) ;;
     go-protoc) packages+=(golang-go golang-google-grpc-dev golang-goprotobuf-dev) ;;
     fuzz) packages+=(clang-14 libfuzzer-14-dev) ;;
-    bench) packages+=(nghttp2-client) ;;
+    bench) packages+=(nghttp2-client valgrind) ;;
     interop)
       packages+=(python3-grpcio python3-protobuf python3-yaml openssl)
       # A Node 20 that brings its own npm (as NodeSource's does) conflicts with Debian's
