@@ -26,9 +26,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <map>
 #include <atomic>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -164,11 +164,15 @@ using testing::FlagKind;
 
 // Every flag, the server processes' too: an unknown one is refused, not passed on.
 const std::vector<testing::FlagSpec> kFlags = {
-    {"seconds", FlagKind::kNumber, 0.1},      {"rounds", FlagKind::kWholeNumber, 1},
-    {"concurrency", FlagKind::kWholeNumber, 1}, {"workers", FlagKind::kWholeNumber, 1},
-    {"batch_scheduling", FlagKind::kWholeNumber}, {"log", FlagKind::kSwitch},
-    {"only", FlagKind::kText},                {"client", FlagKind::kText},
-    {"serve", FlagKind::kText}};
+    {"seconds", FlagKind::kNumber, 0.1},
+    {"rounds", FlagKind::kWholeNumber, 1},
+    {"concurrency", FlagKind::kWholeNumber, 1},
+    {"workers", FlagKind::kWholeNumber, 1},
+    {"batch_scheduling", FlagKind::kWholeNumber, 0, {"0", "1"}},
+    {"log", FlagKind::kSwitch},
+    {"only", FlagKind::kText, 0, {"bare", "adapter"}},
+    {"client", FlagKind::kText, 0, {"h2load", "grpc"}},
+    {"serve", FlagKind::kText, 0, {"bare", "adapter"}}};
 
 // The flags a server process reads, passed on to it (and no other: the client's must
 // not reach it).
@@ -358,37 +362,17 @@ int Main(int argc, char** argv) {
     return 2;
   }
   const BenchFlags& flags = *parsed;
-  if (flags.Has("serve")) {
-    const std::string serve = flags.Text("serve", "");
-    if (serve != "bare" && serve != "adapter") {
-      std::fprintf(stderr, "--serve must be bare or adapter, not %s\n", serve.c_str());
-      return 2;
-    }
-    return Serve(flags, serve == "adapter");
-  }
+  if (flags.Has("serve")) return Serve(flags, flags.Text("serve", "") == "adapter");
   const absl::Duration seconds = absl::Seconds(flags.Number("seconds", 3));
   const int rounds = static_cast<int>(flags.Number("rounds", 5));
   const int concurrency = static_cast<int>(flags.Number("concurrency", 64));
   const bool log = flags.Has("log");
   const std::string only = flags.Text("only", "");
-  if (!only.empty() && only != "bare" && only != "adapter") {
-    std::fprintf(stderr, "--only must be bare or adapter, not %s\n", only.c_str());
-    return 2;
-  }
   const std::string client = flags.Text("client", "h2load");
-  if (client != "h2load" && client != "grpc") {
-    std::fprintf(stderr, "--client must be h2load or grpc, not %s\n", client.c_str());
-    return 2;
-  }
   if (client == "h2load" && !testing::FindH2load().has_value()) {
     std::fprintf(stderr,
                  "h2load is not installed (Debian package nghttp2-client: "
                  "tools/install_deps.sh bench); or measure with --client=grpc\n");
-    return 2;
-  }
-  if (const double batch = flags.Number("batch_scheduling", 1); batch != 0 && batch != 1) {
-    std::fprintf(stderr, "--batch_scheduling must be 0 or 1, not %s\n",
-                 flags.Text("batch_scheduling", "").c_str());
     return 2;
   }
 

@@ -33,6 +33,16 @@ std::string Usage(const std::vector<FlagSpec>& declared) {
   });
 }
 
+// "a, b or c".
+std::string Choices(const std::vector<std::string_view>& one_of) {
+  std::string out;
+  for (size_t i = 0; i < one_of.size(); ++i) {
+    if (i > 0) out += i + 1 == one_of.size() ? " or " : ", ";
+    out += one_of[i];
+  }
+  return out;
+}
+
 // Why `value` is no value for the number flag `flag`; OK if it is one.
 absl::Status CheckNumber(const FlagSpec& flag, const std::string& value) {
   const std::string name(flag.name);
@@ -95,6 +105,11 @@ absl::StatusOr<BenchFlags> BenchFlags::Parse(int argc, const char* const* argv,
     }
     if (spec->kind != FlagKind::kText) {
       if (absl::Status number = CheckNumber(*spec, value); !number.ok()) return number;
+    }
+    if (!spec->one_of.empty() &&
+        std::find(spec->one_of.begin(), spec->one_of.end(), value) == spec->one_of.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", name, " must be ", Choices(spec->one_of), ", not ", value));
     }
     flags.given_[name] = value;
   }

@@ -9,8 +9,9 @@
 // Parse refuses, with a message naming the argument: a flag not declared (a typo must
 // not run a different benchmark than the one asked for, nor reach a child process that
 // reads it differently), a value flag without a value, a switch given one, a number
-// that is not a finite one, a whole number that is not whole (or over INT_MAX), and a
-// number below the flag's `at_least`. When a flag repeats, the last one counts.
+// that is not a finite one, a whole number that is not whole (or over INT_MAX), a
+// number below the flag's `at_least`, and a value not `one_of` the flag's. When a flag
+// repeats, the last one counts.
 //
 // Reading a flag that was not declared, or as another kind than declared, is a
 // mistake in the benchmark's code: the process stops, naming the flag.
@@ -35,6 +36,8 @@ struct FlagSpec {
   FlagKind kind;
   // The least value a number flag takes.
   double at_least = 0;
+  // The values a value flag may take, as written; empty: any of its kind.
+  std::vector<std::string_view> one_of = {};
 };
 
 class BenchFlags {

@@ -11,6 +11,7 @@ namespace {
 const std::vector<FlagSpec> kDeclared = {{"seconds", FlagKind::kNumber, 0.1},
                                          {"rounds", FlagKind::kWholeNumber, 1},
                                          {"client", FlagKind::kText},
+                                         {"only", FlagKind::kText, 0, {"bare", "adapter"}},
                                          {"log", FlagKind::kSwitch}};
 
 absl::StatusOr<BenchFlags> ParseArgs(std::vector<const char*> args) {
@@ -50,7 +51,7 @@ TEST(BenchFlagsTest, TheLastOfARepeatedFlagCounts) {
 TEST(BenchFlagsTest, RefusesAnUndeclaredFlagAndListsTheDeclaredOnes) {
   const std::string message = Refusal({"--seconds=1", "--tag=x"});
   EXPECT_TRUE(absl::StrContains(message, "unknown flag --tag")) << message;
-  EXPECT_TRUE(absl::StrContains(message, "--seconds=N --rounds=N --client=TEXT --log"))
+  EXPECT_TRUE(absl::StrContains(message, "--seconds=N --rounds=N --client=TEXT --only=TEXT --log"))
       << message;
 }
 
@@ -81,6 +82,14 @@ TEST(BenchFlagsTest, RefusesAWholeNumberThatIsNotWhole) {
   EXPECT_TRUE(absl::StrContains(Refusal({"--rounds=2.5"}),
                                 "--rounds must be a whole number, not \"2.5\""));
   EXPECT_TRUE(absl::StrContains(Refusal({"--rounds=1e12"}), "--rounds must be a whole number"));
+}
+
+TEST(BenchFlagsTest, RefusesAValueNotOneOfTheFlags) {
+  EXPECT_TRUE(absl::StrContains(Refusal({"--only=both"}),
+                                "--only must be bare or adapter, not both"));
+  absl::StatusOr<BenchFlags> flags = ParseArgs({"--only=adapter"});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_EQ(flags->Text("only", ""), "adapter");
 }
 
 TEST(BenchFlagsTest, RefusesANumberBelowItsLeast) {

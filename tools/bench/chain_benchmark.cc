@@ -51,7 +51,7 @@ namespace {
 
 // Every flag; an unknown one is refused.
 const std::vector<FlagSpec> kFlags = {
-    {"scenario", FlagKind::kText},
+    {"scenario", FlagKind::kText, 0, {"chain", "waste", "overload"}},
     {"seconds", FlagKind::kNumber, 0.1},
     {"rounds", FlagKind::kWholeNumber, 1},
     {"concurrency", FlagKind::kWholeNumber, 1},
@@ -59,10 +59,10 @@ const std::vector<FlagSpec> kFlags = {
     {"deadline_ms", FlagKind::kNumber, 0.001},
     {"threads", FlagKind::kWholeNumber, 1},
     {"overload_factor", FlagKind::kNumber, 0.1},
-    {"placement", FlagKind::kText},
+    {"placement", FlagKind::kText, 0, {"split", "shared"}},
     {"go_chain", FlagKind::kText},
     {"only", FlagKind::kText},
-    {"batch_scheduling", FlagKind::kWholeNumber},
+    {"batch_scheduling", FlagKind::kWholeNumber, 0, {"0", "1"}},
     {"serve", FlagKind::kText}};
 
 void PrintSummary(const char* label, const loadgen::Summary& s) {
@@ -282,16 +282,12 @@ int RunOverload(const BenchFlags& flags) {
                                     .deadline = absl::Milliseconds(50),
                                     .work_us = 1000,
                                     .concurrency = 8});
-  const int threads = std::max(1, static_cast<int>(flags.Number("threads", 2)));
+  const int threads = static_cast<int>(flags.Number("threads", 2));
   const double factor = flags.Number("overload_factor", 3);
   const std::string placement = flags.Text("placement", "split");
-  if (placement != "split" && placement != "shared") {
-    std::fprintf(stderr, "--placement must be split or shared, not %s\n", placement.c_str());
-    return 2;
-  }
   const bool split = placement == "split";
   const bool batch = BatchScheduling(flags);
-  const int concurrency = std::max(1, load.concurrency);
+  const int concurrency = load.concurrency;
   // Before any gRPC thread starts, so that they inherit it.
   if (split && !PinToCpu(1)) {
     std::fprintf(stderr, "--placement=split needs CPUs 0 and 1; try --placement=shared\n");
@@ -378,11 +374,9 @@ int Main(int argc, char** argv) {
   const std::string serve = flags.Text("serve", "");
   if (!serve.empty()) return ServeHop(flags, serve);
   const std::string scenario = flags.Text("scenario", "chain");
-  if (scenario == "chain") return RunChain(flags);
   if (scenario == "waste") return RunWaste(flags);
   if (scenario == "overload") return RunOverload(flags);
-  std::fprintf(stderr, "--scenario must be chain, waste or overload, not %s\n", scenario.c_str());
-  return 2;
+  return RunChain(flags);  // Parse took no other value.
 }
 
 }  // namespace
