@@ -114,6 +114,10 @@ std::optional<std::string> FindH2load() {
   return std::nullopt;
 }
 
+std::string H2loadDuration(absl::Duration duration) {
+  return absl::StrCat(std::max<int64_t>(1, absl::ToInt64Milliseconds(duration)), "ms");
+}
+
 std::string GrpcFrame(std::string_view message) {
   std::string frame(5, '\0');
   const uint32_t size = static_cast<uint32_t>(message.size());
@@ -134,7 +138,7 @@ absl::StatusOr<H2loadRun> RunH2loadUnary(const std::string& address,
   absl::StatusOr<std::unique_ptr<TempFile>> body = TempFile::Write(GrpcFrame(serialized_request));
   if (!body.ok()) return body.status();
   const std::vector<std::string> args = {
-      absl::StrCat("--duration=", std::max<int64_t>(1, absl::ToInt64Seconds(duration))),
+      absl::StrCat("--duration=", H2loadDuration(duration)),
       "--clients=1",
       "--threads=1",
       absl::StrCat("--max-concurrent-streams=", streams),

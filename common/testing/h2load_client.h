@@ -58,6 +58,9 @@ absl::StatusOr<H2loadRun> RunH2loadUnary(const std::string& address,
                                           const std::string& serialized_request, int streams,
                                           absl::Duration duration, int cpu);
 
+// h2load's --duration value for `duration`: whole milliseconds ("2500ms"), at least 1.
+std::string H2loadDuration(absl::Duration duration);
+
 // `message` in gRPC's length-prefixed framing: a zero byte (not compressed), the
 // length in four big-endian bytes, the bytes.
 std::string GrpcFrame(std::string_view message);

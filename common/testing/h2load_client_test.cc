@@ -42,5 +42,11 @@ TEST(H2loadClient, FramesAMessageAsGrpcDoes) {
   EXPECT_EQ(framed.substr(5), std::string(258, 'x'));
 }
 
+TEST(H2loadClient, KeepsAFractionalDurationInMilliseconds) {
+  EXPECT_EQ(H2loadDuration(absl::Seconds(2.5)), "2500ms");
+  EXPECT_EQ(H2loadDuration(absl::Seconds(2)), "2000ms");
+  EXPECT_EQ(H2loadDuration(absl::ZeroDuration()), "1ms");
+}
+
 }  // namespace
 }  // namespace baton::testing
