@@ -1,5 +1,10 @@
 // The binaries' command lines: --help says what the service is, and a bad flag or an
-// unusable storage URL stops the start with a message naming it — never a crash.
+// unusable storage URL stops the start with a message naming it — never a crash; the
+// serving line says how the allocator gives memory back.
+#include <signal.h>
+#include <stdlib.h>
+
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -69,6 +74,40 @@ TEST(ServiceFlags, DownstreamAddressIsRequired) {
   Outcome run = RunBinary("orders", {"--catalog_address=", "--storage=sqlite://" + tmp + "/o.db"});
   EXPECT_EQ(run.code, 2) << run.output;
   EXPECT_TRUE(absl::StrContains(run.output, "--catalog_address is required")) << run.output;
+}
+
+// The allocator policy (common/runtime/allocator_policy.h) is applied at start and said
+// on the serving line; an operator's own glibc setting is kept instead.
+TEST(ServiceFlags, TheServingLineSaysWhatTheAllocatorKeeps) {
+  const std::string tmp =
+      std::getenv("TEST_TMPDIR") != nullptr ? std::getenv("TEST_TMPDIR") : "/tmp";
+  const struct {
+    const char* operators_threshold;  // MALLOC_TRIM_THRESHOLD_, or null for none
+    const char* says;
+  } cases[] = {
+      {nullptr, R"("allocator":"4MiB kept")"},
+      {"131072", R"("allocator":"operator's MALLOC_TRIM_THRESHOLD_")"},
+  };
+  for (const auto& one : cases) {
+    // The child inherits this process's environment.
+    if (one.operators_threshold != nullptr) {
+      setenv("MALLOC_TRIM_THRESHOLD_", one.operators_threshold, 1);
+    }
+    const std::string log = tmp + "/allocator.log";
+    const std::string port_file = tmp + "/allocator.port";
+    std::remove(log.c_str());
+    std::remove(port_file.c_str());
+    absl::StatusOr<ChildProcess> catalog = ChildProcess::Start(
+        {RunfilePath("services/catalog/catalog"), "--listen=127.0.0.1:0",
+         "--port_file=" + port_file, "--storage=sqlite://" + tmp + "/allocator.db"},
+        log);
+    unsetenv("MALLOC_TRIM_THRESHOLD_");
+    ASSERT_TRUE(catalog.ok()) << catalog.status();
+    EXPECT_TRUE(WaitForPortFile(port_file, *catalog, absl::Seconds(30)).ok()) << ReadFile(log);
+    catalog->Signal(SIGTERM);
+    EXPECT_EQ(catalog->WaitFor(absl::Seconds(30)), 0) << ReadFile(log);
+    EXPECT_TRUE(absl::StrContains(ReadFile(log), one.says)) << ReadFile(log);
+  }
 }
 
 }  // namespace

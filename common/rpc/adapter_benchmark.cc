@@ -12,7 +12,8 @@
 // --client=grpc the client is a C++ gRPC callback client instead, which spends about
 // as much per call as the servers: its QPS measures the client about as much as the
 // server (each round prints both sides' CPU per call). After each h2load round the
-// server says how many calls it refused, since h2load reads HTTP statuses only.
+// server says how many calls it refused, since h2load reads HTTP statuses only. Both
+// server processes apply the services' allocator policy (common/runtime/allocator_policy.h).
 //
 //   bazel run -c opt //common/rpc:adapter_benchmark -- [--seconds=3] [--rounds=5]
 //       [--concurrency=64] [--workers=2] [--log] [--only=bare|adapter]
@@ -41,6 +42,7 @@
 #include "absl/time/clock.h"
 #include "baton/testing/v1/hop.grpc.pb.h"
 #include "common/rpc/server_adapter.h"
+#include "common/runtime/allocator_policy.h"
 #include "common/testing/bench_flags.h"
 #include "common/testing/h2load_client.h"
 #include "common/testing/server_process.h"
@@ -304,6 +306,8 @@ double Median(std::vector<double> values) {
 // --serve=bare|adapter: a server process (ServeInProcess). Starts the bare server or the
 // adapted one, prints its address, and serves until its stdin closes.
 int Serve(const BenchFlags& flags, bool adapted) {
+  // Both servers use the allocator as the services do.
+  runtime::ApplyAllocatorPolicy();
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   const bool log = flags.Has("log");
   ServerAdapter::Options options;

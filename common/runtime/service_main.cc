@@ -17,6 +17,7 @@
 #include "common/rpc/json_object.h"
 #include "common/rpc/metadata_table.h"
 #include "common/runtime/adapter_flags.h"
+#include "common/runtime/allocator_policy.h"
 #include "common/runtime/fault_injection.h"
 #include "common/runtime/health_service.h"
 #include "common/runtime/hooked_database.h"
@@ -172,6 +173,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ServiceEnvironment::Dial(
 int RunService(const ServiceDefinition& definition, int argc, char** argv) {
   // Before any thread exists, so that every thread inherits the blocked signals.
   ShutdownSignal shutdown;
+  const std::string allocator = ApplyAllocatorPolicy();
   // OpenSSL's atexit cleanup frees its locks while gRPC's executor threads may still
   // use them (found by TSan at the exit of a TLS-serving process); the process is
   // ending, so the cleanup buys nothing.
@@ -272,7 +274,8 @@ int RunService(const ServiceDefinition& definition, int argc, char** argv) {
            {{"listen", listen},
             {"port", absl::StrCat(port)},
             {"metrics_port", metrics_server ? absl::StrCat(metrics_server->port()) : "off"},
-            {"batch_scheduling", batch_scheduling}});
+            {"batch_scheduling", batch_scheduling},
+            {"allocator", allocator}});
 
   const std::string why = shutdown.Wait();
   const absl::Duration drain = absl::GetFlag(FLAGS_drain_timeout);

@@ -11,7 +11,8 @@
 //   }
 //
 // In order:
-//   1. SIGTERM/SIGINT are blocked (shutdown_signal.h) before any thread starts.
+//   1. SIGTERM/SIGINT are blocked (shutdown_signal.h) before any thread starts, and
+//      the allocator policy is applied (allocator_policy.h).
 //   2. Flags are parsed (service_flags.h, adapter_flags.h); a bad one exits 2 naming it.
 //   3. Storage (when migrations are declared) is opened from --storage and migrated;
 //      failure exits 1.

@@ -33,6 +33,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/runtime/allocator_policy.h"
 #include "common/testing/bench_flags.h"
 #include "common/testing/server_process.h"
 #include "tools/bench/chain.h"
@@ -364,6 +365,8 @@ int RunOverload(const BenchFlags& flags) {
 }
 
 int Main(int argc, char** argv) {
+  // Both C++ chains, and their server processes, use the allocator as the services do.
+  runtime::ApplyAllocatorPolicy();
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   absl::StatusOr<BenchFlags> parsed = BenchFlags::Parse(argc, argv, kFlags);
   if (!parsed.ok()) {
