@@ -23,11 +23,10 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/testing/bench_flags.h"
 #include "tests/testing/log_lines.h"
 #include "tests/testing/benchmark_suite.h"
 #include "tests/testing/shop_suite.h"
@@ -70,17 +69,11 @@ absl::Time CancelWatch(ShopSuite& shop, const std::string& request_id, grpc::Sta
 }
 
 int Main(int argc, char** argv) {
-  int runs = 300;
-  std::string scenario = "order";
-  for (int i = 1; i < argc; ++i) {
-    if (absl::StartsWith(argv[i], "--runs=") && !absl::SimpleAtoi(argv[i] + 7, &runs)) return 2;
-    if (absl::StartsWith(argv[i], "--scenario=")) scenario = argv[i] + 11;
-  }
-  if (scenario != "order" && scenario != "watch") {
-    std::fprintf(stderr, "--scenario: order or watch, not %s\n", scenario.c_str());
-    return 2;
-  }
-  const bool watch = scenario == "watch";
+  const BenchFlags flags = BenchFlags::ParseOrExit(
+      argc, argv,
+      {{"runs", FlagKind::kWholeNumber, 1}, {"scenario", FlagKind::kText, 0, {"order", "watch"}}});
+  const int runs = static_cast<int>(flags.Number("runs", 300));
+  const bool watch = flags.Text("scenario", "order") == "watch";
   // Outside `bazel test`, find the services in this binary's runfiles.
   absl::StatusOr<std::unique_ptr<ShopSuite>> suite = StartSuiteForBenchmark(argv[0], "cancel-latency");
   if (!suite.ok()) {

@@ -13,11 +13,10 @@
 #include <thread>
 #include <vector>
 
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/testing/bench_flags.h"
 #include "tests/testing/benchmark_suite.h"
 #include "tests/testing/shop_suite.h"
 
@@ -26,12 +25,9 @@ namespace {
 
 
 int Main(int argc, char** argv) {
-  int seconds = 10;
-  for (int i = 1; i < argc; ++i) {
-    if (absl::StartsWith(argv[i], "--seconds=") && !absl::SimpleAtoi(argv[i] + 10, &seconds)) {
-      return 2;
-    }
-  }
+  const BenchFlags flags =
+      BenchFlags::ParseOrExit(argc, argv, {{"seconds", FlagKind::kWholeNumber, 1}});
+  const int seconds = static_cast<int>(flags.Number("seconds", 10));
   absl::StatusOr<std::unique_ptr<ShopSuite>> suite = StartSuiteForBenchmark(argv[0], "watch");
   if (!suite.ok()) {
     std::fprintf(stderr, "%s\n", std::string(suite.status().message()).c_str());

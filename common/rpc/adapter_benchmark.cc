@@ -360,12 +360,7 @@ absl::StatusOr<ServedFrom> ServeInProcess(const BenchFlags& flags, const char* k
 }
 
 int Main(int argc, char** argv) {
-  absl::StatusOr<BenchFlags> parsed = BenchFlags::Parse(argc, argv, kFlags);
-  if (!parsed.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(parsed.status().message()).c_str());
-    return 2;
-  }
-  const BenchFlags& flags = *parsed;
+  const BenchFlags flags = BenchFlags::ParseOrExit(argc, argv, kFlags);
   if (flags.Has("serve")) return Serve(flags, flags.Text("serve", "") == "adapter");
   const absl::Duration seconds = absl::Seconds(flags.Number("seconds", 3));
   const int rounds = static_cast<int>(flags.Number("rounds", 5));

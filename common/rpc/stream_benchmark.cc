@@ -11,9 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/time/clock.h"
+#include "common/testing/bench_flags.h"
 #include "baton/testing/v1/stream.grpc.pb.h"
 #include "common/rpc/testing/stream_server.h"
 #include "grpcpp/create_channel.h"
@@ -21,6 +20,9 @@
 
 namespace baton::rpc::testing {
 namespace {
+
+using ::baton::testing::BenchFlags;
+using ::baton::testing::FlagKind;
 
 using baton::testing::v1::CountRequest;
 using baton::testing::v1::Number;
@@ -51,14 +53,11 @@ void Throughput(StreamService::Stub& stub, bool relay, int messages) {
 }
 
 int Main(int argc, char** argv) {
-  int messages = 200000;
-  int runs = 300;
-  for (int i = 1; i < argc; ++i) {
-    if (absl::StartsWith(argv[i], "--messages=") && !absl::SimpleAtoi(argv[i] + 11, &messages)) {
-      return 2;
-    }
-    if (absl::StartsWith(argv[i], "--runs=") && !absl::SimpleAtoi(argv[i] + 7, &runs)) return 2;
-  }
+  const BenchFlags flags = BenchFlags::ParseOrExit(
+      argc, argv, {{"messages", FlagKind::kWholeNumber, 1},
+                   {"runs", FlagKind::kWholeNumber, 1}});
+  const int messages = static_cast<int>(flags.Number("messages", 200000));
+  const int runs = static_cast<int>(flags.Number("runs", 300));
   StreamServer back("back");
   StreamServer front("front", back.address());
   auto stub = StreamService::NewStub(

@@ -17,16 +17,18 @@
 #include <vector>
 
 #include "absl/random/random.h"
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/testing/bench_flags.h"
 #include "common/storage/database.h"
 #include "common/storage/testing/postgres_server.h"
 
 namespace baton::storage {
 namespace {
+
+using ::baton::testing::BenchFlags;
+using ::baton::testing::FlagKind;
 
 constexpr char kLongQuery[] =
     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000000) "
@@ -67,18 +69,11 @@ void Measure(const std::string& name, Database& db, int runs) {
 }
 
 int Main(int argc, char** argv) {
-  int runs = 1000;
-  bool shared_cpus = false;
-  for (int i = 1; i < argc; ++i) {
-    if (absl::StartsWith(argv[i], "--runs=")) {
-      if (!absl::SimpleAtoi(argv[i] + 7, &runs) || runs < 1) return 2;
-    } else if (std::string(argv[i]) == "--shared_cpus") {
-      shared_cpus = true;
-    } else {
-      std::fprintf(stderr, "unknown flag %s (flags: --runs=N, --shared_cpus)\n", argv[i]);
-      return 2;
-    }
-  }
+  const BenchFlags flags = BenchFlags::ParseOrExit(
+      argc, argv,
+      {{"runs", FlagKind::kWholeNumber, 1}, {"shared_cpus", FlagKind::kSwitch}});
+  const int runs = static_cast<int>(flags.Number("runs", 1000));
+  const bool shared_cpus = flags.Has("shared_cpus");
   int server_cpu = -1;
   cpu_set_t mine;
   if (!shared_cpus && sched_getaffinity(0, sizeof(mine), &mine) == 0 && CPU_COUNT(&mine) >= 2) {

@@ -123,6 +123,16 @@ const FlagSpec& BenchFlags::Declared(std::string_view name) const {
   return *spec;
 }
 
+BenchFlags BenchFlags::ParseOrExit(int argc, const char* const* argv,
+                                   const std::vector<FlagSpec>& declared) {
+  absl::StatusOr<BenchFlags> parsed = Parse(argc, argv, declared);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(parsed.status().message()).c_str());
+    std::exit(2);
+  }
+  return *std::move(parsed);
+}
+
 double BenchFlags::Number(std::string_view name, double fallback) const {
   const FlagKind kind = Declared(name).kind;
   if (kind != FlagKind::kNumber && kind != FlagKind::kWholeNumber) {

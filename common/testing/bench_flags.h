@@ -1,10 +1,9 @@
 // The command line of a benchmark binary: `--name=value` flags and bare `--name`
 // switches, every one declared up front.
 //
-//   absl::StatusOr<BenchFlags> flags = BenchFlags::Parse(
+//   const BenchFlags flags = BenchFlags::ParseOrExit(
 //       argc, argv, {{"seconds", FlagKind::kNumber, 0.1}, {"log", FlagKind::kSwitch}});
-//   if (!flags.ok()) { /* print flags.status().message(), exit 2 */ }
-//   const double seconds = flags->Number("seconds", 3);
+//   const double seconds = flags.Number("seconds", 3);
 //
 // Parse refuses, with a message naming the argument: a flag not declared (a typo must
 // not run a different benchmark than the one asked for, nor reach a child process that
@@ -44,6 +43,10 @@ class BenchFlags {
  public:
   static absl::StatusOr<BenchFlags> Parse(int argc, const char* const* argv,
                                           const std::vector<FlagSpec>& declared);
+  // Parse, for a benchmark's main(): on a refusal, prints its message on stderr and
+  // exits with status 2 (a usage error).
+  static BenchFlags ParseOrExit(int argc, const char* const* argv,
+                                const std::vector<FlagSpec>& declared);
 
   // The value of a declared number or whole-number flag, or `fallback` when it was not
   // given.

@@ -105,6 +105,14 @@ TEST(BenchFlagsDeathTest, ReadingAFlagNeverDeclaredStopsNamingIt) {
   EXPECT_DEATH(flags->Text("log", ""), "--log is a switch");
 }
 
+TEST(BenchFlagsDeathTest, ParseOrExitExitsWithUsageStatusNamingTheRefusal) {
+  const char* args[] = {"benchmark", "--rounds=0"};
+  EXPECT_EXIT(BenchFlags::ParseOrExit(2, args, kDeclared), ::testing::ExitedWithCode(2),
+              "--rounds must be at least 1, not 0");
+  const char* good[] = {"benchmark", "--rounds=4"};
+  EXPECT_EQ(BenchFlags::ParseOrExit(2, good, kDeclared).Number("rounds", 1), 4);
+}
+
 TEST(BenchFlagsTest, RefusesAnArgumentThatIsNotAFlag) {
   EXPECT_TRUE(absl::StrContains(Refusal({"seconds=2"}), "unexpected argument \"seconds=2\""));
   EXPECT_TRUE(absl::StrContains(Refusal({"--"}), "unexpected argument \"--\""));

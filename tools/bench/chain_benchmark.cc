@@ -368,12 +368,7 @@ int Main(int argc, char** argv) {
   // Both C++ chains, and their server processes, use the allocator as the services do.
   runtime::ApplyAllocatorPolicy();
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  absl::StatusOr<BenchFlags> parsed = BenchFlags::Parse(argc, argv, kFlags);
-  if (!parsed.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(parsed.status().message()).c_str());
-    return 2;
-  }
-  const BenchFlags& flags = *parsed;
+  const BenchFlags flags = BenchFlags::ParseOrExit(argc, argv, kFlags);
   const std::string serve = flags.Text("serve", "");
   if (!serve.empty()) return ServeHop(flags, serve);
   const std::string scenario = flags.Text("scenario", "chain");
