@@ -20,7 +20,7 @@ std::string ApplyAllocatorPolicy() {
     return "operator's GLIBC_TUNABLES";
   }
   if (mallopt(M_TRIM_THRESHOLD, static_cast<int>(kRetainedFreeBytes)) != 1) {
-    return "refused by glibc";
+    return "refused by malloc";
   }
   return "4MiB kept";
 #else

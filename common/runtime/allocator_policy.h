@@ -30,7 +30,7 @@ inline constexpr size_t kRetainedFreeBytes = size_t{4} << 20;
 
 // Applies the policy. Returns what holds now, for the startup log line: "4MiB kept",
 // "operator's GLIBC_TUNABLES", "operator's MALLOC_TRIM_THRESHOLD_", "not glibc", or
-// "refused by glibc".
+// "refused by malloc" (a sanitizer's allocator may refuse it).
 std::string ApplyAllocatorPolicy();
 
 }  // namespace baton::runtime
