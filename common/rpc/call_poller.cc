@@ -1,7 +1,9 @@
 #include "common/rpc/call_poller.h"
 
 #include <utility>
+#include <vector>
 
+#include "absl/time/clock.h"
 #include "common/context/thread_scheduling.h"
 
 namespace baton::rpc {
@@ -36,10 +38,58 @@ void CallPoller::ReleaseHandlerPlace() {
   handlers_running_.fetch_sub(1, std::memory_order_relaxed);
 }
 
+namespace {
+
+// The replies a poller's thread holds (CallPoller::HoldReply); null on other threads.
+struct HeldReplies {
+  std::vector<PollerTag*> sends;
+  absl::Time oldest;
+};
+thread_local HeldReplies* held_on_this_thread = nullptr;
+
+}  // namespace
+
+bool CallPoller::HoldReply(PollerTag* send) {
+  HeldReplies* held = held_on_this_thread;
+  if (held == nullptr) return false;
+  if (held->sends.empty()) held->oldest = absl::Now();
+  held->sends.push_back(send);
+  return true;
+}
+
+void CallPoller::SendHeldReplies() {
+  HeldReplies* held = held_on_this_thread;
+  if (held == nullptr) return;
+  // Taken first: whatever a send leads to may hold a reply again.
+  for (PollerTag* send : std::exchange(held->sends, {})) send->Complete(true);
+}
+
 void CallPoller::Poll() {
+  HeldReplies held;
+  held_on_this_thread = &held;
   void* tag = nullptr;
   bool ok = false;
-  while (queue_->Next(&tag, &ok)) static_cast<PollerTag*>(tag)->Complete(ok);
+  for (;;) {
+    if (held.sends.empty()) {
+      if (!queue_->Next(&tag, &ok)) break;
+    } else if (held.sends.size() >= kMaxHeldReplies ||
+               absl::Now() - held.oldest >= kMaxReplyHold) {
+      SendHeldReplies();
+      continue;
+    } else {
+      // Only a ready event may go before what is held.
+      const grpc::CompletionQueue::NextStatus next =
+          queue_->AsyncNext(&tag, &ok, gpr_time_0(GPR_CLOCK_MONOTONIC));
+      if (next == grpc::CompletionQueue::SHUTDOWN) break;
+      if (next == grpc::CompletionQueue::TIMEOUT) {
+        SendHeldReplies();
+        continue;
+      }
+    }
+    static_cast<PollerTag*>(tag)->Complete(ok);
+  }
+  SendHeldReplies();
+  held_on_this_thread = nullptr;
 }
 
 }  // namespace baton::rpc

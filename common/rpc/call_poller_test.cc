@@ -1,6 +1,14 @@
 #include "common/rpc/call_poller.h"
 
+#include <functional>
 #include <memory>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "grpcpp/alarm.h"
 
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
@@ -41,6 +49,83 @@ TEST(CallPoller, HandlersOnPollersLeaveOnePollerFree) {
   EXPECT_TRUE(poller.ClaimHandlerPlace());
   poller.ReleaseHandlerPlace();
   poller.ReleaseHandlerPlace();
+}
+
+// A tag that records the thread it completes on and runs `then` there.
+class RecordingTag final : public PollerTag {
+ public:
+  explicit RecordingTag(std::function<void()> then = [] {}) : then_(std::move(then)) {}
+  void Complete(bool /*ok*/) override {
+    thread_ = std::this_thread::get_id();
+    then_();
+    done_.Notify();
+  }
+  bool WaitFor(absl::Duration timeout) { return done_.WaitForNotificationWithTimeout(timeout); }
+  bool completed() const { return done_.HasBeenNotified(); }
+  std::thread::id thread() const { return thread_; }
+
+ private:
+  std::function<void()> then_;
+  std::thread::id thread_;
+  absl::Notification done_;
+};
+
+// Puts `tag` on the poller's queue at once.
+void PostNow(CallPoller& poller, grpc::Alarm& alarm, PollerTag* tag) {
+  alarm.Set(poller.queue(), gpr_now(GPR_CLOCK_MONOTONIC), static_cast<void*>(tag));
+}
+
+TEST(CallPoller, OffAPollerAReplyIsNotHeld) {
+  RecordingTag send;
+  EXPECT_FALSE(CallPoller::HoldReply(&send));
+  CallPoller::SendHeldReplies();  // Nothing to send, nothing done.
+  EXPECT_FALSE(send.completed());
+}
+
+TEST(CallPoller, HeldRepliesGoOutOnTheSamePollerOnceNothingElseIsReady) {
+  PollerOverIdleServer idle(/*threads=*/1);
+  std::vector<int> sent;
+  RecordingTag first([&] { sent.push_back(1); });
+  RecordingTag second([&] { sent.push_back(2); });
+  bool held = false;
+  RecordingTag event([&] {
+    held = CallPoller::HoldReply(&first) && CallPoller::HoldReply(&second);
+    // Held: not sent while the event that finished them runs.
+    EXPECT_FALSE(first.completed());
+  });
+  grpc::Alarm alarm;
+  PostNow(idle.poller(), alarm, &event);
+  ASSERT_TRUE(second.WaitFor(absl::Seconds(10)));
+  EXPECT_TRUE(held);
+  EXPECT_EQ(sent, (std::vector<int>{1, 2}));  // Oldest first.
+  EXPECT_EQ(first.thread(), event.thread());
+}
+
+TEST(CallPoller, SendHeldRepliesSendsThemAtOnce) {
+  PollerOverIdleServer idle(/*threads=*/1);
+  RecordingTag reply;
+  bool sent_before_returning = false;
+  RecordingTag event([&] {
+    ASSERT_TRUE(CallPoller::HoldReply(&reply));
+    CallPoller::SendHeldReplies();  // What a poller does before a handler that may block.
+    sent_before_returning = reply.completed();
+  });
+  grpc::Alarm alarm;
+  PostNow(idle.poller(), alarm, &event);
+  ASSERT_TRUE(event.WaitFor(absl::Seconds(10)));
+  EXPECT_TRUE(sent_before_returning);
+}
+
+TEST(CallPoller, HeldRepliesAreSentWhenThePollerStops) {
+  RecordingTag reply;
+  {
+    PollerOverIdleServer idle(/*threads=*/1);
+    RecordingTag event([&] { ASSERT_TRUE(CallPoller::HoldReply(&reply)); });
+    grpc::Alarm alarm;
+    PostNow(idle.poller(), alarm, &event);
+    ASSERT_TRUE(event.WaitFor(absl::Seconds(10)));
+  }
+  EXPECT_TRUE(reply.completed());
 }
 
 TEST(CallPoller, OnePollerRunsNoHandler) {

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/rpc/server_adapter.h"
 
 namespace baton::rpc {
@@ -13,6 +14,14 @@ constexpr int kArrived = 1;
 constexpr int kCancelled = 2;
 
 }  // namespace
+
+void ServedMethod::CountRunOnPoller(absl::Duration took) const {
+  if (took > kQuickRun) {
+    quick_runs.store(0, std::memory_order_relaxed);
+  } else if (quick_runs.load(std::memory_order_relaxed) < kQuickRunsToHold) {
+    quick_runs.fetch_add(1, std::memory_order_relaxed);
+  }
+}
 
 UnaryCall::UnaryCall(ServerAdapter* adapter, const ServedMethod* method)
     : adapter_(adapter), method_(method) {
@@ -52,7 +61,12 @@ void UnaryCall::Arrived(bool ok) {
   }
   ServerAdapter* const adapter = adapter_;  // Run() may free this call.
   if (CallPoller* poller = adapter->TryRunOnPoller()) {
+    const ServedMethod& method = *method_;
+    // A held reply must not wait behind a handler that may block.
+    if (!method.ShownQuick()) CallPoller::SendHeldReplies();
+    const absl::Time started = absl::Now();
     Run();
+    method.CountRunOnPoller(absl::Now() - started);
     adapter->DoneRunningOnPoller(*poller);
     return;
   }
@@ -123,10 +137,14 @@ void UnaryCall::Drop(absl::Status why) {
 }
 
 void UnaryCall::Finish(const absl::Status& status, const std::string& admission) {
-  const grpc::Status answer = incoming_->Conclude(status, admission);
+  answer_ = incoming_->Conclude(status, admission);
+  if (!CallPoller::HoldReply(&send_)) Send(/*ok=*/true);
+}
+
+void UnaryCall::Send(bool /*ok*/) {
   if (!adapter_->StartOnQueue(
           [&](grpc::ServerCompletionQueue*) {
-            SendFinish(answer, static_cast<PollerTag*>(&finished_));
+            SendFinish(answer_, static_cast<PollerTag*>(&finished_));
           })) {
     // The server is gone and its calls with it: no finish event will come.
     Release();

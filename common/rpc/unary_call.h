@@ -26,6 +26,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "common/context/context.h"
 #include "common/rpc/call_poller.h"
 #include "common/rpc/incoming_call.h"
@@ -78,6 +79,21 @@ struct ServedMethod {
       async_body;
   // A new call of this method, not yet requested.
   std::unique_ptr<UnaryCall> (*make)(ServerAdapter*, const ServedMethod*) = nullptr;
+
+  // Whether a poller may hold replies across this method's handler (call_poller.h):
+  // each of its last kQuickRunsToHold runs on a poller returned within kQuickRun. One
+  // that has not shown it — at first, and after any slower run — has them sent before
+  // it runs. A handler that blocks after showing itself quick delays the replies
+  // held at the time, once.
+  bool ShownQuick() const {
+    return quick_runs.load(std::memory_order_relaxed) >= kQuickRunsToHold;
+  }
+  void CountRunOnPoller(absl::Duration took) const;
+
+  static constexpr int kQuickRunsToHold = 16;
+  static constexpr absl::Duration kQuickRun = absl::Microseconds(20);
+  // Consecutive quick runs, up to kQuickRunsToHold; a statistic of the method's calls.
+  mutable std::atomic<int> quick_runs{0};
 };
 
 class UnaryCall : public QueuedWork {
@@ -124,7 +140,11 @@ class UnaryCall : public QueuedWork {
   void RunAsync();
   // Reply's end: the handler's answer.
   void Answer(absl::Status status);
+  // Concludes the call and sends its answer, or has the poller hold it for a moment
+  // (CallPoller::HoldReply).
   void Finish(const absl::Status& status, const std::string& admission);
+  // Sends answer_: the send event's reaction.
+  void Send(bool ok);
   void Release();
 
   // First member, so last to go: its in-flight count is the last the call holds of
@@ -136,6 +156,8 @@ class UnaryCall : public QueuedWork {
   Event arrived_{this, &UnaryCall::Arrived};
   Event ended_{this, &UnaryCall::Ended};
   Event finished_{this, &UnaryCall::Finished};
+  Event send_{this, &UnaryCall::Send};
+  grpc::Status answer_;
   std::atomic<int> parties_{3};
   // Which of the arrival and a cancel came first (kArrived, kCancelled): the later
   // one cancels the Context, once the arrival has built it.

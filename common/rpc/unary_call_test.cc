@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/synchronization/notification.h"
 #include "common/context/thread_scheduling.h"
@@ -22,6 +23,7 @@
 #include "common/rpc/testing/loopback_server.h"
 #include "gmock/gmock.h"
 #include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
 
 namespace baton::rpc::testing {
@@ -143,6 +145,65 @@ TEST(UnaryCall, TheServerGoesOnlyAfterItsHandlersHaveReturned) {
   service.Release();
   stop.join();
   EXPECT_EQ(adapter.in_flight(), 0);
+}
+
+// A poller holds replies to send them together (call_poller.h), but never across a
+// handler that has not shown itself quick: quick calls keep their replies flowing while
+// a slow method's handlers hold pollers for 200 ms at a time.
+TEST(UnaryCall, NoReplyWaitsBehindAHandlerThatMayBlock) {
+  ServerAdapter adapter(TestAdapterOptions("S"));
+  HopServiceAnswering quick(&adapter);
+  baton::testing::v1::ChainService::CallbackService slow_service;
+  adapter.ServeUnary<baton::testing::v1::ChainRequest, baton::testing::v1::ChainResponse>(
+      &slow_service, baton::testing::v1::ChainService::service_full_name(), "Step",
+      [](const Context&, const baton::testing::v1::ChainRequest&,
+         baton::testing::v1::ChainResponse&) {
+        absl::SleepFor(absl::Milliseconds(200));
+        return absl::OkStatus();
+      });
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&quick);
+  builder.RegisterService(&slow_service);
+  ServerAdapter::Server server = ServerAdapter::StartServer(builder, &adapter);
+  ASSERT_NE(server, nullptr);
+  const std::string address = "127.0.0.1:" + std::to_string(port);
+
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> slowest_quick_us{0};
+  std::vector<std::thread> quick_callers;
+  for (int i = 0; i < 4; ++i) {
+    quick_callers.emplace_back([&] {
+      Caller caller(address);
+      while (!stop.load()) {
+        const absl::Time sent = absl::Now();
+        if (!caller.Call(HopRequest(), absl::Seconds(10)).status.ok()) continue;
+        const int64_t took = absl::ToInt64Microseconds(absl::Now() - sent);
+        int64_t slowest = slowest_quick_us.load();
+        while (took > slowest && !slowest_quick_us.compare_exchange_weak(slowest, took)) {
+        }
+      }
+    });
+  }
+  // Quick by now: its replies are held whenever the pollers are busy.
+  ASSERT_TRUE(Eventually([&] { return quick.answered() > 1000; }));
+  slowest_quick_us = 0;
+  auto slow_stub = baton::testing::v1::ChainService::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  for (int i = 0; i < 5; ++i) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    baton::testing::v1::ChainRequest request;
+    baton::testing::v1::ChainResponse response;
+    EXPECT_TRUE(slow_stub->Step(&context, request, &response).ok());
+  }
+  stop = true;
+  for (std::thread& caller : quick_callers) caller.join();
+  // A reply held across a slow handler would have taken its 200 ms.
+  EXPECT_LT(slowest_quick_us.load(), 150000);
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  server->Wait();
 }
 
 TEST(UnaryCall, AMethodTheServerDoesNotHaveIsUnimplemented) {
