@@ -3,8 +3,13 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/config.h"
 #include "absl/time/clock.h"
 #include "common/context/thread_scheduling.h"
+
+#ifdef ABSL_HAVE_THREAD_SANITIZER
+#include <sanitizer/tsan_interface.h>
+#endif
 
 namespace baton::rpc {
 
@@ -49,10 +54,20 @@ thread_local HeldReplies* held_on_this_thread = nullptr;
 
 }  // namespace
 
+void* CallPoller::AsGrpcTag(PollerTag* tag) {
+#ifdef ABSL_HAVE_THREAD_SANITIZER
+  __tsan_release(tag);
+#endif
+  return tag;
+}
+
 bool CallPoller::HoldReply(PollerTag* send) {
   HeldReplies* held = held_on_this_thread;
   if (held == nullptr) return false;
-  if (held->sends.empty()) held->oldest = absl::Now();
+  if (held->sends.empty()) {
+    held->oldest = absl::Now();
+    held->sends.reserve(kMaxHeldReplies);  // One allocation for the batch.
+  }
   held->sends.push_back(send);
   return true;
 }
@@ -86,6 +101,9 @@ void CallPoller::Poll() {
         continue;
       }
     }
+#ifdef ABSL_HAVE_THREAD_SANITIZER
+    __tsan_acquire(tag);
+#endif
     static_cast<PollerTag*>(tag)->Complete(ok);
   }
   SendHeldReplies();

@@ -20,9 +20,10 @@
 // costs the server's CPU (docs/benchmarks.md §2: 0.14 wake-ups of the client per call,
 // against 0.02 for a bare gRPC server). So a poller holds the replies it finishes
 // (HoldReply) and sends them together: when no other event is ready for it, once
-// kMaxHeldReplies wait or the oldest has waited kMaxReplyHold, and before it runs a
-// handler that may block (SendHeldReplies) — a held reply never waits behind one.
-// Off-load, the queue is empty after each event, and a reply goes at once.
+// kMaxHeldReplies wait or the oldest has waited kMaxReplyHold (checked between events),
+// and when its caller asks (SendHeldReplies) — UnaryCall does before a handler that has
+// not shown itself quick, so that a reply does not wait behind a handler that may
+// block. Off-load, the queue is empty after each event, and a reply goes at once.
 //
 // Thread safety: the queue may be used from any thread until destruction. Destruction
 // shuts the queue down, serves the events still in it, sends what its threads hold and
@@ -53,6 +54,12 @@ class PollerTag {
 
 class CallPoller {
  public:
+  // The tag to give gRPC for `tag`'s event on a poller's queue. gRPC passes a tag from
+  // the thread that gives it to the poller that completes it in ways ThreadSanitizer
+  // does not see (Debian's gRPC is not instrumented, and a poller may take a ready
+  // event without a lock); this and the poller's counterpart tell it.
+  static void* AsGrpcTag(PollerTag* tag);
+
   // The threads run under SCHED_BATCH when `batch_scheduling`
   // (common/context/thread_scheduling.h).
   CallPoller(std::unique_ptr<grpc::ServerCompletionQueue> queue, int threads,
@@ -70,8 +77,11 @@ class CallPoller {
   void ReleaseHandlerPlace();
 
   // Held replies (above). On a poller's thread, holds `send`, whose Complete(true)
-  // sends a reply, and returns true; the poller completes it soon, on this thread.
-  // Elsewhere returns false: send it now.
+  // sends a reply, and returns true; the poller completes it on this thread, within
+  // the bounds above unless the thread blocks meanwhile. That may be after the queue
+  // has been shut down (the thread's last act): `send` must then send nothing, and
+  // its `ok` carries no news. Elsewhere returns false: send it now. A poller's thread
+  // holds any reply finished on it, whichever CallPoller's call it answers.
   static bool HoldReply(PollerTag* send);
   // On a poller's thread, sends the replies it holds, oldest first; elsewhere nothing.
   static void SendHeldReplies();

@@ -9,7 +9,6 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "grpcpp/alarm.h"
-
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
@@ -70,9 +69,11 @@ class RecordingTag final : public PollerTag {
   absl::Notification done_;
 };
 
-// Puts `tag` on the poller's queue at once.
+// Puts `tag` on the poller's queue at once: an alarm already past fires as it is set.
 void PostNow(CallPoller& poller, grpc::Alarm& alarm, PollerTag* tag) {
-  alarm.Set(poller.queue(), gpr_now(GPR_CLOCK_MONOTONIC), static_cast<void*>(tag));
+  alarm.Set(poller.queue(),
+            gpr_time_sub(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_seconds(1, GPR_TIMESPAN)),
+            CallPoller::AsGrpcTag(tag));
 }
 
 TEST(CallPoller, OffAPollerAReplyIsNotHeld) {
@@ -116,16 +117,47 @@ TEST(CallPoller, SendHeldRepliesSendsThemAtOnce) {
   EXPECT_TRUE(sent_before_returning);
 }
 
-TEST(CallPoller, HeldRepliesAreSentWhenThePollerStops) {
-  RecordingTag reply;
-  {
-    PollerOverIdleServer idle(/*threads=*/1);
-    RecordingTag event([&] { ASSERT_TRUE(CallPoller::HoldReply(&reply)); });
-    grpc::Alarm alarm;
-    PostNow(idle.poller(), alarm, &event);
-    ASSERT_TRUE(event.WaitFor(absl::Seconds(10)));
+// An event that posts itself again at once until `until`: the queue always has one
+// ready, so only the bound on how long a reply is held lets it out meanwhile.
+class BusyChain final : public PollerTag {
+ public:
+  BusyChain(CallPoller& poller, absl::Time until) : poller_(poller), until_(until) {}
+  void Start() { PostNow(poller_, alarm_, this); }
+  void Complete(bool /*ok*/) override {
+    if (absl::Now() < until_) {
+      PostNow(poller_, alarm_, this);
+      return;
+    }
+    done_.Notify();
   }
-  EXPECT_TRUE(reply.completed());
+  bool WaitFor(absl::Duration timeout) { return done_.WaitForNotificationWithTimeout(timeout); }
+
+ private:
+  CallPoller& poller_;
+  const absl::Time until_;
+  grpc::Alarm alarm_;
+  absl::Notification done_;
+};
+
+TEST(CallPoller, AReplyIsHeldNoLongerThanItsBoundWhileEventsKeepComing) {
+  PollerOverIdleServer idle(/*threads=*/1);
+  const absl::Time chain_ends = absl::Now() + absl::Milliseconds(20);
+  BusyChain chain(idle.poller(), chain_ends);
+  absl::Time held_at;
+  absl::Time sent_at;
+  RecordingTag reply([&] { sent_at = absl::Now(); });
+  RecordingTag event([&] {
+    chain.Start();  // Ready before this event ends.
+    held_at = absl::Now();
+    ASSERT_TRUE(CallPoller::HoldReply(&reply));
+  });
+  grpc::Alarm alarm;
+  PostNow(idle.poller(), alarm, &event);
+  ASSERT_TRUE(chain.WaitFor(absl::Seconds(10)));
+  ASSERT_TRUE(reply.WaitFor(absl::Seconds(10)));
+  // Let out by its bound while the chain still ran, not when the queue emptied.
+  EXPECT_LT(sent_at, chain_ends);
+  EXPECT_GE(sent_at - held_at, CallPoller::kMaxReplyHold);
 }
 
 TEST(CallPoller, OnePollerRunsNoHandler) {

@@ -288,6 +288,11 @@ bool IncomingCall::AfterHandlerMayBlock(const absl::Status& status) const {
   return status.ok() && adapter_->options_.after_handler != nullptr;
 }
 
+bool IncomingCall::HasHandlerHooks() const {
+  const ServerAdapter::Options& options = adapter_->options_;
+  return options.before_handler != nullptr || options.after_handler != nullptr;
+}
+
 void IncomingCall::FinishOnWorker(QueuedWork* work) { adapter_->pool_.Continue(work); }
 
 absl::Status IncomingCall::AfterHandler(absl::Status status) {

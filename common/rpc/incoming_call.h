@@ -68,6 +68,9 @@ class IncomingCall {
   // Whether AfterHandler(status) would run a hook, which may block: then it belongs on
   // a worker. FinishOnWorker queues `work` to do it ahead of the adapter's queue.
   bool AfterHandlerMayBlock(const absl::Status& status) const;
+  // Whether hooks run around the handler (ServerAdapter::Options::before_handler,
+  // after_handler): they may block, however quick the handler.
+  bool HasHandlerHooks() const;
   void FinishOnWorker(QueuedWork* work);
   // gRPC's OnCancel: the caller is gone (or, near the deadline, its deadline passed).
   void OnCancel();

@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "absl/time/clock.h"
-#include "common/testing/bench_flags.h"
 #include "baton/testing/v1/stream.grpc.pb.h"
 #include "common/rpc/testing/stream_server.h"
+#include "common/testing/bench_flags.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 

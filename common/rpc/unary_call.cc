@@ -17,7 +17,10 @@ constexpr int kCancelled = 2;
 
 void ServedMethod::CountRunOnPoller(absl::Duration took) const {
   if (took > kQuickRun) {
-    quick_runs.store(0, std::memory_order_relaxed);
+    // Read first: a method that is never quick writes nothing, call after call.
+    if (quick_runs.load(std::memory_order_relaxed) != 0) {
+      quick_runs.store(0, std::memory_order_relaxed);
+    }
   } else if (quick_runs.load(std::memory_order_relaxed) < kQuickRunsToHold) {
     quick_runs.fetch_add(1, std::memory_order_relaxed);
   }
@@ -25,8 +28,7 @@ void ServedMethod::CountRunOnPoller(absl::Duration took) const {
 
 UnaryCall::UnaryCall(ServerAdapter* adapter, const ServedMethod* method)
     : adapter_(adapter), method_(method) {
-  // Tags travel as void* and come back as PollerTag*: passed as that type.
-  server_context_.AsyncNotifyWhenDone(static_cast<PollerTag*>(&ended_));
+  server_context_.AsyncNotifyWhenDone(CallPoller::AsGrpcTag(&ended_));
 }
 
 UnaryCall::~UnaryCall() = default;
@@ -34,7 +36,7 @@ UnaryCall::~UnaryCall() = default;
 void UnaryCall::Await(std::unique_ptr<UnaryCall> call, grpc::ServerCompletionQueue* queue) {
   // Owned by its events from here.
   UnaryCall* requested = call.release();
-  requested->IssueRequest(queue, static_cast<PollerTag*>(&requested->arrived_));
+  requested->IssueRequest(queue, CallPoller::AsGrpcTag(&requested->arrived_));
 }
 
 void UnaryCall::Arrived(bool ok) {
@@ -63,7 +65,7 @@ void UnaryCall::Arrived(bool ok) {
   if (CallPoller* poller = adapter->TryRunOnPoller()) {
     const ServedMethod& method = *method_;
     // A held reply must not wait behind a handler that may block.
-    if (!method.ShownQuick()) CallPoller::SendHeldReplies();
+    if (!method.ShownQuick() || incoming_->HasHandlerHooks()) CallPoller::SendHeldReplies();
     const absl::Time started = absl::Now();
     Run();
     method.CountRunOnPoller(absl::Now() - started);
@@ -138,13 +140,13 @@ void UnaryCall::Drop(absl::Status why) {
 
 void UnaryCall::Finish(const absl::Status& status, const std::string& admission) {
   answer_ = incoming_->Conclude(status, admission);
-  if (!CallPoller::HoldReply(&send_)) Send(/*ok=*/true);
+  if (!CallPoller::HoldReply(&send_)) SendAnswer(/*ok=*/true);
 }
 
-void UnaryCall::Send(bool /*ok*/) {
+void UnaryCall::SendAnswer(bool /*ok*/) {
   if (!adapter_->StartOnQueue(
           [&](grpc::ServerCompletionQueue*) {
-            SendFinish(answer_, static_cast<PollerTag*>(&finished_));
+            SendFinish(answer_, CallPoller::AsGrpcTag(&finished_));
           })) {
     // The server is gone and its calls with it: no finish event will come.
     Release();

@@ -11,9 +11,11 @@
 // Context at once, on the poller that receives it.
 //
 // Ownership: a call owns itself from its request until three parties have let go of
-// it: the done event, the finish event, and the thread that sent the answer once the
-// send has returned. A request that fails (the server shutting down) frees it at once:
-// gRPC then reports nothing else for it.
+// it: the done event, the finish event, and its answer's send once it has returned —
+// on the thread that finished the call, or later on the poller that held the reply
+// (CallPoller::HoldReply); until then the call, and the adapter's count of calls in
+// flight, stay. A request that fails (the server shutting down) frees it at once: gRPC
+// then reports nothing else for it.
 #ifndef BATON_COMMON_RPC_UNARY_CALL_H_
 #define BATON_COMMON_RPC_UNARY_CALL_H_
 
@@ -83,8 +85,9 @@ struct ServedMethod {
   // Whether a poller may hold replies across this method's handler (call_poller.h):
   // each of its last kQuickRunsToHold runs on a poller returned within kQuickRun. One
   // that has not shown it — at first, and after any slower run — has them sent before
-  // it runs. A handler that blocks after showing itself quick delays the replies
-  // held at the time, once.
+  // it runs; so do calls with hooks around the handler. A handler that blocks after
+  // showing itself quick delays the replies held at the time, each time it does: a
+  // handler that is quick but now and then slow costs those replies its slow runs.
   bool ShownQuick() const {
     return quick_runs.load(std::memory_order_relaxed) >= kQuickRunsToHold;
   }
@@ -92,7 +95,8 @@ struct ServedMethod {
 
   static constexpr int kQuickRunsToHold = 16;
   static constexpr absl::Duration kQuickRun = absl::Microseconds(20);
-  // Consecutive quick runs, up to kQuickRunsToHold; a statistic of the method's calls.
+  // Consecutive quick runs, counted up to about kQuickRunsToHold (racing pollers may
+  // pass it by a few); a statistic of the method's calls.
   mutable std::atomic<int> quick_runs{0};
 };
 
@@ -144,7 +148,7 @@ class UnaryCall : public QueuedWork {
   // (CallPoller::HoldReply).
   void Finish(const absl::Status& status, const std::string& admission);
   // Sends answer_: the send event's reaction.
-  void Send(bool ok);
+  void SendAnswer(bool ok);
   void Release();
 
   // First member, so last to go: its in-flight count is the last the call holds of
@@ -156,7 +160,7 @@ class UnaryCall : public QueuedWork {
   Event arrived_{this, &UnaryCall::Arrived};
   Event ended_{this, &UnaryCall::Ended};
   Event finished_{this, &UnaryCall::Finished};
-  Event send_{this, &UnaryCall::Send};
+  Event send_{this, &UnaryCall::SendAnswer};
   grpc::Status answer_;
   std::atomic<int> parties_{3};
   // Which of the arrival and a cancel came first (kArrived, kCancelled): the later

@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "absl/strings/str_cat.h"
+
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -11,18 +13,23 @@ namespace baton::runtime {
 
 std::string ApplyAllocatorPolicy() {
 #if defined(__GLIBC__)
-  if (std::getenv("MALLOC_TRIM_THRESHOLD_") != nullptr) {
-    return "operator's MALLOC_TRIM_THRESHOLD_";
+  for (const char* variable : {"MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_",
+                               "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_"}) {
+    if (std::getenv(variable) != nullptr) return absl::StrCat("operator's ", variable);
   }
-  if (const char* tunables = std::getenv("GLIBC_TUNABLES");
-      tunables != nullptr &&
-      std::string_view(tunables).find("glibc.malloc.trim_threshold") != std::string_view::npos) {
-    return "operator's GLIBC_TUNABLES";
+  if (const char* tunables = std::getenv("GLIBC_TUNABLES"); tunables != nullptr) {
+    for (std::string_view tunable : {"glibc.malloc.trim_threshold", "glibc.malloc.mmap_threshold",
+                                     "glibc.malloc.top_pad", "glibc.malloc.mmap_max"}) {
+      if (std::string_view(tunables).find(tunable) != std::string_view::npos) {
+        return "operator's GLIBC_TUNABLES";
+      }
+    }
   }
-  if (mallopt(M_TRIM_THRESHOLD, static_cast<int>(kRetainedFreeBytes)) != 1) {
+  const int bytes = static_cast<int>(kRetainedFreeBytes);
+  if (mallopt(M_TRIM_THRESHOLD, bytes) != 1 || mallopt(M_MMAP_THRESHOLD, bytes) != 1) {
     return "refused by malloc";
   }
-  return "4MiB kept";
+  return absl::StrCat(kRetainedFreeBytes >> 20, "MiB kept");
 #else
   return "not glibc";
 #endif

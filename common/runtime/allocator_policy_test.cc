@@ -52,14 +52,34 @@ TEST(AllocatorPolicy, KeepsFreedMemoryAtTheTopOfTheHeap) {
   EXPECT_GE(mallinfo2().keepcost, size_t{1} << 20);
 }
 
+TEST(AllocatorPolicy, ServesLargeBlocksFromTheHeapUpToWhatItKeeps) {
+  const std::string applied = ApplyAllocatorPolicy();
+  if (!kGlibcMalloc) GTEST_SKIP() << "a sanitizer's allocator is in use, not glibc's";
+  ASSERT_EQ(applied, "4MiB kept");
+  // A 256 KiB message buffer, again and again: glibc's fixed default would map each
+  // on its own (the threshold no longer adjusts once any is set).
+  const size_t mapped_before = mallinfo2().hblks;
+  for (int i = 0; i < 8; ++i) {
+    auto block = std::make_unique<char[]>(256 << 10);
+    block[0] = 1;
+    EXPECT_EQ(mallinfo2().hblks, mapped_before);
+  }
+  // Above it, a block is mapped on its own.
+  auto huge = std::make_unique<char[]>(kRetainedFreeBytes + (1 << 20));
+  huge[0] = 1;
+  EXPECT_EQ(mallinfo2().hblks, mapped_before + 1);
+}
+
 TEST(AllocatorPolicy, AnOperatorsTunableWins) {
   ScopedEnv tunables("GLIBC_TUNABLES", "glibc.malloc.arena_max=2:glibc.malloc.trim_threshold=0");
   EXPECT_EQ(ApplyAllocatorPolicy(), "operator's GLIBC_TUNABLES");
 }
 
 TEST(AllocatorPolicy, AnOperatorsEnvironmentVariableWins) {
-  ScopedEnv threshold("MALLOC_TRIM_THRESHOLD_", "131072");
-  EXPECT_EQ(ApplyAllocatorPolicy(), "operator's MALLOC_TRIM_THRESHOLD_");
+  for (const char* variable : {"MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_"}) {
+    ScopedEnv threshold(variable, "131072");
+    EXPECT_EQ(ApplyAllocatorPolicy(), std::string("operator's ") + variable);
+  }
 }
 
 TEST(AllocatorPolicy, OtherTunablesDoNotCount) {

@@ -20,9 +20,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "common/testing/bench_flags.h"
 #include "common/storage/database.h"
 #include "common/storage/testing/postgres_server.h"
+#include "common/testing/bench_flags.h"
 
 namespace baton::storage {
 namespace {
