@@ -140,7 +140,8 @@ void UnaryCall::Drop(absl::Status why) {
 
 void UnaryCall::Finish(const absl::Status& status, const std::string& admission) {
   answer_ = incoming_->Conclude(status, admission);
-  if (!CallPoller::HoldReply(&send_)) SendAnswer(/*ok=*/true);
+  // Held only for a quick method, whose replies come fast enough to go together.
+  if (!method_->ShownQuick() || !CallPoller::HoldReply(&send_)) SendAnswer(/*ok=*/true);
 }
 
 void UnaryCall::SendAnswer(bool /*ok*/) {

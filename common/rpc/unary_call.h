@@ -82,10 +82,12 @@ struct ServedMethod {
   // A new call of this method, not yet requested.
   std::unique_ptr<UnaryCall> (*make)(ServerAdapter*, const ServedMethod*) = nullptr;
 
-  // Whether a poller may hold replies across this method's handler (call_poller.h):
-  // each of its last kQuickRunsToHold runs on a poller returned within kQuickRun. One
-  // that has not shown it — at first, and after any slower run — has them sent before
-  // it runs; so do calls with hooks around the handler. A handler that blocks after
+  // Whether this method's replies are held (call_poller.h), and replies may be held
+  // across its handler: each of its last kQuickRunsToHold runs on a poller returned
+  // within kQuickRun. One that has not shown it — at first, and after any slower run —
+  // has its replies sent at once, and what is held sent before it runs; so do calls
+  // with hooks around the handler. (A slow method's replies come too far apart to gain
+  // from going together.) A handler that blocks after
   // showing itself quick delays the replies held at the time, each time it does: a
   // handler that is quick but now and then slow costs those replies its slow runs.
   bool ShownQuick() const {
