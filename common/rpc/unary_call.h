@@ -87,9 +87,9 @@ struct ServedMethod {
   // within kQuickRun. One that has not shown it — at first, and after any slower run —
   // has its replies sent at once, and what is held sent before it runs; so do calls
   // with hooks around the handler. (A slow method's replies come too far apart to gain
-  // from going together.) A handler that blocks after
-  // showing itself quick delays the replies held at the time, each time it does: a
-  // handler that is quick but now and then slow costs those replies its slow runs.
+  // from going together.) A handler that blocks after showing itself quick delays the
+  // replies held at the time, each time it does: a handler that is quick but now and
+  // then slow costs those replies its slow runs.
   bool ShownQuick() const {
     return quick_runs.load(std::memory_order_relaxed) >= kQuickRunsToHold;
   }
