@@ -13,14 +13,23 @@ namespace baton::runtime {
 
 std::string ApplyAllocatorPolicy() {
 #if defined(__GLIBC__)
-  for (const char* variable : {"MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_",
-                               "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_"}) {
-    if (std::getenv(variable) != nullptr) return absl::StrCat("operator's ", variable);
+  // Each of glibc's settings the policy makes, as an environment variable and as a
+  // tunable.
+  constexpr struct {
+    const char* variable;
+    std::string_view tunable;
+  } kSettings[] = {{"MALLOC_TRIM_THRESHOLD_", "glibc.malloc.trim_threshold"},
+                   {"MALLOC_MMAP_THRESHOLD_", "glibc.malloc.mmap_threshold"},
+                   {"MALLOC_TOP_PAD_", "glibc.malloc.top_pad"},
+                   {"MALLOC_MMAP_MAX_", "glibc.malloc.mmap_max"}};
+  for (const auto& setting : kSettings) {
+    if (std::getenv(setting.variable) != nullptr) {
+      return absl::StrCat("operator's ", setting.variable);
+    }
   }
   if (const char* tunables = std::getenv("GLIBC_TUNABLES"); tunables != nullptr) {
-    for (std::string_view tunable : {"glibc.malloc.trim_threshold", "glibc.malloc.mmap_threshold",
-                                     "glibc.malloc.top_pad", "glibc.malloc.mmap_max"}) {
-      if (std::string_view(tunables).find(tunable) != std::string_view::npos) {
+    for (const auto& setting : kSettings) {
+      if (std::string_view(tunables).find(setting.tunable) != std::string_view::npos) {
         return "operator's GLIBC_TUNABLES";
       }
     }

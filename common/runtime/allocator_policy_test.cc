@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/config.h"
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
 
@@ -24,17 +25,11 @@ class ScopedEnv {
 };
 
 // Whether glibc's malloc is the one in use: a sanitizer brings its own.
-constexpr bool kGlibcMalloc =
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-    false;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-    false;
+#if defined(ABSL_HAVE_ADDRESS_SANITIZER) || defined(ABSL_HAVE_THREAD_SANITIZER) || \
+    defined(ABSL_HAVE_MEMORY_SANITIZER)
+constexpr bool kGlibcMalloc = false;
 #else
-    true;
-#endif
-#else
-    true;
+constexpr bool kGlibcMalloc = true;
 #endif
 
 TEST(AllocatorPolicy, KeepsFreedMemoryAtTheTopOfTheHeap) {
