@@ -77,8 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   baton::rpc::MetadataPolicy policy;
   policy.edge = (data[0] & 1) != 0;
   policy.allowlist = {"x-extra", "x-tenant-region"};
-  const baton::rpc::HeaderLookup lookup =
-      [&headers](std::string_view name) -> std::optional<std::string_view> {
+  const auto lookup = [&headers](std::string_view name) -> std::optional<std::string_view> {
     auto it = headers.find(std::string(name));
     if (it == headers.end()) return std::nullopt;
     return std::string_view(it->second);

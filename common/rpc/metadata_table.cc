@@ -72,7 +72,7 @@ std::optional<Criticality> ParseCriticality(std::string_view v) {
 
 // Takes `header` into `field` if `valid`; records it as rejected otherwise.
 template <typename Valid>
-void TakeIf(const HeaderLookup& lookup, std::string_view header, Valid valid, std::string& field,
+void TakeIf(HeaderLookup lookup, std::string_view header, Valid valid, std::string& field,
             std::vector<std::string>& rejected) {
   std::optional<std::string_view> value = lookup(header);
   if (!value.has_value()) return;
@@ -83,7 +83,7 @@ void TakeIf(const HeaderLookup& lookup, std::string_view header, Valid valid, st
   }
 }
 
-void ParseTrace(const HeaderLookup& lookup, RequestMetadata& out) {
+void ParseTrace(HeaderLookup lookup, RequestMetadata& out) {
   std::optional<TraceContext> parent;
   if (std::optional<std::string_view> tp = lookup("traceparent")) {
     parent = ParseTraceparent(*tp);
@@ -157,19 +157,18 @@ bool IsInternalHeader(std::string_view name) {
   return name == kIdentityHeader || name == kTenantHeader;
 }
 
-RequestMetadata ParseIncoming(const HeaderLookup& incoming, const MetadataPolicy& policy) {
+RequestMetadata ParseIncoming(HeaderLookup incoming, const MetadataPolicy& policy) {
   RequestMetadata out;
-  HeaderLookup edge_lookup;
   if (policy.edge) {
     for (const char* name : {kIdentityHeader, kTenantHeader}) {
       if (incoming(name).has_value()) out.rejected.push_back(absl::StrCat("stripped:", name));
     }
-    edge_lookup = [&incoming](std::string_view name) -> std::optional<std::string_view> {
-      if (IsInternalHeader(name)) return std::nullopt;
-      return incoming(name);
-    };
   }
-  const HeaderLookup& lookup = policy.edge ? edge_lookup : incoming;
+  const auto edge_lookup = [incoming](std::string_view name) -> std::optional<std::string_view> {
+    if (IsInternalHeader(name)) return std::nullopt;
+    return incoming(name);
+  };
+  const HeaderLookup lookup = policy.edge ? HeaderLookup(edge_lookup) : incoming;
   TakeIf(lookup, kRequestIdHeader, ValidRequestId, out.request_id, out.rejected);
   if (out.request_id.empty()) {
     out.request_id = NewRequestId();
