@@ -22,9 +22,14 @@ struct Outcome {
   std::string output;
 };
 
+// Bazel's per-test directory, or /tmp when run by hand.
+std::string TestTmpDir() {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return dir != nullptr ? dir : "/tmp";
+}
+
 Outcome RunBinary(const std::string& service, std::vector<std::string> flags) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  const std::string log = std::string(tmp != nullptr ? tmp : "/tmp") + "/" + service + "-flags.log";
+  const std::string log = TestTmpDir() + "/" + service + "-flags.log";
   std::remove(log.c_str());
   flags.insert(flags.begin(), RunfilePath("services/" + service + "/" + service));
   absl::StatusOr<ChildProcess> process = ChildProcess::Start(flags, log);
@@ -42,8 +47,7 @@ TEST(ServiceFlags, HelpDescribesTheService) {
 }
 
 TEST(ServiceFlags, BadValuesStopTheStartNamingTheFlag) {
-  const std::string tmp =
-      std::getenv("TEST_TMPDIR") != nullptr ? std::getenv("TEST_TMPDIR") : "/tmp";
+  const std::string tmp = TestTmpDir();
   const struct {
     std::vector<std::string> flags;
     int code;
@@ -70,8 +74,7 @@ TEST(ServiceFlags, BadValuesStopTheStartNamingTheFlag) {
 }
 
 TEST(ServiceFlags, DownstreamAddressIsRequired) {
-  const std::string tmp =
-      std::getenv("TEST_TMPDIR") != nullptr ? std::getenv("TEST_TMPDIR") : "/tmp";
+  const std::string tmp = TestTmpDir();
   Outcome run = RunBinary("orders", {"--catalog_address=", "--storage=sqlite://" + tmp + "/o.db"});
   EXPECT_EQ(run.code, 2) << run.output;
   EXPECT_TRUE(absl::StrContains(run.output, "--catalog_address is required")) << run.output;
@@ -80,8 +83,7 @@ TEST(ServiceFlags, DownstreamAddressIsRequired) {
 // The allocator policy (common/runtime/allocator_policy.h) is applied at start and said
 // on the serving line; an operator's own glibc setting is kept instead.
 TEST(ServiceFlags, TheServingLineSaysWhatTheAllocatorKeeps) {
-  const std::string tmp =
-      std::getenv("TEST_TMPDIR") != nullptr ? std::getenv("TEST_TMPDIR") : "/tmp";
+  const std::string tmp = TestTmpDir();
   const struct {
     const char* operators_threshold;  // MALLOC_TRIM_THRESHOLD_, or null for none
     std::vector<std::string> says;    // One of these.
